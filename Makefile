@@ -1,0 +1,39 @@
+# Everything runs inside .venv, created on first use from the system python3 (≥ 3.11).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DEMO   ?= runs/demo
+
+.PHONY: demo test lint typecheck venv clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "forecast needs Python >= 3.11; set PYTHON=python3.11 (or newer)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/forecast train sample_data/co2_monthly.csv --output-dir $(DEMO)
+	$(BIN)/forecast predict --model $(DEMO)/model sample_data/co2_monthly.csv --out $(DEMO)/forecast.csv
+	@echo
+	@echo "Demo outputs in $(DEMO)/:"
+	@echo "  model/              model bundle (weights, config.json, scaler.json, manifest.json)"
+	@echo "  metrics.json        test-period scores of the LSTM and the naive baselines"
+	@echo "  test_forecasts.csv  every test window's forecasts beside the actuals"
+	@echo "  history.csv         loss and val_loss per epoch"
+	@echo "  forecast.csv        the next 12 months after the data"
+	@cat $(DEMO)/forecast.csv
+
+lint: $(STAMP)
+	$(BIN)/ruff check forecast_cli tests bench sample_data
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,180 @@
+"""The model bundle: a directory of JSON and a Keras weights file, checksummed, never pickled.
+
+Layout::
+
+    model.weights.h5   network weights (HDF5, written by Keras)
+    config.json        network spec, columns, frequency, last timestamp seen, settings
+    scaler.json        scaler parameters as numbers
+    manifest.json      format version, library versions, sha256 of every file, data fingerprint
+
+Loading checks the manifest's format version and every checksum before reading anything else,
+rebuilds the network from ``config.json`` with our own code and loads only the weights.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from forecast_cli import atomic
+from forecast_cli.errors import BundleError, InputMissingError
+from forecast_cli.model import NetworkSpec
+from forecast_cli.scaling import Scaler
+
+FORMAT = "forecast-bundle"
+FORMAT_VERSION = 1
+WEIGHTS = "model.weights.h5"
+CONFIG = "config.json"
+SCALER = "scaler.json"
+MANIFEST = "manifest.json"
+REQUIRED = (WEIGHTS, CONFIG, SCALER)
+
+
+@dataclass(frozen=True)
+class DataSchema:
+    """What the data must look like for this model."""
+
+    time_col: str
+    inputs: tuple[str, ...]  # columns fed to the network, in order
+    targets: tuple[str, ...]  # columns forecast, in order (a subset of inputs)
+    freq: str
+    season: int
+    first_timestamp: pd.Timestamp
+    last_timestamp: pd.Timestamp  # last row the model was trained or validated on
+
+    def to_json(self) -> dict[str, Any]:
+        return {"time_col": self.time_col, "inputs": list(self.inputs),
+                "targets": list(self.targets), "freq": self.freq, "season": self.season,
+                "first_timestamp": self.first_timestamp.isoformat(),
+                "last_timestamp": self.last_timestamp.isoformat()}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> DataSchema:
+        return cls(time_col=str(raw["time_col"]), inputs=tuple(map(str, raw["inputs"])),
+                   targets=tuple(map(str, raw["targets"])), freq=str(raw["freq"]),
+                   season=int(raw["season"]),
+                   first_timestamp=pd.Timestamp(raw["first_timestamp"]),
+                   last_timestamp=pd.Timestamp(raw["last_timestamp"]))
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A loaded, verified bundle (the network itself is built on demand by ``model``)."""
+
+    path: Path
+    spec: NetworkSpec
+    schema: DataSchema
+    scaler: Scaler
+    settings: dict[str, Any]
+    manifest: dict[str, Any]
+
+    @property
+    def weights(self) -> Path:
+        return self.path / WEIGHTS
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _versions() -> dict[str, str | None]:
+    return {"forecast_cli": _version("forecast-cli"),
+            "tensorflow": _version("tensorflow") or _version("tensorflow-cpu"),
+            "keras": _version("keras"), "numpy": _version("numpy"),
+            "python": platform.python_version()}
+
+
+def _dump(obj: Any) -> str:
+    return json.dumps(obj, indent=2, sort_keys=True) + "\n"
+
+
+def write_bundle(target: Path, spec: NetworkSpec, schema: DataSchema, scaler: Scaler,
+                 settings: dict[str, Any], fingerprint: str,
+                 write_weights: Callable[[Path], None]) -> Path:
+    """Write a complete bundle to a temporary sibling directory, then publish it at ``target``."""
+    with atomic.staged_dir(target) as tmp:
+        write_weights(tmp / WEIGHTS)
+        (tmp / CONFIG).write_text(_dump({"network": spec.to_json(), "data": schema.to_json(),
+                                         "settings": settings}), encoding="utf-8")
+        (tmp / SCALER).write_text(_dump(scaler.to_json()), encoding="utf-8")
+        manifest = {"format": FORMAT, "format_version": FORMAT_VERSION,
+                    "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "versions": _versions(), "data_fingerprint": fingerprint,
+                    "files": {name: sha256_file(tmp / name) for name in REQUIRED}}
+        (tmp / MANIFEST).write_text(_dump(manifest), encoding="utf-8")
+    return target
+
+
+def _read_json(path: Path, bundle: Path) -> dict[str, Any]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleError(f"{bundle}: {path.name} is unreadable or not JSON ({exc}).") from None
+    if not isinstance(raw, dict):
+        raise BundleError(f"{bundle}: {path.name} is not a JSON object.")
+    return raw
+
+
+def _verify_manifest(path: Path) -> dict[str, Any]:
+    if not (path / MANIFEST).is_file():
+        raise BundleError(f"{path}: not a model bundle (no {MANIFEST}).")
+    manifest = _read_json(path / MANIFEST, path)
+    if manifest.get("format") != FORMAT:
+        raise BundleError(f"{path}: {MANIFEST} is not a forecast bundle manifest.")
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise BundleError(f"{path}: bundle format version {version!r} is not supported "
+                          f"(this forecast reads version {FORMAT_VERSION}); retrain the model.")
+    files = manifest.get("files")
+    if not isinstance(files, dict) or any(name not in files for name in REQUIRED):
+        raise BundleError(f"{path}: {MANIFEST} does not list every bundle file.")
+    for name, expected in files.items():
+        file = path / str(name)
+        if "/" in str(name) or not file.is_file():
+            raise BundleError(f"{path}: {name} is missing.")
+        if sha256_file(file) != expected:
+            raise BundleError(f"{path}: {name} does not match its checksum in {MANIFEST}: "
+                              "the bundle was altered or truncated; retrain or restore it.")
+    return manifest
+
+
+def read_bundle(path: Path) -> Bundle:
+    """Load and verify a bundle; BundleError (exit 65) on any inconsistency."""
+    path = Path(path)
+    if not path.exists():
+        raise InputMissingError(f"{path}: model bundle not found.")
+    if not path.is_dir():
+        raise BundleError(f"{path}: a model bundle is a directory; this is a file.")
+    manifest = _verify_manifest(path)
+    config = _read_json(path / CONFIG, path)
+    try:
+        spec = NetworkSpec.from_json(config["network"])
+        schema = DataSchema.from_json(config["data"])
+        scaler = Scaler.from_json(_read_json(path / SCALER, path))
+        settings = dict(config["settings"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BundleError(f"{path}: {CONFIG} or {SCALER} is malformed ({exc}).") from None
+    if len(scaler.offset) != spec.n_inputs or len(schema.inputs) != spec.n_inputs:
+        raise BundleError(f"{path}: {CONFIG} and {SCALER} disagree on the number of inputs.")
+    return Bundle(path=path, spec=spec, schema=schema, scaler=scaler, settings=settings,
+                  manifest=manifest)

@@ -1,0 +1,179 @@
+"""Settings for a run: one vocabulary of names shared by the CLI, TOML config files and batch jobs.
+
+Every setting has a flat name (``lookback``, ``horizon``, ``lstm_units`` …). A TOML file given
+with ``--config`` uses the same names at its top level; the command line wins over the file, the
+file over the defaults. Validation messages name the setting and show the bad value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from forecast_cli.errors import ConfigError, InputMissingError
+
+ScalerKind = Literal["standard", "minmax"]
+OptimizerKind = Literal["adam", "rmsprop"]
+WindowNorm = Literal["none", "last", "mean"]
+
+SCALERS: tuple[str, ...] = ("standard", "minmax")
+OPTIMIZERS: tuple[str, ...] = ("adam", "rmsprop")
+WINDOW_NORMS: tuple[str, ...] = ("none", "last", "mean")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings of ``forecast train``; ``None`` means "derive from the data"."""
+
+    # data
+    time_col: str | None = None
+    target: tuple[str, ...] = ()
+    sep: str | None = None
+    freq: str | None = None
+    season: int | None = None
+    # windows and splits
+    lookback: int | None = None
+    horizon: int | None = None
+    train_frac: float = 0.7
+    val_frac: float = 0.15
+    test_frac: float = 0.15
+    scaler: ScalerKind = "standard"
+    # network
+    lstm_units: int = 64
+    lstm_layers: int = 1
+    dense_units: tuple[int, ...] = ()
+    dropout: float = 0.1
+    window_norm: WindowNorm = "last"
+    # optimisation
+    optimizer: OptimizerKind = "adam"
+    epochs: int = 200
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    patience: int = 20
+    clipnorm: float = 1.0
+    seed: int = 42
+    # where results go
+    output_dir: Path = field(default_factory=lambda: Path("forecast-output"))
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (tuples as lists, paths as strings)."""
+        out = asdict(self)
+        out["target"] = list(self.target)
+        out["dense_units"] = list(self.dense_units)
+        out["output_dir"] = str(self.output_dir)
+        return out
+
+
+SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Settings))
+
+
+def _suggest(name: str) -> str:
+    close = difflib.get_close_matches(name, SETTING_NAMES, n=1)
+    return f" Did you mean `{close[0]}`?" if close else ""
+
+
+def _as_tuple(name: str, value: Any, kind: type) -> tuple[Any, ...]:
+    """Accept a list, a tuple or a comma-separated string (as the CLI gives it)."""
+    if value is None:
+        return ()
+    items: list[Any]
+    if isinstance(value, str):
+        items = [v.strip() for v in value.split(",") if v.strip()]
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        items = [value]
+    try:
+        return tuple(kind(v) for v in items)
+    except (TypeError, ValueError):
+        raise ConfigError(f"`{name}` must be a list of {kind.__name__}. Got {value!r}.") from None
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """Convert a raw value (from TOML or the CLI) to the type of setting ``name``."""
+    if name == "target":
+        return _as_tuple(name, value, str)
+    if name == "dense_units":
+        return _as_tuple(name, value, int)
+    if name == "output_dir":
+        return Path(value)
+    return value
+
+
+def _check_range(name: str, value: Any, kind: type, low: float, high: float | None = None) -> None:
+    int_for_float = kind is float and isinstance(value, int)
+    if isinstance(value, bool) or not (isinstance(value, kind) or int_for_float):
+        raise ConfigError(f"`{name}` must be a {kind.__name__}. Got {value!r}.")
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f"≥ {low}"
+        raise ConfigError(f"`{name}` must be {bound}. Got {value!r}.")
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"`{name}` must be one of {', '.join(choices)}. Got {value!r}.")
+
+
+def validate(s: Settings) -> Settings:
+    """Check every setting; return ``s`` unchanged or raise ConfigError naming the first bad one."""
+    for name in ("lookback", "horizon", "season"):
+        value = getattr(s, name)
+        if value is not None:
+            _check_range(name, value, int, 1)
+    for name in ("lstm_units", "lstm_layers", "epochs", "batch_size"):
+        _check_range(name, getattr(s, name), int, 1)
+    _check_range("patience", s.patience, int, 0)
+    _check_range("seed", s.seed, int, 0)
+    for units in s.dense_units:
+        _check_range("dense_units", units, int, 1)
+    _check_range("dropout", s.dropout, float, 0.0, 0.95)
+    _check_range("learning_rate", s.learning_rate, float, 1e-12, 10.0)
+    _check_range("clipnorm", s.clipnorm, float, 1e-12)
+    for name in ("train_frac", "val_frac", "test_frac"):
+        _check_range(name, getattr(s, name), float, 0.01, 0.98)
+    total = s.train_frac + s.val_frac + s.test_frac
+    if abs(total - 1.0) > 1e-6:
+        raise ConfigError(
+            f"`train_frac` + `val_frac` + `test_frac` must be 1. Got "
+            f"{s.train_frac} + {s.val_frac} + {s.test_frac} = {total:g}."
+        )
+    _check_choice("scaler", s.scaler, SCALERS)
+    _check_choice("optimizer", s.optimizer, OPTIMIZERS)
+    _check_choice("window_norm", s.window_norm, WINDOW_NORMS)
+    return s
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Read a flat TOML table of settings; unknown names are refused with a suggestion."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputMissingError(f"{path}: config file not found.") from None
+    except OSError as exc:
+        raise InputMissingError(f"{path}: cannot read config file ({exc.strerror}).") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}).") from None
+    for key in raw:
+        if key not in SETTING_NAMES:
+            raise ConfigError(f"{path}: unknown setting `{key}`.{_suggest(key)}")
+    return raw
+
+
+def build_settings(
+    cli: Mapping[str, Any] | None = None, config_file: Path | None = None
+) -> Settings:
+    """Defaults ← config file ← command line (values that are ``None`` on the CLI are unset)."""
+    merged: dict[str, Any] = {}
+    if config_file is not None:
+        merged.update(read_config_file(config_file))
+    for key, value in (cli or {}).items():
+        if key not in SETTING_NAMES:
+            raise ConfigError(f"unknown setting `{key}`.{_suggest(key)}")
+        if value is not None:
+            merged[key] = value
+    coerced = {k: _coerce(k, v) for k, v in merged.items()}
+    return validate(replace(Settings(), **coerced))

@@ -1,0 +1,95 @@
+"""``forecast predict``: the next ``horizon`` values after the latest data, from a bundle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+from forecast_cli import model
+from forecast_cli.bundle import Bundle, read_bundle
+from forecast_cli.data import Frame, load_csv
+from forecast_cli.errors import DataError
+from forecast_cli.frequency import future_index
+
+# Warn when recent inputs leave the training range by more than this many training ranges.
+RANGE_SLACK = 0.5
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Future values. ``table``: columns timestamp, step, then one column per target."""
+
+    table: pd.DataFrame
+    bundle: Bundle
+    origin: pd.Timestamp  # timestamp of the last observed row used
+    warnings: list[str] = field(default_factory=list)
+
+
+def _same_freq(a: str, b: str) -> bool:
+    try:
+        return bool(to_offset(a) == to_offset(b))
+    except ValueError:
+        return a == b
+
+
+def check_compatible(bundle: Bundle, frame: Frame) -> list[str]:
+    """Refuse data the model cannot use; return warnings for data it can use with caution."""
+    schema, lookback = bundle.schema, bundle.spec.lookback
+    if not _same_freq(frame.freq, schema.freq):
+        raise DataError(f"{frame.path}: frequency {frame.freq!r} differs from the model's "
+                        f"{schema.freq!r} ({bundle.path}); resample the data or retrain.")
+    if len(frame.values) < lookback:
+        raise DataError(f"{frame.path}: need at least {lookback} rows (the model's lookback), "
+                        f"got {len(frame.values)}.")
+    warnings = [f"applied fix: {fix}" for fix in frame.fixes]
+    last = frame.timestamps[-1]
+    if last < schema.last_timestamp:
+        warnings.append(f"data ends at {last}, before the end of the training data "
+                        f"({schema.last_timestamp}): the forecast covers a period the model saw.")
+    recent = frame.values[-lookback:]
+    lo, hi = bundle.scaler.data_min, bundle.scaler.data_max
+    slack = RANGE_SLACK * np.maximum(hi - lo, 1e-12)
+    outside = (recent < lo - slack) | (recent > hi + slack)
+    for j in np.flatnonzero(outside.any(axis=0)):
+        warnings.append(f"column {frame.columns[j]!r}: recent values lie far outside the "
+                        f"training range [{lo[j]:g}, {hi[j]:g}]; the forecast may be unreliable.")
+    return warnings
+
+
+def predict(bundle_dir: Path, data_path: Path) -> Forecast:
+    """Forecast the ``horizon`` steps after the last row of ``data_path``."""
+    bundle = read_bundle(Path(bundle_dir))
+    schema = bundle.schema
+    frame = load_csv(Path(data_path), columns=list(schema.inputs), time_col=schema.time_col)
+    warnings = check_compatible(bundle, frame)
+    spec = bundle.spec
+    window = bundle.scaler.transform(frame.values[-spec.lookback:])  # (L, F)
+    net = model.load_network(spec, bundle.weights)
+    scaled = model.predict_array(net, window[None, :, :])[0]  # (H, k)
+    values = bundle.scaler.select(list(spec.target_index)).inverse(scaled)
+    origin = frame.timestamps[-1]
+    table = pd.DataFrame({"timestamp": future_index(origin, schema.freq, spec.horizon),
+                          "step": np.arange(1, spec.horizon + 1)})
+    for j, name in enumerate(schema.targets):
+        table[name] = values[:, j]
+    return Forecast(table=table, bundle=bundle, origin=origin, warnings=warnings)
+
+
+def render_forecast(fc: Forecast, fmt: str) -> str:
+    """The forecast as CSV (timestamp, step, targets…) or as a JSON document."""
+    if fmt == "json":
+        import json
+
+        doc = {"model": str(fc.bundle.path), "origin": fc.origin.isoformat(),
+               "freq": fc.bundle.schema.freq, "horizon": fc.bundle.spec.horizon,
+               "targets": list(fc.bundle.schema.targets),
+               "forecast": [{"timestamp": ts.isoformat(), "step": int(step),
+                             **{t: float(row[t]) for t in fc.bundle.schema.targets}}
+                            for ts, step, row in zip(fc.table["timestamp"], fc.table["step"],
+                                                     fc.table.to_dict("records"), strict=True)]}
+        return json.dumps(doc, indent=2) + "\n"
+    return str(fc.table.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S"))

@@ -1,0 +1,61 @@
+"""Sampling frequency: inference, the seasonal period it implies, and future timestamps."""
+
+from __future__ import annotations
+
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+_DAY = pd.Timedelta(days=1)
+
+
+def infer_frequency(index: pd.DatetimeIndex) -> str | None:
+    """The pandas offset alias of a sorted, unique index (``"h"``, ``"D"``, ``"MS"`` …).
+
+    Uses ``pd.infer_freq`` when the spacing is perfectly regular; otherwise the most common
+    step, so that a series with gaps still gets a frequency (the gaps are then reported).
+    Returns ``None`` when fewer than two timestamps are given.
+    """
+    if len(index) < 2:
+        return None
+    if len(index) >= 3:
+        exact = pd.infer_freq(index)
+        if exact is not None:
+            return str(exact)
+    steps = pd.Series(index[1:] - index[:-1])
+    step = steps.mode().iloc[0]
+    # Calendar-month data has 28–31 day steps; a plain Timedelta would misplace the next month.
+    if pd.Timedelta(days=28) <= step <= pd.Timedelta(days=31):
+        return "MS" if all(ts.day == 1 for ts in index[:50]) else "ME"
+    return str(to_offset(step).freqstr)
+
+
+def season_length(freq: str) -> int:
+    """Seasonal period in steps: a day for sub-daily data, a week for daily, a year otherwise.
+
+    ``"h"`` → 24, ``"15min"`` → 96, ``"D"`` → 7, ``"B"`` → 5, ``"W-SUN"`` → 52,
+    ``"MS"`` → 12, ``"QS-OCT"`` → 4; anything yearly or unknown → 1 (no seasonality).
+    """
+    offset = to_offset(freq)
+    name = offset.name.upper()
+    if name.startswith("B") and name in ("B", "C"):
+        return 5
+    try:
+        step = pd.Timedelta(offset)  # type: ignore[arg-type]  # Tick offsets convert
+    except (ValueError, TypeError):
+        step = None
+    if step is not None and step < _DAY:
+        return max(1, round(_DAY / step))
+    if step is not None and step == _DAY:
+        return 7
+    if name.startswith("W"):
+        return 52
+    if name.startswith(("MS", "ME", "M", "SM")):
+        return 12
+    if name.startswith(("Q", "BQ")):
+        return 4
+    return 1
+
+
+def future_index(last: pd.Timestamp, freq: str, horizon: int) -> pd.DatetimeIndex:
+    """The ``horizon`` timestamps that follow ``last`` at frequency ``freq``. Shape (horizon,)."""
+    return pd.date_range(start=last, periods=horizon + 1, freq=freq)[1:]

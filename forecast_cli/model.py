@@ -1,0 +1,236 @@
+"""The LSTM network: the only module that touches TensorFlow/Keras, and only lazily.
+
+Importing this module is cheap; TensorFlow is loaded the first time a function here needs it,
+with its C++ start-up chatter silenced so it never reaches the user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+EpochCallback = Callable[[int, dict[str, float]], None]
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """Everything needed to rebuild the network exactly; saved as JSON in the bundle."""
+
+    lookback: int
+    horizon: int
+    n_inputs: int
+    target_index: tuple[int, ...]  # which input columns are the targets, in output order
+    lstm_units: int
+    lstm_layers: int
+    dense_units: tuple[int, ...]
+    dropout: float
+    window_norm: str  # "none" | "last" | "mean": per-window instance normalisation
+    seed: int
+
+    @property
+    def n_targets(self) -> int:
+        return len(self.target_index)
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["target_index"] = list(self.target_index)
+        out["dense_units"] = list(self.dense_units)
+        return out
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> NetworkSpec:
+        """Rebuild from JSON; raises KeyError/TypeError/ValueError on anything malformed."""
+        spec = cls(
+            lookback=int(raw["lookback"]), horizon=int(raw["horizon"]),
+            n_inputs=int(raw["n_inputs"]),
+            target_index=tuple(int(i) for i in raw["target_index"]),
+            lstm_units=int(raw["lstm_units"]), lstm_layers=int(raw["lstm_layers"]),
+            dense_units=tuple(int(u) for u in raw["dense_units"]),
+            dropout=float(raw["dropout"]), window_norm=str(raw["window_norm"]),
+            seed=int(raw["seed"]))
+        if min(spec.lookback, spec.horizon, spec.n_inputs, spec.lstm_units,
+               spec.lstm_layers, spec.n_targets) < 1:
+            raise ValueError("network sizes must be ≥ 1")
+        if spec.window_norm not in ("none", "last", "mean"):
+            raise ValueError(f"unknown window_norm {spec.window_norm!r}")
+        if any(not 0 <= i < spec.n_inputs for i in spec.target_index):
+            raise ValueError("target_index out of range")
+        return spec
+
+
+@contextlib.contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null: TensorFlow's C++ logs bypass Python's sys.stderr."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+@cache
+def _tf() -> Any:
+    """Import TensorFlow once, quietly."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with _stderr_silenced():
+        import tensorflow as tf
+    tf.get_logger().setLevel("ERROR")
+    return tf
+
+
+def keras_module() -> Any:
+    """The Keras 3 package, after TensorFlow has been imported quietly."""
+    _tf()
+    import keras
+
+    return keras
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow, and make TensorFlow's kernels deterministic."""
+    tf = _tf()
+    keras_module().utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def _window_reference(keras: Any, x: Any, mode: str) -> Any:
+    """The per-window level subtracted from inputs and added back to outputs. (B, 1, F)."""
+    ops = keras.ops
+    if mode == "last":
+        return keras.layers.Lambda(lambda t: t[:, -1:, :], name="window_last")(x)
+    return keras.layers.Lambda(lambda t: ops.mean(t, axis=1, keepdims=True),
+                               name="window_mean")(x)
+
+
+def build_network(spec: NetworkSpec) -> Any:
+    """Input (B, lookback, n_inputs) → LSTM stack → Dropout → Dense* → (B, horizon, n_targets)."""
+    keras = keras_module()
+    layers, init = keras.layers, keras.initializers
+    inputs = keras.Input(shape=(spec.lookback, spec.n_inputs), name="window")  # (B, L, F)
+    x = inputs
+    ref = None
+    if spec.window_norm != "none":
+        ref = _window_reference(keras, inputs, spec.window_norm)  # (B, 1, F)
+        x = layers.Subtract(name="window_norm")([inputs, ref])  # (B, L, F)
+    for i in range(spec.lstm_layers):
+        last = i == spec.lstm_layers - 1
+        x = layers.LSTM(  # (B, L, units) inside the stack, (B, units) at its end
+            spec.lstm_units, return_sequences=not last, name=f"lstm_{i}",
+            kernel_initializer=init.GlorotUniform(seed=spec.seed + i),
+            recurrent_initializer=init.Orthogonal(seed=spec.seed + 100 + i))(x)
+    x = layers.Dropout(spec.dropout, seed=spec.seed, name="dropout")(x)  # (B, units)
+    for i, units in enumerate(spec.dense_units):
+        x = layers.Dense(units, activation="relu", name=f"hidden_{i}",  # (B, units_i)
+                         kernel_initializer=init.GlorotUniform(seed=spec.seed + 200 + i))(x)
+    x = layers.Dense(spec.horizon * spec.n_targets, name="head",  # (B, H·k)
+                     kernel_initializer=init.GlorotUniform(seed=spec.seed + 300))(x)
+    out = layers.Reshape((spec.horizon, spec.n_targets), name="forecast")(x)  # (B, H, k)
+    if ref is not None:
+        idx = list(spec.target_index)
+        level = layers.Lambda(lambda r: keras.ops.take(r, idx, axis=2),
+                              name="target_level")(ref)  # (B, 1, k)
+        out = layers.Add(name="denorm")([out, level])  # (B, H, k)
+    return keras.Model(inputs, out, name="forecast_lstm")
+
+
+def window_dataset(inputs: np.ndarray, targets: np.ndarray | None, origins: np.ndarray,
+                   spec: NetworkSpec, batch_size: int, shuffle_seed: int | None = None) -> Any:
+    """tf.data pipeline that gathers each batch's windows by index, never all at once.
+
+    inputs (n, F) and targets (n, k) scaled; yields x (B, lookback, F) [and y (B, horizon, k)].
+    """
+    tf = _tf()
+    x_all = tf.constant(np.asarray(inputs, np.float32))
+    in_off = tf.range(-spec.lookback, 0, dtype=tf.int64)
+    ds = tf.data.Dataset.from_tensor_slices(np.asarray(origins, np.int64))
+    if shuffle_seed is not None:
+        ds = ds.shuffle(len(origins), seed=shuffle_seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    if targets is None:
+        ds = ds.map(lambda t: tf.gather(x_all, t[:, None] + in_off))
+    else:
+        y_all = tf.constant(np.asarray(targets, np.float32))
+        out_off = tf.range(0, spec.horizon, dtype=tf.int64)
+        ds = ds.map(lambda t: (tf.gather(x_all, t[:, None] + in_off),
+                               tf.gather(y_all, t[:, None] + out_off)))
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _optimizer(keras: Any, name: str, learning_rate: float, clipnorm: float) -> Any:
+    if name == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate=learning_rate, clipnorm=clipnorm)
+    return keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm)
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """Optimisation settings of one fit."""
+
+    optimizer: str
+    learning_rate: float
+    clipnorm: float
+    epochs: int
+    patience: int
+
+
+def fit(model: Any, train_ds: Any, val_ds: Any, opts: FitOptions,
+        on_epoch: EpochCallback | None = None) -> dict[str, list[float]]:
+    """Train with MSE, clipping, early stopping (best weights restored), LR decay, NaN guard.
+
+    Returns the history: metric name → one value per epoch run.
+    """
+    keras = keras_module()
+    cb = keras.callbacks
+    model.compile(optimizer=_optimizer(keras, opts.optimizer, opts.learning_rate,
+                                       opts.clipnorm), loss="mse")
+    callbacks = [
+        cb.TerminateOnNaN(),
+        cb.EarlyStopping(monitor="val_loss", patience=opts.patience,
+                         restore_best_weights=True),
+        cb.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
+                             patience=max(1, opts.patience // 3), min_lr=1e-6),
+    ]
+    if on_epoch is not None:
+        callbacks.append(cb.LambdaCallback(
+            on_epoch_end=lambda epoch, logs: on_epoch(
+                epoch, {k: float(v) for k, v in (logs or {}).items()})))
+    history = model.fit(train_ds, validation_data=val_ds, epochs=opts.epochs, verbose=0,
+                        shuffle=False,  # the dataset shuffles itself, seeded
+                        callbacks=callbacks)
+    return {k: [float(v) for v in vals] for k, vals in history.history.items()}
+
+
+def predict(model: Any, ds: Any) -> np.ndarray:
+    """Run the network over a dataset of input windows → (m, horizon, k) float64, scaled."""
+    return np.asarray(model.predict(ds, verbose=0), dtype=np.float64)
+
+
+def predict_array(model: Any, x: np.ndarray) -> np.ndarray:
+    """x (m, lookback, F) → (m, horizon, k) float64, scaled."""
+    out = model(np.asarray(x, np.float32), training=False)
+    return np.asarray(out, dtype=np.float64)
+
+
+def save_weights(model: Any, path: Path) -> None:
+    """Keras HDF5 weights file (name must end in ``.weights.h5``); no pickle involved."""
+    model.save_weights(str(path))
+
+
+def load_network(spec: NetworkSpec, weights: Path) -> Any:
+    """Rebuild the architecture with our own code, then load the weights into it."""
+    model = build_network(spec)
+    model.load_weights(str(weights))
+    return model

@@ -1,0 +1,90 @@
+"""Everything the user sees: rich tables on stdout, messages and progress on stderr."""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from forecast_cli.evaluation import MODEL, NAIVE, SEASONAL
+from forecast_cli.training import TrainResult
+
+LABELS = {MODEL: "LSTM", NAIVE: "naive (last value)", SEASONAL: "seasonal naive"}
+COLUMNS = (("mae", "MAE"), ("rmse", "RMSE"), ("mape", "MAPE %"), ("smape", "sMAPE %"),
+           ("mase", "MASE"))
+
+
+def stdout() -> Console:
+    return Console(soft_wrap=True)
+
+
+def stderr() -> Console:
+    return Console(stderr=True, soft_wrap=True)
+
+
+def message(text: str, quiet: bool = False) -> None:
+    """A diagnostic line on stderr (suppressed by --quiet); no markup interpretation."""
+    if not quiet:
+        sys.stderr.write(text.rstrip("\n") + "\n")
+
+
+def error(text: str) -> None:
+    sys.stderr.write(f"Error: {text.rstrip()}\n")
+
+
+def _fmt(value: float) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:.4g}"
+
+
+def metrics_table(result: TrainResult) -> Table:
+    """Model against baselines on the identical test windows, original units."""
+    s, ev = result.settings, result.evaluation
+    table = Table(title=f"Test period: {result.windows['test']} windows × horizon {s.horizon} "
+                        f"({', '.join(s.target)}; season {s.season})")
+    table.add_column("method")
+    for _, label in COLUMNS:
+        table.add_column(label, justify="right")
+    for name in (MODEL, NAIVE, SEASONAL):
+        table.add_row(LABELS[name], *(_fmt(ev.scores[name][key]) for key, _ in COLUMNS))
+    return table
+
+
+def train_summary(result: TrainResult) -> str:
+    ev = result.evaluation
+    skill = ev.skill(SEASONAL)
+    verdict = "beats" if skill > 0 else "does NOT beat"
+    return (f"LSTM {verdict} seasonal naive on MASE (skill {_fmt(100 * skill)} %); "
+            f"best epoch {result.best_epoch} of {len(result.history.get('loss', []))}.\n"
+            f"Model bundle: {result.bundle_dir}\n"
+            f"Metrics: {result.output_dir / 'metrics.json'}  "
+            f"Test forecasts: {result.output_dir / 'test_forecasts.csv'}  "
+            f"History: {result.output_dir / 'history.csv'}")
+
+
+@contextmanager
+def epoch_progress(total: int, enabled: bool) -> Iterator[Any]:
+    """Yield an ``on_epoch(epoch, logs)`` callback drawing a bar on stderr, or None.
+
+    Drawn only when ``enabled`` and stderr is a terminal: cron mail and pipes stay clean.
+    """
+    console = stderr()
+    if not enabled or not console.is_terminal:
+        yield None
+        return
+    columns = (TextColumn("epoch {task.completed}/{task.total}"), BarColumn(),
+               TextColumn("{task.fields[losses]}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("train", total=total, losses="")
+
+        def on_epoch(epoch: int, logs: dict[str, float]) -> None:
+            losses = (f"loss {logs.get('loss', math.nan):.4f}  "
+                      f"val_loss {logs.get('val_loss', math.nan):.4f}")
+            progress.update(task, completed=epoch + 1, losses=losses)
+
+        yield on_epoch

@@ -1,0 +1,74 @@
+"""Per-column affine scaling, fitted on training rows only and saved as plain numbers.
+
+A scaler maps ``x`` to ``(x - offset) / scale`` column by column. Fitting uses scikit-learn's
+scalers (which handle zero-variance columns by using scale 1); the fitted parameters are kept
+as arrays, so saving needs JSON only and applying needs numpy only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+SCALER_KINDS = ("standard", "minmax")
+
+
+@dataclass(frozen=True)
+class Scaler:
+    """Fitted scaling. ``offset`` and ``scale`` have shape (k,), one entry per column."""
+
+    kind: str
+    offset: np.ndarray
+    scale: np.ndarray
+    data_min: np.ndarray
+    data_max: np.ndarray
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        """(…, k) original units → (…, k) scaled."""
+        return np.asarray((x - self.offset) / self.scale)
+
+    def inverse(self, x: np.ndarray) -> np.ndarray:
+        """(…, k) scaled → (…, k) original units."""
+        return np.asarray(x * self.scale + self.offset)
+
+    def select(self, columns: list[int]) -> Scaler:
+        """The scaler of a subset of columns (e.g. the targets among the inputs)."""
+        return Scaler(self.kind, self.offset[columns], self.scale[columns],
+                      self.data_min[columns], self.data_max[columns])
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "offset": self.offset.tolist(), "scale": self.scale.tolist(),
+                "data_min": self.data_min.tolist(), "data_max": self.data_max.tolist()}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Scaler:
+        """Rebuild from ``to_json`` output; raises ValueError on anything malformed."""
+        if raw.get("kind") not in SCALER_KINDS:
+            raise ValueError(f"unknown scaler kind {raw.get('kind')!r}")
+        arrays = [np.asarray(raw[k], dtype=np.float64)
+                  for k in ("offset", "scale", "data_min", "data_max")]
+        if len({a.shape for a in arrays}) != 1 or arrays[0].ndim != 1:
+            raise ValueError("scaler arrays have inconsistent shapes")
+        if not all(np.isfinite(a).all() for a in arrays) or (arrays[1] == 0).any():
+            raise ValueError("scaler parameters must be finite with non-zero scale")
+        return cls(str(raw["kind"]), *arrays)
+
+
+def fit_scaler(kind: str, train_values: np.ndarray) -> Scaler:
+    """Fit on training rows only. ``train_values``: (n_train, k), finite."""
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    if kind == "standard":
+        std = StandardScaler().fit(train_values)
+        offset, scale = std.mean_, std.scale_
+    elif kind == "minmax":
+        mm = MinMaxScaler().fit(train_values)
+        # sklearn: x * scale_ + min_; ours: (x - offset) / scale.
+        scale = 1.0 / mm.scale_
+        offset = -mm.min_ * scale
+    else:
+        raise ValueError(f"unknown scaler kind {kind!r}")
+    return Scaler(kind, np.asarray(offset, np.float64), np.asarray(scale, np.float64),
+                  train_values.min(axis=0), train_values.max(axis=0))
