@@ -106,9 +106,9 @@ def train(
     season: Annotated[int | None, typer.Option(min=1, help="Seasonal period in steps for "
                       "seasonal naive and MASE. [default: from the frequency]")] = None,
     lookback: Annotated[int | None, typer.Option(min=1, help="Input steps per window. "
-                        "[default: max(2·horizon, 2·season, 8)]")] = None,
+                        "[default: max(2·horizon, min(2·season, 336), 8)]")] = None,
     horizon: Annotated[int | None, typer.Option(min=1, help="Steps forecast. [default: one "
-                                                "season]")] = None,
+                                                "season, at most 96]")] = None,
     train_frac: Annotated[float | None, typer.Option(help="[default: 0.7]")] = None,
     val_frac: Annotated[float | None, typer.Option(help="[default: 0.15]")] = None,
     test_frac: Annotated[float | None, typer.Option(help="[default: 0.15]")] = None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
@@ -18,9 +20,11 @@ def infer_frequency(index: pd.DatetimeIndex) -> str | None:
     if len(index) < 2:
         return None
     if len(index) >= 3:
-        exact = pd.infer_freq(index)
+        with warnings.catch_warnings():  # pandas 3 announces a str → offset return change
+            warnings.simplefilter("ignore")
+            exact = pd.infer_freq(index)
         if exact is not None:
-            return str(exact)
+            return exact if isinstance(exact, str) else str(to_offset(exact).freqstr)
     steps = pd.Series(index[1:] - index[:-1])
     step = steps.mode().iloc[0]
     # Calendar-month data has 28–31 day steps; a plain Timedelta would misplace the next month.
@@ -36,7 +40,7 @@ def season_length(freq: str) -> int:
     ``"MS"`` → 12, ``"QS-OCT"`` → 4; anything yearly or unknown → 1 (no seasonality).
     """
     offset = to_offset(freq)
-    name = offset.name.upper()
+    name = offset.rule_code.upper()
     if name.startswith("B") and name in ("B", "C"):
         return 5
     try:

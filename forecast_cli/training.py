@@ -34,6 +34,8 @@ BUNDLE_DIR = "model"
 METRICS_FILE = "metrics.json"
 FORECASTS_FILE = "test_forecasts.csv"
 HISTORY_FILE = "history.csv"
+MAX_DEFAULT_HORIZON = 96
+MAX_DEFAULT_LOOKBACK = 336
 
 
 @dataclass(frozen=True)
@@ -58,13 +60,14 @@ class TrainResult:
 def resolve_settings(s: Settings, frame: Frame) -> Settings:
     """Fill what was left to the data: targets, season, horizon and lookback.
 
-    season: from the frequency unless given. horizon: one season (at least 1). lookback: two
-    horizons or two seasons, whichever is longer, so the network always sees a full cycle.
+    season: from the frequency unless given. horizon: one season, at most 96 steps. lookback:
+    two horizons or two seasons (at most 336 steps), whichever is longer, so the network sees a
+    full cycle without sub-hourly data asking for thousands of steps.
     """
     target = s.target or frame.columns
     season = s.season or season_length(frame.freq)
-    horizon = s.horizon or max(1, season)
-    lookback = s.lookback or max(2 * horizon, 2 * season, 8)
+    horizon = s.horizon or min(season, MAX_DEFAULT_HORIZON)
+    lookback = s.lookback or max(2 * horizon, min(2 * season, MAX_DEFAULT_LOOKBACK), 8)
     return replace(s, target=tuple(target), season=season, horizon=horizon, lookback=lookback,
                    freq=frame.freq, time_col=frame.time_col)
 
@@ -103,6 +106,10 @@ def train(data_path: Path, settings: Settings,
     scaled = scaler.transform(frame.values)  # (n, F)
     spec = _network_spec(s, len(frame.columns))
     parts = {p: origins(bounds, p, s.lookback, s.horizon) for p in ("train", "val", "test")}
+    if parts["test"][0] < s.season:
+        raise DataError(f"{frame.path}: season {s.season} is longer than the {parts['test'][0]} "
+                        "rows before the test period; seasonal naive cannot be scored. Pass a "
+                        "shorter --season.")
 
     model.seed_everything(s.seed)
     net = model.build_network(spec)
@@ -111,8 +118,8 @@ def train(data_path: Path, settings: Settings,
     val_ds = model.window_dataset(scaled, scaled, parts["val"], spec, s.batch_size)
     history = model.fit(net, train_ds, val_ds, model.FitOptions(
         s.optimizer, s.learning_rate, s.clipnorm, s.epochs, s.patience), on_epoch)
-    val_losses = history.get("val_loss", [])
-    if not val_losses or not np.isfinite(min(val_losses)):
+    val_losses = np.asarray(history.get("val_loss", []), dtype=np.float64)
+    if not np.isfinite(val_losses).any():
         raise TrainingError("training diverged (non-finite loss); nothing was saved. Try a "
                             "lower --learning-rate or --clipnorm.")
 
@@ -128,10 +135,16 @@ def train(data_path: Path, settings: Settings,
 
     result = TrainResult(settings=s, frame=frame, bounds=bounds,
                          windows=window_counts(bounds, s.lookback, s.horizon), evaluation=ev,
-                         history=history, best_epoch=int(np.argmin(val_losses)) + 1,
+                         history=history, best_epoch=best_epoch(history),
                          seconds=time.perf_counter() - started, output_dir=s.output_dir)
     _publish(result, spec, scaler, net, parts["test"])
     return result
+
+
+def best_epoch(history: dict[str, list[float]]) -> int:
+    """1-based epoch of the lowest finite validation loss (the weights EarlyStopping restores)."""
+    losses = np.asarray(history["val_loss"], dtype=np.float64)
+    return int(np.nanargmin(np.where(np.isfinite(losses), losses, np.nan))) + 1
 
 
 def _schema(r: TrainResult) -> DataSchema:
@@ -158,7 +171,8 @@ def metrics_report(r: TrainResult) -> dict[str, Any]:
         "test": ev.scores,
         "skill_mase": {NAIVE: ev.skill(NAIVE), SEASONAL: ev.skill(SEASONAL)},
         "training": {"epochs_run": len(r.history.get("loss", [])), "best_epoch": r.best_epoch,
-                     "best_val_loss": min(r.history["val_loss"]), "seconds": round(r.seconds, 2)},
+                     "best_val_loss": r.history["val_loss"][r.best_epoch - 1],
+                     "seconds": round(r.seconds, 2)},
     }
 
 
