@@ -102,6 +102,7 @@ def train(data_path: Path, settings: Settings,
     assert s.season is not None
     bounds = check_length(len(frame.values), s.train_frac, s.val_frac, s.lookback, s.horizon,
                           str(frame.path))
+    atomic.ensure_dir(s.output_dir)  # fail before training, not after it
     scaler = fit_scaler(s.scaler, frame.values[: bounds.train_end])
     scaled = scaler.transform(frame.values)  # (n, F)
     spec = _network_spec(s, len(frame.columns))

@@ -1,0 +1,191 @@
+"""The real CLI in subprocesses: exit codes, stdout vs stderr, files written."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import SAMPLE, TINY_ARGS, run_forecast, seasonal_series, write_series
+
+Trained = tuple[Path, Path, subprocess.CompletedProcess[str]]
+TF_NOISE = ("tensorflow", "cuda", "onednn", "absl", "i0000", "w0000", "e0000", "cpu_feature")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    tmp = tmp_path_factory.mktemp("cli")
+    csv = write_series(tmp / "daily.csv", seasonal_series(200))
+    out = tmp / "run"
+    proc = run_forecast("train", csv, "-o", out, *TINY_ARGS)
+    return csv, out, proc
+
+
+def test_train_writes_every_output_and_keeps_streams_apart(trained: Trained) -> None:
+    _, out, proc = trained
+    assert proc.returncode == 0, proc.stderr
+    # The results table on stdout, with the model beside both baselines.
+    for word in ("LSTM", "naive (last value)", "seasonal naive", "MASE"):
+        assert word in proc.stdout
+    # Diagnostics on stderr: where things went; none of TensorFlow's start-up chatter.
+    assert f"Model bundle: {out / 'model'}" in proc.stderr
+    assert not [n for n in TF_NOISE if n in proc.stderr.lower()], proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "history.csv", "metrics.json", "model", "test_forecasts.csv"]
+    assert sorted(p.name for p in (out / "model").iterdir()) == [
+        "config.json", "manifest.json", "model.weights.h5", "scaler.json"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["test"]) == {"model", "naive", "seasonal_naive"}
+    assert metrics["windows"]["test"] == 200 - 170 - 4 + 1  # test rows [170, 200), horizon 4
+    table = pd.read_csv(out / "test_forecasts.csv")
+    assert list(table.columns) == ["origin", "timestamp", "step", "target", "actual", "model",
+                                   "naive", "seasonal_naive"]
+    assert len(table) == metrics["windows"]["test"] * 4
+    history = pd.read_csv(out / "history.csv")
+    assert {"epoch", "loss", "val_loss"} <= set(history.columns)
+
+
+def test_predict_to_stdout_continues_the_calendar(trained: Trained) -> None:
+    csv, out, _ = trained
+    proc = run_forecast("predict", "--model", out / "model", csv)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "timestamp,step,value"
+    last = pd.read_csv(csv)["timestamp"].iloc[-1]  # 200 days from 2020-01-01
+    expected = pd.date_range(last, periods=5, freq="D")[1:]
+    assert [line.split(",")[0] for line in lines[1:]] == [
+        ts.strftime("%Y-%m-%dT%H:%M:%S") for ts in expected]
+
+
+def test_predict_to_file_and_as_json(trained: Trained, tmp_path: Path) -> None:
+    csv, out, _ = trained
+    dest = tmp_path / "sub" / "forecast.csv"
+    proc = run_forecast("predict", "-m", out / "model", csv, "--out", dest)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    assert f"written to {dest}" in proc.stderr
+    assert len(pd.read_csv(dest)) == 4
+    proc = run_forecast("predict", "-m", out / "model", csv, "--format", "json", "-q")
+    doc = json.loads(proc.stdout)
+    assert doc["horizon"] == 4
+    assert [row["step"] for row in doc["forecast"]] == [1, 2, 3, 4]
+    # The same forecast whatever the format.
+    csv_values = pd.read_csv(dest)["value"].tolist()
+    assert [row["value"] for row in doc["forecast"]] == pytest.approx(csv_values, rel=1e-12)
+
+
+def test_predict_from_a_truncated_file_matches_the_test_forecast(trained: Trained,
+                                                                tmp_path: Path) -> None:
+    # Cut the data at the last test window's origin: `predict` must give that window's forecast.
+    csv, out, _ = trained
+    table = pd.read_csv(out / "test_forecasts.csv")
+    last_origin = table["origin"].iloc[-1]
+    data = pd.read_csv(csv)
+    cut = tmp_path / "cut.csv"
+    data[data["timestamp"] <= last_origin].to_csv(cut, index=False)
+    proc = run_forecast("predict", "-m", out / "model", cut)
+    assert proc.returncode == 0, proc.stderr
+    got = pd.read_csv(pd.io.common.StringIO(proc.stdout))["value"].to_numpy()
+    want = table[table["origin"] == last_origin]["model"].to_numpy()
+    assert got == pytest.approx(want, rel=1e-5)
+    assert "before the end of the training data" in proc.stderr  # it says it is back-testing
+
+
+def test_quiet_prints_nothing_and_json_prints_metrics(tmp_path: Path) -> None:
+    csv = write_series(tmp_path / "d.csv", seasonal_series(120))
+    proc = run_forecast("train", csv, "-o", tmp_path / "q", "-q", *TINY_ARGS)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    proc = run_forecast("train", csv, "-o", tmp_path / "j", "--json", *TINY_ARGS)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["settings"]["lookback"] == 8
+
+
+def test_config_file_and_command_line(tmp_path: Path) -> None:
+    csv = write_series(tmp_path / "d.csv", seasonal_series(120))
+    cfg = tmp_path / "run.toml"
+    cfg.write_text("lookback = 10\nhorizon = 3\nlstm_units = 4\nepochs = 2\n")
+    proc = run_forecast("train", csv, "--config", cfg, "-o", tmp_path / "c", "--horizon", "5",
+                        "-q")
+    assert proc.returncode == 0, proc.stderr
+    network = json.loads((tmp_path / "c" / "model" / "config.json").read_text())["network"]
+    assert (network["lookback"], network["horizon"], network["lstm_units"]) == (10, 5, 4)
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (["train", "{tmp}/missing.csv"], 66, "Error: {tmp}/missing.csv: file not found."),
+    (["train", "{tmp}/bad.csv"], 65, "Error: {tmp}/bad.csv: column 'value': 1 not a number(s): "
+                                     "line 3: 'oops'"),
+    (["train", "{tmp}/short.csv", "--lookback", "24", "--horizon", "12"], 65,
+     "Error: {tmp}/short.csv: series too short: need ≥"),
+    (["train", "{tmp}/short.csv", "--train-frac", "0.9"], 2,
+     "Error: `train_frac` + `val_frac` + `test_frac` must be 1."),
+    (["train", "{tmp}/short.csv", "--lookback", "0"], 2, "Invalid value for '--lookback'"),
+    (["train", "{tmp}/long.csv", "-o", "{tmp}/blocker/out"], 73,
+     "Error: {tmp}/blocker/out: cannot create directory"),
+    (["predict", "{tmp}/short.csv", "-m", "{tmp}/nomodel"], 66, "model bundle not found"),
+    (["predict", "{tmp}/short.csv"], 2, "Missing option '--model'"),
+])
+def test_errors_have_documented_exit_codes(tmp_path: Path, args: list[str], code: int,
+                                           message: str) -> None:
+    (tmp_path / "bad.csv").write_text("timestamp,value\n2024-01-01,1\n2024-01-02,oops\n")
+    write_series(tmp_path / "short.csv", range(30))
+    write_series(tmp_path / "long.csv", range(300))
+    (tmp_path / "blocker").write_text("a file where a directory should be")
+    proc = run_forecast(*[a.format(tmp=tmp_path) for a in args], "-q")
+    assert proc.returncode == code, proc.stderr
+    assert message.format(tmp=tmp_path) in proc.stderr
+    assert proc.stdout == ""
+    assert "Traceback" not in proc.stderr
+
+
+def test_predict_refuses_a_tampered_bundle_and_other_frequencies(trained: Trained,
+                                                                  tmp_path: Path) -> None:
+    csv, out, _ = trained
+    bundle = tmp_path / "model"
+    shutil.copytree(out / "model", bundle)
+    weights = bundle / "model.weights.h5"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    proc = run_forecast("predict", "-m", bundle, csv)
+    assert proc.returncode == 65
+    assert "model.weights.h5 does not match its checksum" in proc.stderr
+    hourly = write_series(tmp_path / "hourly.csv", seasonal_series(50), freq="h")
+    proc = run_forecast("predict", "-m", out / "model", hourly)
+    assert proc.returncode == 65
+    assert "frequency 'h' differs from the model's 'D'" in proc.stderr
+
+
+HELP_PROBE = """
+import sys
+from forecast_cli.cli import app
+try:
+    app(sys.argv[1:])
+except SystemExit:
+    pass
+heavy = [m for m in ("tensorflow", "keras", "sklearn") if m in sys.modules]
+print("HEAVY:" + ",".join(heavy), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("args", [["--help"], ["train", "--help"], ["predict", "--help"],
+                                  ["--version"]])
+def test_help_never_imports_tensorflow(args: list[str]) -> None:
+    proc = subprocess.run([sys.executable, "-c", HELP_PROBE, *args], capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip().endswith("HEAVY:"), proc.stderr
+
+
+def test_defaults_beat_seasonal_naive_on_the_sample_data(tmp_path: Path) -> None:
+    # The README's promise: with no tuning, the LSTM beats seasonal naive on MASE.
+    proc = run_forecast("train", SAMPLE, "-o", tmp_path / "demo", "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["test"]["model"]["mase"] < report["test"]["seasonal_naive"]["mase"]
