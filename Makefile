@@ -29,7 +29,7 @@ demo: $(STAMP)
 	@cat $(DEMO)/forecast.csv
 
 lint: $(STAMP)
-	$(BIN)/ruff check forecast_cli tests bench sample_data
+	$(BIN)/ruff check .
 	$(BIN)/mypy
 
 test: lint

@@ -138,15 +138,14 @@ def train(
     quiet: Quiet = False,
 ) -> None:
     """Train an LSTM on DATA, score it against naive baselines, and save a model bundle."""
+    # Every parameter except these four is a setting of the same name (config.Settings).
+    cli: dict[str, Any] = {k: v for k, v in locals().items()
+                           if k not in ("data", "config", "as_json", "quiet")}
     from forecast_cli import render
     from forecast_cli.config import build_settings
     from forecast_cli.training import json_safe, metrics_report
     from forecast_cli.training import train as run_training
 
-    cli: dict[str, Any] = {k: v for k, v in locals().items()
-                           if k not in ("data", "config", "as_json", "quiet", "render",
-                                        "build_settings", "run_training", "json_safe",
-                                        "metrics_report")}
     settings = _run(lambda: build_settings(cli, config))
     with render.epoch_progress(settings.epochs, enabled=not quiet) as on_epoch:
         result = _run(lambda: run_training(data, settings, on_epoch=on_epoch))

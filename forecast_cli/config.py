@@ -11,6 +11,7 @@ import difflib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
@@ -101,6 +102,8 @@ def _coerce(name: str, value: Any) -> Any:
         return _as_tuple(name, value, int)
     if name == "output_dir":
         return Path(value)
+    if isinstance(value, StrEnum):  # choices arrive from the CLI as enum members
+        return value.value
     return value
 
 
