@@ -202,7 +202,7 @@ StateDir = Annotated[Path | None, typer.Option("--state-dir", help="Where the ru
 
 @app.command()
 def batch(
-    jobs_file: Annotated[Path, typer.Argument(help="TOML batch file of [jobs.NAME] tables.",
+    jobs_file: Annotated[Path, typer.Argument(help="TOML batch file: one table per job.",
                                               show_default=False)],
     wait: Annotated[float, typer.Option(min=0, help="Seconds to wait for a lock held by "
                                         "another run before giving up (exit 75).")] = 0.0,
@@ -212,11 +212,10 @@ def batch(
                                           "to stdout.")] = False,
     state_dir: StateDir = None,
 ) -> None:
-    """Run every job of JOBS_FILE unattended: retrain per policy, forecast, score.
+    """Run every job of JOBS_FILE unattended (cron): retrain per policy, forecast, score.
 
-    Silent on success. Exit codes: 0 every job succeeded, 1 a job failed (one stderr line
-    each), 75 another run holds the lock, 2/66 the batch file is invalid/missing.
-    """
+    Silent on success. Exit codes: 0 every job succeeded, 1 a job failed (one stderr line each), 75 another run holds the lock, 2/66 the batch file is invalid/missing. See docs/scheduling.md.
+    """  # noqa: E501 (one line: the help keeps line breaks)
     from forecast_cli import render
     from forecast_cli.batch import run_batch, summary_json
     from forecast_cli.render_batch import failure_lines

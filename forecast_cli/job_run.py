@@ -206,8 +206,8 @@ def _up_to_date(ctx: JobContext, job: Job, version: str, fingerprint: str, out: 
     if last is None or not out.is_file():
         return ""
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    same = (last["data_fingerprint"], last["model_version"], last["output"],
-            last["output_sha256"]) == (fingerprint, version, str(out), digest)
+    same = (last["data_fingerprint"], last["model_version"], last["output_sha256"]) == (
+        fingerprint, version, digest)
     return digest if same else ""
 
 

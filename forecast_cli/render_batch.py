@@ -8,11 +8,6 @@ from rich.table import Table
 
 from forecast_cli.batch import BatchResult
 
-RUN_COLUMNS = (("id", "run"), ("started_at", "started (UTC)"), ("status", "status"),
-               ("rows", "rows"), ("model_version", "model"), ("retrained", "retrained"),
-               ("promoted", "promoted"), ("challenger_mae", "new MAE"),
-               ("champion_mae", "current MAE"), ("forecast_changed", "forecast changed"),
-               ("seconds", "seconds"), ("message", "reason / error"))
 ACCURACY_COLUMNS = (("origin", "forecast from"), ("model_version", "model"),
                     ("points", "points"), ("mae", "MAE"), ("mase", "MASE"),
                     ("coverage", "coverage"), ("scored_at", "scored (UTC)"))
@@ -27,22 +22,36 @@ def failure_lines(result: BatchResult) -> list[str]:
 def _cell(key: str, value: Any) -> str:
     if value is None:
         return ""
-    if key in ("retrained", "promoted", "forecast_changed"):
-        return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:.4g}"
+    if key in ("started_at", "scored_at"):
+        return str(value)[:16].replace("T", " ")
     return str(value)
+
+
+def _training(run: dict[str, Any]) -> str:
+    """"kept v0001 (new 3.2 > current 1.1)", "promoted", "resumed at epoch 2" … in a few words."""
+    if not run.get("retrained"):
+        return "no"
+    words = "promoted" if run.get("promoted") else "not promoted"
+    new, cur = run.get("challenger_mae"), run.get("champion_mae")
+    if new is not None:
+        words += f" (MAE new {_cell('', new)} vs current {_cell('', cur) or 'n/a'})"
+    if run.get("resumed_from_epoch"):
+        words += f"; resumed at epoch {run['resumed_from_epoch']}"
+    return words
 
 
 def runs_table(runs: list[dict[str, Any]]) -> Table:
     table = Table(title="Latest runs per job (newest first)")
-    table.add_column("job")
-    for _, label in RUN_COLUMNS:
-        table.add_column(label, overflow="fold")
+    for label in ("job", "run", "started (UTC)", "status", "model"):
+        table.add_column(label, no_wrap=True)
+    table.add_column("trained", ratio=1)
+    table.add_column("reason / error", ratio=2)
     for run in runs:
-        reason = run.get("message") or run.get("reason")
-        values = {**run, "message": reason}
-        table.add_row(run["job"], *(_cell(k, values.get(k)) for k, _ in RUN_COLUMNS))
+        table.add_row(run["job"], str(run["id"]), _cell("started_at", run["started_at"]),
+                      run["status"], _cell("", run.get("model_version")), _training(run),
+                      run.get("message") or run.get("reason") or "")
     return table
 
 

@@ -79,8 +79,12 @@ def test_a_successful_run_prints_nothing_and_publishes(first_run: tuple[Path, An
 
 def test_unchanged_second_run_retrains_nothing(work: Path) -> None:
     before = _outputs(work)
-    proc = run_forecast("batch", work / "batch.toml")
-    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    proc = run_forecast("batch", work / "batch.toml", "--json")
+    assert (proc.returncode, proc.stderr) == (0, "")
+    (summary,) = json.loads(proc.stdout)["jobs"]
+    assert (summary["status"], summary["retrained"], summary["forecast_changed"]) == (
+        "ok", False, False)
+    assert (summary["rows"], summary["model_version"]) == (120, "v0001")
     assert _outputs(work) == before
     run = runs(work / ".forecast-state", "daily")[0]
     assert (run["retrained"], run["forecast_changed"], run["model_version"]) == (0, 0, "v0001")
@@ -160,8 +164,10 @@ def test_kill_during_forecast_writing_then_realised_accuracy(work: Path) -> None
     _kill_run(work / "batch.toml", "forecast-write")
     assert {k: v for k, v in _outputs(work).items() if not k.endswith(".tmp")} == before
     assert list((work / "out").glob(".daily.csv.*.tmp")), "the kill left its temporary file"
-    proc = run_forecast("batch", work / "batch.toml")
-    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    proc = run_forecast("batch", work / "batch.toml", "-v")
+    assert (proc.returncode, proc.stdout) == (0, "")
+    assert "removed leftovers of a killed run: .daily.csv." in proc.stderr
+    assert "realised accuracy of the forecast from 2020-04-29" in proc.stderr
     assert not list((work / "out").glob("*.tmp"))
     assert _forecast(work)["timestamp"].iloc[0] == pd.Timestamp("2020-01-01") + pd.Timedelta(
         days=124)
