@@ -134,7 +134,7 @@ def run_batch(path: Path, wait: float = 0.0, state_dir: Path | None = None,
             opened(spec.state_dir) as history, _logger(spec.state_dir, log) as logger, \
             warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        killed = history.mark_killed()
+        killed = history.mark_killed(str(spec.path))
         if killed:
             logger(f"{killed} run(s) of an earlier killed batch marked 'killed'")
         ctx = JobContext(batch=spec.path, state_dir=spec.state_dir, history=history,

@@ -73,12 +73,13 @@ class History:
     def close(self) -> None:
         self.conn.close()
 
-    def mark_killed(self) -> int:
-        """Rows left ``running`` by a run that died; call only while holding the batch lock."""
+    def mark_killed(self, batch: str) -> int:
+        """Rows of ``batch`` left ``running`` by a run that died; call holding its lock."""
         with self.conn:
             cur = self.conn.execute(
                 "UPDATE runs SET status = 'killed', message = 'the run was killed before it "
-                "finished; its outputs were left as they were' WHERE status = 'running'")
+                "finished; its outputs were left as they were' WHERE status = 'running' "
+                "AND batch = ?", (batch,))
         return cur.rowcount
 
     def start_run(self, job: str, batch: str) -> int:

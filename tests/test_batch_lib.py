@@ -218,7 +218,8 @@ def test_realised_accuracy_waits_for_every_actual() -> None:
 def test_history_records_runs_forecasts_and_accuracy(tmp_path: Path) -> None:
     with history.opened(tmp_path) as h:
         first = h.start_run("a", "b.toml")
-        assert h.mark_killed() == 1  # a 'running' row found by the next run: it was killed
+        h.start_run("a", "other.toml")  # another batch file's run, alive as far as we know
+        assert h.mark_killed("b.toml") == 1  # a 'running' row found by the next run: killed
         run = h.start_run("a", "b.toml")
         h.finish_run(run, {"status": "ok", "retrained": 1, "promoted": 0, "train_key": "k9"})
         assert h.rejected_keys("a") == frozenset({"k9"})
@@ -230,8 +231,8 @@ def test_history_records_runs_forecasts_and_accuracy(tmp_path: Path) -> None:
                           {"points": 1, "mae": 1.0, "mase": 0.5, "coverage": None})
         assert list(h.unscored("a")) == []
     shown = history.report(tmp_path, "a")
-    assert [r["status"] for r in shown["runs"]] == ["ok", "killed"]
-    assert shown["runs"][1]["id"] == first
+    assert [r["status"] for r in shown["runs"]] == ["ok", "running", "killed"]
+    assert shown["runs"][2]["id"] == first
     assert shown["accuracy"][0]["mae"] == 1.0
     json.dumps(shown)
 
