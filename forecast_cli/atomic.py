@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from forecast_cli import killpoints
 from forecast_cli.errors import OutputError, WriteError
 
 
@@ -43,8 +44,12 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def write_bytes(path: Path, data: bytes) -> None:
-    """Atomically replace ``path`` with ``data``."""
+def write_bytes(path: Path, data: bytes, kill_point: str | None = None) -> None:
+    """Atomically replace ``path`` with ``data``.
+
+    ``kill_point`` names a crash-test point (see ``killpoints``) reached after the temporary
+    file is complete and fsynced, just before it is renamed over ``path``.
+    """
     parent = ensure_dir(path.parent)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
@@ -56,6 +61,8 @@ def write_bytes(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        if kill_point is not None:
+            killpoints.reached(kill_point)
         os.replace(tmp, path)
     except OSError as exc:
         with contextlib.suppress(OSError):
@@ -64,9 +71,9 @@ def write_bytes(path: Path, data: bytes) -> None:
     _fsync_dir(parent)
 
 
-def write_text(path: Path, text: str) -> None:
+def write_text(path: Path, text: str, kill_point: str | None = None) -> None:
     """Atomically replace ``path`` with UTF-8 ``text``."""
-    write_bytes(path, text.encode("utf-8"))
+    write_bytes(path, text.encode("utf-8"), kill_point=kill_point)
 
 
 @contextlib.contextmanager

@@ -191,3 +191,62 @@ def predict(
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+StateDir = Annotated[Path | None, typer.Option("--state-dir", help="Where the run history, "
+                     "batch.log, locks and training backups live. [default: "
+                     "$FORECAST_STATE_DIR, else the batch file's state_dir, else "
+                     ".forecast-state beside it]")]
+
+
+@app.command()
+def batch(
+    jobs_file: Annotated[Path, typer.Argument(help="TOML batch file: one table per job.",
+                                              show_default=False)],
+    wait: Annotated[float, typer.Option(min=0, help="Seconds to wait for a lock held by "
+                                        "another run before giving up (exit 75).")] = 0.0,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say what each job "
+                                          "does on stderr.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary per job "
+                                          "to stdout.")] = False,
+    state_dir: StateDir = None,
+) -> None:
+    """Run every job of JOBS_FILE unattended (cron): retrain per policy, forecast, score.
+
+    Silent on success. Exit codes: 0 every job succeeded, 1 a job failed (one stderr line each), 75 another run holds the lock, 2/66 the batch file is invalid/missing. See docs/scheduling.md.
+    """  # noqa: E501 (one line: the help keeps line breaks)
+    from forecast_cli import render
+    from forecast_cli.batch import run_batch, summary_json
+    from forecast_cli.render_batch import failure_lines
+
+    result = _run(lambda: run_batch(jobs_file, wait, state_dir,
+                                    log=render.message if verbose else None))
+    for line in failure_lines(result):
+        render.error(line)
+    if as_json:
+        sys.stdout.write(summary_json(result))
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def history(
+    jobs_file: Annotated[Path | None, typer.Argument(help="Batch file whose history to show.",
+                                                     show_default=False)] = None,
+    job: Annotated[str | None, typer.Option(help="Only this job.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Runs shown per job.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+        = False,
+    state_dir: StateDir = None,
+) -> None:
+    """Show the last batch runs per job and the realised accuracy of earlier forecasts."""
+    from forecast_cli import render
+    from forecast_cli.history import report
+    from forecast_cli.jobs import state_dir_for
+    from forecast_cli.render_batch import accuracy_table, runs_table
+
+    data = _run(lambda: report(state_dir_for(state_dir, jobs_file), job, limit))
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    render.stdout().print(runs_table(data["runs"]))
+    render.stdout().print(accuracy_table(data["accuracy"]))

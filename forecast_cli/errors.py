@@ -63,3 +63,9 @@ class TrainingError(ForecastError):
     """Training diverged or produced a non-finite model; nothing was saved."""
 
     exit_code = EXIT_UNEXPECTED
+
+
+class LockedError(ForecastError):
+    """Another run holds the lock on this batch or job; retry later (temporary failure)."""
+
+    exit_code = EXIT_LOCKED

@@ -187,16 +187,25 @@ class FitOptions:
 
 
 def fit(model: Any, train_ds: Any, val_ds: Any, opts: FitOptions,
-        on_epoch: EpochCallback | None = None) -> dict[str, list[float]]:
+        on_epoch: EpochCallback | None = None,
+        backup_dir: Path | None = None) -> dict[str, list[float]]:
     """Train with MSE, clipping, early stopping (best weights restored), LR decay, NaN guard.
 
-    Returns the history: metric name → one value per epoch run.
+    With ``backup_dir``, the weights, optimizer state and epoch are saved there at the end of
+    every epoch (Keras BackupAndRestore, keeping the previous state too); a fit interrupted
+    part-way resumes from its last completed epoch when called again with the same directory,
+    and the directory is deleted when the fit completes. The caller must key the directory by
+    the data and settings, so a backup is never resumed into a different training.
+
+    Returns the history: metric name → one value per epoch run (by this call, when resumed).
     """
     keras = keras_module()
     cb = keras.callbacks
     model.compile(optimizer=_optimizer(keras, opts.optimizer, opts.learning_rate,
                                        opts.clipnorm), loss="mse")
-    callbacks = [
+    callbacks = [] if backup_dir is None else [  # first: saved before any later callback runs
+        cb.BackupAndRestore(str(backup_dir), double_checkpoint=True)]
+    callbacks += [
         cb.TerminateOnNaN(),
         cb.EarlyStopping(monitor="val_loss", patience=opts.patience,
                          restore_best_weights=True),

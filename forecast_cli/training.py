@@ -92,8 +92,12 @@ def _network_spec(s: Settings, n_inputs: int) -> model.NetworkSpec:
 
 
 def train(data_path: Path, settings: Settings,
-          on_epoch: model.EpochCallback | None = None) -> TrainResult:
-    """Train, evaluate against baselines and write bundle, metrics, forecasts and history."""
+          on_epoch: model.EpochCallback | None = None, *,
+          backup_dir: Path | None = None) -> TrainResult:
+    """Train, evaluate against baselines and write bundle, metrics, forecasts and history.
+
+    ``backup_dir``: resume an interrupted fit from its last epoch (see ``model.fit``).
+    """
     started = time.perf_counter()
     frame = _load(Path(data_path), settings)
     s = resolve_settings(settings, frame)
@@ -118,7 +122,8 @@ def train(data_path: Path, settings: Settings,
                                     shuffle_seed=s.seed)
     val_ds = model.window_dataset(scaled, scaled, parts["val"], spec, s.batch_size)
     history = model.fit(net, train_ds, val_ds, model.FitOptions(
-        s.optimizer, s.learning_rate, s.clipnorm, s.epochs, s.patience), on_epoch)
+        s.optimizer, s.learning_rate, s.clipnorm, s.epochs, s.patience), on_epoch,
+        backup_dir=backup_dir)
     val_losses = np.asarray(history.get("val_loss", []), dtype=np.float64)
     if not np.isfinite(val_losses).any():
         raise TrainingError("training diverged (non-finite loss); nothing was saved. Try a "

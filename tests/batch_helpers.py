@@ -1,0 +1,63 @@
+"""Helpers for the batch tests: batch files, snapshots of output trees, the history as JSON."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from conftest import run_forecast
+
+# Tiny but real training: a few seconds on 2 cores. patience = epochs: never stops early, so
+# the number of epochs a run trains is known in advance (the resume test relies on it).
+TINY_JOB: dict[str, Any] = {"lookback": 8, "horizon": 4, "lstm_units": 4, "epochs": 4,
+                            "batch_size": 16, "patience": 4, "seed": 7}
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(value)
+
+
+def write_batch(path: Path, jobs: dict[str, dict[str, Any]],
+                defaults: dict[str, Any] | None = None) -> Path:
+    """A batch file with [defaults] and one [jobs.NAME] table per job."""
+    lines = ["[defaults]"] + [f"{k} = {_toml_value(v)}" for k, v in (defaults or {}).items()]
+    for name, table in jobs.items():
+        lines += ["", f"[jobs.{name}]"] + [f"{k} = {_toml_value(v)}" for k, v in table.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def snapshot(*roots: Path) -> dict[str, bytes]:
+    """Every file under ``roots`` (lock files excluded: their content is informative only)."""
+    out: dict[str, bytes] = {}
+    for root in roots:
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for f in files:
+            if f.name != ".lock":
+                out[str(f)] = f.read_bytes()
+    return out
+
+
+def history_json(batch: Path, *args: str) -> dict[str, Any]:
+    proc = run_forecast("history", batch, "--json", *args)
+    assert proc.returncode == 0, proc.stderr
+    data: dict[str, Any] = json.loads(proc.stdout)
+    return data
+
+
+def runs(state_dir: Path, job: str) -> list[dict[str, Any]]:
+    """The job's rows of the run history, newest first, read straight from the SQLite file."""
+    with sqlite3.connect(state_dir / "history.sqlite") as conn:
+        conn.row_factory = sqlite3.Row
+        rows = conn.execute("SELECT * FROM runs WHERE job = ? ORDER BY id DESC", (job,))
+        return [dict(r) for r in rows.fetchall()]

@@ -1,0 +1,222 @@
+"""`forecast batch` end to end: real CSVs, real trainings, the CLI in subprocesses.
+
+One successful first run (module fixture) is copied into each test's own directory, so every
+test starts from a published model and forecast without training it again.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from batch_helpers import TINY_JOB, runs, snapshot, write_batch
+from conftest import run_forecast, seasonal_series, write_series
+
+from forecast_cli.batch import lock_path
+from forecast_cli.bundle import read_bundle
+
+HORIZON = TINY_JOB["horizon"]
+KILLED = -signal.SIGKILL
+
+
+# The tests' series is a ramp (row i has value i), so every expected number can be derived by
+# hand. Its last 30 % are test rows, 3–5 training standard deviations above the training mean.
+SPLIT = {"train_frac": 0.5, "val_frac": 0.2, "test_frac": 0.3}
+
+
+def _job_dir(root: Path, **changes: Any) -> Path:
+    """root/batch.toml with one job `daily` on root/daily.csv (written if absent)."""
+    if not (root / "daily.csv").exists():
+        write_series(root / "daily.csv", np.arange(120.0))
+    job = {"data": "daily.csv", "model_dir": "models/{job}", "output": "out/{job}.csv"}
+    return write_batch(root / "batch.toml", {"daily": job}, {**TINY_JOB, **SPLIT, **changes})
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    root = tmp_path_factory.mktemp("first")
+    batch = _job_dir(root)
+    return root, run_forecast("batch", batch)
+
+
+@pytest.fixture
+def work(first_run: tuple[Path, Any], tmp_path: Path) -> Path:
+    """A private copy of the first run's directory (data, batch file, models, state)."""
+    return Path(shutil.copytree(first_run[0], tmp_path / "w"))
+
+
+def _outputs(root: Path) -> dict[str, bytes]:
+    return snapshot(root / "models", root / "out")
+
+
+def _forecast(root: Path) -> pd.DataFrame:
+    return pd.read_csv(root / "out" / "daily.csv", parse_dates=["timestamp"])
+
+
+def test_a_successful_run_prints_nothing_and_publishes(first_run: tuple[Path, Any]) -> None:
+    root, proc = first_run
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    assert (root / "models" / "daily" / "current").read_text() == "v0001\n"
+    read_bundle(root / "models" / "daily" / "versions" / "v0001" / "model")  # verifies sums
+    fc = _forecast(root)
+    last = pd.Timestamp("2020-01-01") + pd.Timedelta(days=119)
+    assert list(fc["timestamp"]) == list(pd.date_range(last, periods=HORIZON + 1)[1:])
+    run = runs(root / ".forecast-state", "daily")[0]
+    assert (run["status"], run["retrained"], run["promoted"]) == ("ok", 1, 1)
+    assert run["reason"] == "no model yet"
+
+
+def test_unchanged_second_run_retrains_nothing(work: Path) -> None:
+    before = _outputs(work)
+    proc = run_forecast("batch", work / "batch.toml", "--json")
+    assert (proc.returncode, proc.stderr) == (0, "")
+    (summary,) = json.loads(proc.stdout)["jobs"]
+    assert (summary["status"], summary["retrained"], summary["forecast_changed"]) == (
+        "ok", False, False)
+    assert (summary["rows"], summary["model_version"]) == (120, "v0001")
+    assert _outputs(work) == before
+    run = runs(work / ".forecast-state", "daily")[0]
+    assert (run["retrained"], run["forecast_changed"], run["model_version"]) == (0, 0, "v0001")
+    assert "unchanged" in run["reason"]
+    assert "is up to date" in (work / ".forecast-state" / "batch.log").read_text()
+
+
+def _lock_is_held(path: Path) -> bool:
+    if not path.exists():
+        return False
+    with path.open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        return False
+
+
+def test_overlapping_runs_second_exits_75_first_completes(work: Path) -> None:
+    batch = _job_dir(work, seed=8)  # new settings: the first run retrains, holding the lock
+    lock = lock_path(work / ".forecast-state", batch.resolve())
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    first = subprocess.Popen([sys.executable, "-m", "forecast_cli", "batch", str(batch)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    while not _lock_is_held(lock):
+        assert first.poll() is None, "the first run ended before it was seen holding its lock"
+        time.sleep(0.02)
+    second = run_forecast("batch", batch)
+    out, err = first.communicate(timeout=300)
+    assert second.returncode == 75
+    assert second.stdout == ""
+    assert "is locked by another run" in second.stderr
+    assert "--wait" in second.stderr
+    assert (first.returncode, out, err) == (0, "", "")
+    fc = _forecast(work)
+    assert len(fc) == HORIZON
+    assert np.isfinite(fc["value"]).all()
+    current = (work / "models" / "daily" / "current").read_text().strip()
+    read_bundle(work / "models" / "daily" / "versions" / current / "model")
+
+
+def _kill_run(batch: Path, point: str) -> None:
+    proc = run_forecast("batch", batch, env={"FORECAST_TEST_KILL_AT": point})
+    assert proc.returncode == KILLED, (proc.returncode, proc.stderr)
+
+
+def test_kill_during_training_then_publication_keeps_outputs_and_resumes(work: Path) -> None:
+    before = _outputs(work)
+    batch = _job_dir(work, horizon=5)  # the current model cannot be compared: the new one wins
+    _kill_run(batch, "training-epoch-2")
+    assert _outputs(work) == before
+    _kill_run(batch, "publish")
+    after = _outputs(work)
+    assert {k: after[k] for k in before} == before
+    resumed = runs(work / ".forecast-state", "daily")[0]
+    # 2 of 4 epochs were done before the first kill: the next run trained only the last 2.
+    assert (resumed["retrained"], resumed["resumed_from_epoch"], resumed["epochs_run"]) == (
+        1, 2, 2)
+    proc = run_forecast("batch", batch)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    latest, *killed = runs(work / ".forecast-state", "daily")[:3]
+    assert [r["status"] for r in killed] == ["killed", "killed"]
+    assert (latest["status"], latest["promoted"]) == ("ok", 1)
+    current = (work / "models" / "daily" / "current").read_text().strip()
+    assert read_bundle(work / "models" / "daily" / "versions" / current / "model").spec.horizon == 5
+    assert len(_forecast(work)) == 5
+    assert not any((work / ".forecast-state" / "backups" / "daily").iterdir())
+
+
+def test_kill_during_forecast_writing_then_realised_accuracy(work: Path) -> None:
+    fc = _forecast(work)
+    errors = np.array([1.0, -2.0, 3.0, -4.0])  # |e| averages 2.5
+    write_series(work / "daily.csv", np.concatenate([np.arange(120.0),
+                                                     fc["value"].to_numpy() + errors]))
+    before = _outputs(work)  # the actuals arrived: a new forecast is due, no retraining
+    _kill_run(work / "batch.toml", "forecast-write")
+    assert {k: v for k, v in _outputs(work).items() if not k.endswith(".tmp")} == before
+    assert list((work / "out").glob(".daily.csv.*.tmp")), "the kill left its temporary file"
+    proc = run_forecast("batch", work / "batch.toml", "-v")
+    assert (proc.returncode, proc.stdout) == (0, "")
+    assert "removed leftovers of a killed run: .daily.csv." in proc.stderr
+    assert "realised accuracy of the forecast from 2020-04-29" in proc.stderr
+    assert not list((work / "out").glob("*.tmp"))
+    assert _forecast(work)["timestamp"].iloc[0] == pd.Timestamp("2020-01-01") + pd.Timedelta(
+        days=124)
+    shown = run_forecast("history", work / "batch.toml", "--json")
+    assert shown.returncode == 0, shown.stderr
+    (row,) = json.loads(shown.stdout)["accuracy"]
+    assert row["points"] == HORIZON
+    assert row["coverage"] is None  # the forecast had no intervals
+    assert row["mae"] == pytest.approx(2.5, abs=1e-9)
+    # MASE scale: seasonal-naive MAE of the ramp up to the origin, season 7 (daily): 7.
+    assert row["mase"] == pytest.approx(2.5 / 7, rel=1e-9)
+    table = run_forecast("history", work / "batch.toml")
+    assert table.returncode == 0
+    assert "Realised accuracy" in table.stdout
+
+
+def test_one_bad_job_does_not_stop_two_good_ones(tmp_path: Path) -> None:
+    write_series(tmp_path / "a.csv", seasonal_series(120, seed=1))
+    write_series(tmp_path / "b.csv", seasonal_series(120, seed=2))
+    bad = tmp_path / "bad.csv"
+    write_series(bad, seasonal_series(120, seed=3))
+    lines = bad.read_text().splitlines()
+    lines[10] = lines[10].split(",")[0] + ",oops"
+    bad.write_text("\n".join(lines) + "\n")
+    jobs = {name: {"data": f"{name}.csv", "output": "out/{job}.csv"}
+            for name in ("a", "bad", "b")}
+    batch = write_batch(tmp_path / "batch.toml", jobs, {**TINY_JOB, "epochs": 2})
+    proc = run_forecast("batch", batch)
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert proc.stderr.splitlines() == [proc.stderr.strip()]  # one line: one failed job
+    assert proc.stderr.startswith("Error: job 'bad' failed: ")
+    assert "line 11" in proc.stderr
+    assert "not a number" in proc.stderr
+    for name in ("a", "b"):
+        assert len(pd.read_csv(tmp_path / "out" / f"{name}.csv")) == HORIZON
+    assert not (tmp_path / "out" / "bad.csv").exists()
+
+
+def test_worse_challenger_is_not_promoted(work: Path) -> None:
+    # The champion (window_norm "last") forecasts the ramp's last value plus a small learned
+    # step. The challenger (no window normalisation, learning rate 1e-12: its random initial
+    # weights) stays within about one standard deviation of the training mean, while the
+    # test rows lie 3–5 standard deviations above it: far worse.
+    before = _outputs(work)
+    batch = _job_dir(work, epochs=1, window_norm="none", learning_rate=1e-12)
+    proc = run_forecast("batch", batch)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    run = runs(work / ".forecast-state", "daily")[0]
+    assert (run["retrained"], run["promoted"], run["model_version"]) == (1, 0, "v0001")
+    assert run["challenger_mae"] > run["champion_mae"] > 0
+    assert _outputs(work) == before
