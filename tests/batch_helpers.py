@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from conftest import run_forecast
+from tests.conftest import run_forecast
 
 # Tiny but real training: a few seconds on 2 cores. patience = epochs: never stops early, so
 # the number of epochs a run trains is known in advance (the resume test relies on it).

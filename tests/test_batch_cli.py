@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from batch_helpers import TINY_JOB, runs, snapshot, write_batch
-from conftest import run_forecast, seasonal_series, write_series
 
 from forecast_cli.batch import lock_path
 from forecast_cli.bundle import read_bundle
+from tests.batch_helpers import TINY_JOB, runs, snapshot, write_batch
+from tests.conftest import run_forecast, seasonal_series, write_series
 
 HORIZON = TINY_JOB["horizon"]
 KILLED = -signal.SIGKILL

@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from batch_helpers import write_batch
 
 from forecast_cli import accuracy, history, locking, policy, registry
 from forecast_cli.batch import BatchResult, JobOutcome
 from forecast_cli.data import Frame
 from forecast_cli.errors import BundleError, ConfigError, LockedError
 from forecast_cli.jobs import load_batch
+from tests.batch_helpers import write_batch
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 SCHEMA = {"time_col": "timestamp", "columns": ["value"], "freq": "D"}
