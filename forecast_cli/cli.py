@@ -84,9 +84,77 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+class Fill(StrEnum):
+    none = "none"
+    interpolate = "interpolate"
+    ffill = "ffill"
+
+
+class Dedupe(StrEnum):
+    none = "none"
+    first = "first"
+    last = "last"
+    mean = "mean"
+
+
+class TimeUnit(StrEnum):
+    s = "s"
+    ms = "ms"
+    us = "us"
+    ns = "ns"
+
+
+class DstGap(StrEnum):
+    raise_ = "raise"
+    shift_forward = "shift_forward"
+
+
 DataArg = Annotated[Path, typer.Argument(help="CSV file: a time column and numeric columns.",
                                          show_default=False)]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+ConfigOpt = Annotated[Path | None, typer.Option(help="TOML file of settings (same names, "
+                                                "snake_case); the command line wins.")]
+TimeCol = Annotated[str | None, typer.Option(help="Timestamp column. [default: the one "
+                                             "column that parses as ISO-8601]")]
+Target = Annotated[str | None, typer.Option(help="Column(s) to forecast, comma-separated. "
+                                            "[default: the only value column]")]
+Features = Annotated[str | None, typer.Option(help="Extra numeric input columns (past "
+                                              "covariates), comma-separated.")]
+IdCol = Annotated[str | None, typer.Option(help="Series id column of a long-format file of "
+                                           "many series.")]
+Sep = Annotated[str | None, typer.Option(help="Field delimiter. [default: sniffed from the "
+                                         "header]")]
+Decimal = Annotated[str | None, typer.Option(help="Decimal mark, e.g. ','. [default: .]")]
+Thousands = Annotated[str | None, typer.Option(help="Thousands separator to remove, e.g. ','. "
+                                               "[default: none; such cells are refused]")]
+Encoding = Annotated[str | None, typer.Option(help="Text encoding. [default: utf-8]")]
+TimeFormat = Annotated[str | None, typer.Option(help="strftime format of the timestamps, e.g. "
+                                                "'%d.%m.%Y %H:%M'. [default: ISO-8601 only]")]
+DayFirst = Annotated[bool | None, typer.Option("--dayfirst", help="Read DD/MM/YYYY dates.",
+                                               show_default=False)]
+TimeUnitOpt = Annotated[TimeUnit | None, typer.Option(help="The time column holds epoch "
+                                                      "numbers in this unit.")]
+Tz = Annotated[str | None, typer.Option(help="IANA zone of naive local timestamps, e.g. "
+                                        "Europe/Berlin (kept as UTC internally).")]
+DstGapOpt = Annotated[DstGap | None, typer.Option(help="Nonexistent local times at a DST "
+                                                  "change: raise or shift_forward. "
+                                                  "[default: raise]")]
+Freq = Annotated[str | None, typer.Option(help="Pandas frequency alias (h, D, MS …). "
+                                          "[default: inferred]")]
+FillOpt = Annotated[Fill | None, typer.Option(help="Fill gaps and missing values. "
+                                              "[default: none, i.e. refuse them]")]
+FillLimit = Annotated[int | None, typer.Option(min=1, help="Longest run of missing steps "
+                                               "--fill may fill. [default: 3]")]
+DedupeOpt = Annotated[Dedupe | None, typer.Option(help="Merge duplicate timestamps with "
+                                                  "different values. [default: none, i.e. "
+                                                  "refuse them]")]
+AllowMissing = Annotated[bool | None, typer.Option("--allow-missing", show_default=False,
+                                                   help="Count absent trailing fields as "
+                                                   "missing values instead of refusing.")]
+Strict = Annotated[bool | None, typer.Option("--strict", show_default=False,
+                                             help="Treat warnings as errors.")]
+MaxRows = Annotated[int | None, typer.Option(min=1, help="Refuse files with more data rows. "
+                                             "[default: 20000000]")]
 
 
 @app.command()
@@ -96,13 +164,29 @@ def train(
                                                 "snake_case); the command line wins.")] = None,
     output_dir: Annotated[Path | None, typer.Option("--output-dir", "-o", help="Where the "
                           "bundle, metrics and forecasts go. [default: forecast-output]")] = None,
-    time_col: Annotated[str | None, typer.Option(help="Timestamp column. [default: the one "
-                                                 "column that parses as ISO-8601]")] = None,
-    target: Annotated[str | None, typer.Option(help="Column(s) to forecast, comma-separated. "
-                                               "[default: the only value column]")] = None,
-    sep: Annotated[str | None, typer.Option(help="Field delimiter. [default: sniffed]")] = None,
-    freq: Annotated[str | None, typer.Option(help="Pandas frequency alias (h, D, MS …). "
-                                             "[default: inferred]")] = None,
+    time_col: TimeCol = None,
+    target: Target = None,
+    features: Features = None,
+    calendar: Annotated[bool | None, typer.Option("--calendar", show_default=False,
+                        help="Add sin/cos time-of-day/week/year inputs, known for the future."
+                        )] = None,
+    id_col: IdCol = None,
+    sep: Sep = None,
+    decimal: Decimal = None,
+    thousands: Thousands = None,
+    encoding: Encoding = None,
+    time_format: TimeFormat = None,
+    dayfirst: DayFirst = None,
+    time_unit: TimeUnitOpt = None,
+    tz: Tz = None,
+    dst_gap: DstGapOpt = None,
+    freq: Freq = None,
+    fill: FillOpt = None,
+    fill_limit: FillLimit = None,
+    dedupe: DedupeOpt = None,
+    allow_missing: AllowMissing = None,
+    strict: Strict = None,
+    max_rows: MaxRows = None,
     season: Annotated[int | None, typer.Option(min=1, help="Seasonal period in steps for "
                       "seasonal naive and MASE. [default: from the frequency]")] = None,
     lookback: Annotated[int | None, typer.Option(min=1, help="Input steps per window. "
@@ -152,6 +236,8 @@ def train(
         result = _run(lambda: run_training(data, settings, on_epoch=on_epoch))
     for fix in result.frame.fixes:
         render.message(f"Warning: applied fix: {fix}", quiet)
+    for warning in result.frame.warnings:
+        render.message(f"Warning: {warning}", quiet)
     if quiet:
         return
     if as_json:
@@ -187,6 +273,58 @@ def predict(
     _run(lambda: atomic.write_text(out, text))
     render.message(f"Forecast of {len(result.table)} steps from {result.origin} written to "
                    f"{out}", quiet)
+
+
+@app.command()
+def validate(
+    data: DataArg,
+    config: ConfigOpt = None,
+    time_col: TimeCol = None,
+    target: Annotated[str | None, typer.Option(help="Value column(s) to check, "
+                                               "comma-separated. [default: all]")] = None,
+    features: Features = None,
+    id_col: IdCol = None,
+    sep: Sep = None,
+    decimal: Decimal = None,
+    thousands: Thousands = None,
+    encoding: Encoding = None,
+    time_format: TimeFormat = None,
+    dayfirst: DayFirst = None,
+    time_unit: TimeUnitOpt = None,
+    tz: Tz = None,
+    dst_gap: DstGapOpt = None,
+    freq: Freq = None,
+    fill: FillOpt = None,
+    fill_limit: FillLimit = None,
+    dedupe: DedupeOpt = None,
+    allow_missing: AllowMissing = None,
+    strict: Strict = None,
+    max_rows: MaxRows = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    quiet: Quiet = False,
+) -> None:
+    """Check DATA as `train` and `predict` would, without training: exit 0 usable, 65 not."""
+    from forecast_cli import render, render_validation
+    from forecast_cli.config import build_settings
+    from forecast_cli.data import validate as run_validate
+    from forecast_cli.errors import EXIT_DATA
+
+    cli: dict[str, Any] = {k: v for k, v in locals().items()
+                           if k not in ("data", "config", "as_json", "quiet", "render",
+                                        "render_validation", "build_settings", "run_validate",
+                                        "EXIT_DATA")}
+    settings = _run(lambda: build_settings(cli, config))
+    report = _run(lambda: run_validate(data, settings))
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=2))
+    elif not quiet:
+        render.stdout().print(render_validation.summary_table(report))
+        table = render_validation.series_table(report)
+        if table is not None:
+            render.stdout().print(table)
+    render_validation.write_problems(report, quiet)
+    if not report.usable:
+        raise typer.Exit(EXIT_DATA)
 
 
 def main() -> None:

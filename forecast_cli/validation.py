@@ -1,0 +1,224 @@
+"""Check a CSV end to end in one pass: read, convert, put each series on a regular time axis.
+
+``check_csv`` is what ``forecast validate`` runs and what ``train`` and ``predict`` run first
+(through ``data.load_csv``). It never imports TensorFlow. Problems of every kind are collected
+before anything is refused, so the user can fix them all at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecast_cli import columns as colpick
+from forecast_cli import convert, csvread, timeaxis
+from forecast_cli.errors import DataError
+from forecast_cli.findings import MAX_SHOWN, Findings
+from forecast_cli.gaps import check_constant, handle_missing
+from forecast_cli.loadoptions import LoadOptions
+from forecast_cli.report import SeriesSummary, ValidationReport
+from forecast_cli.timeaxis import Rows
+
+TIME_ERRORS = frozenset({"missing_timestamp", "bad_timestamp", "epoch_numbers", "epoch_range",
+                         "mixed_tz", "too_few_fields", "too_many_fields"})
+CELL_ERRORS = frozenset({"not_a_number", "infinite", "too_few_fields", "too_many_fields"})
+
+
+@dataclass
+class Checked:
+    """The report, and the normalised rows of every series (usable when report.usable)."""
+
+    report: ValidationReport
+    series: list[tuple[str | None, Rows]]  # (id or None, rows on the regular grid)
+    columns: tuple[str, ...]
+    time_col: str
+    id_col: str | None
+    freq: str | None
+    tz: str | None
+    fixes: tuple[str, ...]
+
+
+@dataclass
+class _Raw:
+    ns: np.ndarray  # (n,) int64
+    aware: np.ndarray  # (n,) bool
+    values: np.ndarray  # (n, k) float64
+    lines: np.ndarray  # (n,) int64
+    ids: np.ndarray | None  # (n,) int64 codes into id_names
+    id_names: list[str]
+
+
+def _ids(cells: np.ndarray, lines: np.ndarray, id_col: str, codes: dict[str, int],
+         findings: Findings) -> np.ndarray:
+    text = pd.Series(cells, dtype=object).fillna("").astype(str).str.strip()
+    empty = (text == "").to_numpy()
+    if empty.any():
+        findings.error("missing_id", "row(s) without a series id", "give every row an id",
+                       column=id_col, lines=lines[empty][:MAX_SHOWN], count=int(empty.sum()))
+    local, uniques = pd.factorize(text)
+    mapping = np.array([codes.setdefault(str(u), len(codes)) for u in uniques], dtype=np.int64)
+    return mapping[local] if len(mapping) else np.zeros(len(text), dtype=np.int64)
+
+
+def _drop_blank(chunk: csvread.Chunk) -> tuple[csvread.Chunk, int]:
+    """Rows whose wanted cells are all empty are blank lines: loss-free to ignore."""
+    blank = np.ones(len(chunk.lines), dtype=bool)
+    for col in chunk.cells.values():
+        blank &= np.asarray(col == "", dtype=bool)
+    if not blank.any():
+        return chunk, 0
+    keep = ~blank
+    return csvread.Chunk(chunk.lines[keep], {k: v[keep] for k, v in chunk.cells.items()},
+                         chunk.short[keep]), int(blank.sum())
+
+
+def _read(tf: csvread.TextFile, sep: str, names: list[str], tcol: str, id_col: str | None,
+          cols: list[str], opts: LoadOptions, findings: Findings) -> _Raw:
+    wanted = [tcol, *([id_col] if id_col else []), *cols]
+    parts: dict[str, list[np.ndarray]] = {"ns": [], "aware": [], "values": [], "lines": [],
+                                          "ids": []}
+    codes: dict[str, int] = {}
+    blank = 0
+    for raw_chunk in csvread.read_chunks(tf, sep, names, wanted, findings, opts.max_rows,
+                                         opts.allow_missing):
+        chunk, dropped = _drop_blank(raw_chunk)
+        blank += dropped
+        if not len(chunk.lines):
+            continue
+        ns, aware = convert.to_times(chunk.cells[tcol], tcol, chunk.lines, opts, findings)
+        values = [convert.to_numbers(chunk.cells[c], c, chunk.lines, opts, findings)
+                  for c in cols]
+        parts["ns"].append(ns)
+        parts["aware"].append(aware)
+        parts["values"].append(np.column_stack(values))
+        parts["lines"].append(chunk.lines)
+        if id_col:
+            parts["ids"].append(_ids(chunk.cells[id_col], chunk.lines, id_col, codes, findings))
+    if blank:
+        findings.applied(f"ignored {blank} blank line(s)")
+    if not parts["ns"]:
+        raise DataError(f"{tf.path}: no data rows (only a header). Fix: export the data "
+                        "rows too.")
+    joined = {k: np.concatenate(v) for k, v in parts.items() if v}
+    return _Raw(joined["ns"], joined["aware"], joined["values"], joined["lines"],
+                joined.get("ids"), list(codes))
+
+
+def _zone(raw: _Raw, opts: LoadOptions, tcol: str, findings: Findings) -> str | None:
+    """'UTC' for offset-carrying timestamps, --tz for naive ones, None when naive."""
+    aware = raw.aware
+    if aware.any() and not aware.all():
+        minority = ~aware if aware.mean() >= 0.5 else aware
+        findings.error("mixed_tz", "timestamp(s) mix time-zone-aware and naive values",
+                       "use one kind throughout: all with a UTC offset, or all without "
+                       "(and pass --tz for their zone)", column=tcol,
+                       lines=raw.lines[minority][:MAX_SHOWN], count=int(minority.sum()))
+        return None
+    if aware.all():
+        if opts.tz is not None:
+            findings.warn("tz_ignored", f"--tz {opts.tz} is ignored: the timestamps carry "
+                          "their own UTC offsets", "leave out --tz", column=tcol)
+        if opts.time_unit is None:
+            findings.applied("converted timestamps with UTC offsets to UTC")
+        return "UTC"
+    return opts.tz
+
+
+def _split(raw: _Raw) -> list[tuple[str | None, Rows]]:
+    """One Rows per series, each in file order (rows read late, e.g. short ones, go back)."""
+    in_file_order = bool(np.all(np.diff(raw.lines) > 0))
+    by_line = np.arange(len(raw.lines)) if in_file_order else np.argsort(raw.lines)
+    rows = Rows(raw.ns, raw.values, raw.lines).take(by_line)
+    if raw.ids is None:
+        return [(None, rows)]
+    ids = raw.ids[by_line]
+    order = np.argsort(ids, kind="stable")  # keeps file order within a series
+    bounds = np.searchsorted(ids[order], np.arange(len(raw.id_names) + 1))
+    out = [(raw.id_names[i], rows.take(order[bounds[i]:bounds[i + 1]]))
+           for i in range(len(raw.id_names))]
+    return sorted(out, key=lambda item: str(item[0]))
+
+
+def _one_series(label: str | None, rows: Rows, opts: LoadOptions, tcol: str,
+                cols: tuple[str, ...], localize: bool, cells_ok: bool,
+                findings: Findings) -> tuple[Rows, SeriesSummary, str | None]:
+    if localize:
+        rows = timeaxis.localize(rows, opts, tcol, findings, label)
+    rows = timeaxis.order(rows, findings, label)
+    before = len(rows.ns)
+    rows = timeaxis.dedupe(rows, opts, tcol, findings, label)
+    summary = SeriesSummary(id=label, rows=len(rows.ns), first=None, last=None,
+                            duplicates=before - len(rows.ns))
+    gridded, freq = timeaxis.grid(rows, opts, tcol, findings, label)
+    if gridded is not None:
+        rows, gaps = handle_missing(gridded, cols, tcol, opts, findings, label, cells_ok)
+        summary.rows, summary.missing_steps = len(rows.ns), gaps.missing_steps
+        summary.gaps, summary.missing_cells, summary.filled = (gaps.gaps, gaps.missing_cells,
+                                                               gaps.filled)
+    if len(rows.ns):
+        summary.first = str(pd.Timestamp(rows.ns[0]))
+        summary.last = str(pd.Timestamp(rows.ns[-1]))
+    check_constant(rows.values, cols, findings, label)
+    return rows, summary, freq
+
+
+def check_csv(path: Path, columns: list[str] | None = None,
+              opts: LoadOptions | None = None) -> Checked:
+    """Read and check ``path``; raises only for problems that stop reading altogether.
+
+    InputMissingError (66) when the file cannot be read; DataError (65) when it is not a
+    usable CSV at all (empty, binary, wrong encoding, bad header, unknown column). Everything
+    else is collected in the returned report.
+    """
+    opts = opts or LoadOptions()
+    path = Path(path)
+    findings = Findings(str(path))
+    tf = csvread.scan_file(path, opts.encoding)
+    sep = csvread.sniff_sep(tf, opts.sep)
+    if opts.sep is None and sep != ",":
+        findings.applied(f"detected the delimiter {sep!r} from the header line")
+    names = csvread.read_header(tf, sep, findings)
+    sample = colpick.sample(tf, sep, names)
+    tcol = colpick.pick_time_col(str(path), sample, opts, findings)
+    id_col = (colpick.resolve_column(str(path), opts.id_col, names, "id", findings)
+              if opts.id_col else None)
+    cols = tuple(colpick.value_columns(str(path), names, tcol, id_col, columns, findings))
+    raw = _read(tf, sep, names, tcol, id_col, list(cols), opts, findings)
+    tz = _zone(raw, opts, tcol, findings)
+    kinds = {f.kind for f in findings.items}
+    series: list[tuple[str | None, Rows]] = []
+    summaries, freqs = [], set()
+    if not kinds & TIME_ERRORS:
+        localize = tz is not None and not raw.aware.any()
+        for label, rows in _split(raw):
+            rows, summary, freq = _one_series(label, rows, opts, tcol, cols, localize,
+                                              not kinds & CELL_ERRORS, findings)
+            series.append((label, rows))
+            summaries.append(summary)
+            freqs.add(freq)
+    if len(freqs - {None}) > 1:
+        findings.error("mixed_freq", "series have different frequencies: "
+                       + ", ".join(sorted(str(f) for f in freqs - {None})),
+                       "pass --freq, or split the file by frequency", column=id_col)
+    freq = next(iter(freqs)) if len(freqs) == 1 else None
+    report = _report(tf, sep, names, tcol, id_col, cols, raw, tz, freq, summaries, findings,
+                     opts)
+    return Checked(report, series, cols, tcol, id_col, freq, tz, tuple(findings.fixes))
+
+
+def _report(tf: csvread.TextFile, sep: str, names: list[str], tcol: str, id_col: str | None,
+            cols: tuple[str, ...], raw: _Raw, tz: str | None, freq: str | None,
+            summaries: list[SeriesSummary], findings: Findings,
+            opts: LoadOptions) -> ValidationReport:
+    firsts = [s.first for s in summaries if s.first]
+    lasts = [s.last for s in summaries if s.last]
+    return ValidationReport(
+        file=str(tf.path), size_bytes=tf.size, encoding=opts.encoding, sep=sep,
+        columns=names, time_col=tcol, id_col=id_col, value_columns=list(cols),
+        rows_read=len(raw.ns), rows=sum(s.rows for s in summaries), tz=tz, freq=freq,
+        first=min(firsts) if firsts else None, last=max(lasts) if lasts else None,
+        duplicates_dropped=sum(s.duplicates for s in summaries), series=summaries,
+        fixes=list(findings.fixes), findings=list(findings.items), strict=opts.strict)
