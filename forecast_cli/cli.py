@@ -304,13 +304,13 @@ def validate(
     quiet: Quiet = False,
 ) -> None:
     """Check DATA as `train` and `predict` would, without training: exit 0 usable, 65 not."""
-    from forecast_cli import render, render_validation
+    from forecast_cli import render_validation
     from forecast_cli.config import build_settings
     from forecast_cli.data import validate as run_validate
     from forecast_cli.errors import EXIT_DATA
 
     cli: dict[str, Any] = {k: v for k, v in locals().items()
-                           if k not in ("data", "config", "as_json", "quiet", "render",
+                           if k not in ("data", "config", "as_json", "quiet",
                                         "render_validation", "build_settings", "run_validate",
                                         "EXIT_DATA")}
     settings = _run(lambda: build_settings(cli, config))
@@ -318,10 +318,7 @@ def validate(
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=2))
     elif not quiet:
-        render.stdout().print(render_validation.summary_table(report))
-        table = render_validation.series_table(report)
-        if table is not None:
-            render.stdout().print(table)
+        render_validation.print_report(report)
     render_validation.write_problems(report, quiet)
     if not report.usable:
         raise typer.Exit(EXIT_DATA)

@@ -56,6 +56,9 @@ def _looks_like_time(cells: pd.Series) -> bool:
 def pick_time_col(source: str, sample: dict[str, pd.Series], opts: LoadOptions,
                   findings: Findings) -> str:
     names = list(sample)
+    if not len(sample[names[0]]):
+        raise DataError(f"{source}: no data rows (only a header). Fix: export the data rows "
+                        "too.")
     if opts.time_col is not None:
         return resolve_column(source, opts.time_col, names, "time", findings)
     if opts.time_unit is not None or opts.time_format is not None or opts.dayfirst:

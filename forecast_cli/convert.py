@@ -91,7 +91,7 @@ def to_numbers(cells: np.ndarray, column: str, lines: np.ndarray, opts: LoadOpti
 
 def _check_big_ints(values: np.ndarray, raw: pd.Series, column: str, lines: np.ndarray,
                     findings: Findings) -> None:
-    big = np.abs(np.nan_to_num(values, posinf=0, neginf=0)) > BIG_INT
+    big = np.abs(np.nan_to_num(values, posinf=0, neginf=0)) >= BIG_INT
     if not big.any():
         return
     big &= raw.str.fullmatch(_INTEGER).to_numpy(dtype=bool)
@@ -187,3 +187,16 @@ def _epoch(text: pd.Series, empty: np.ndarray, column: str, lines: np.ndarray, u
     good = ok & ~out_of_range
     ns[good] = np.round(as_ns[good]).astype(np.int64)
     return ns
+
+
+def check_day_month(ns: np.ndarray, column: str, opts: LoadOptions, findings: Findings) -> None:
+    """Warn when day-first parsing was asked for but no day exceeds 12 (order unverifiable)."""
+    day_first = opts.dayfirst or bool(opts.time_format and "%d" in opts.time_format
+                                      and "%m" in opts.time_format)
+    known = ns[ns != NAT]
+    if not day_first or not known.size:
+        return
+    if pd.DatetimeIndex(known.astype("datetime64[ns]")).day.max() <= 12:
+        findings.warn("day_month_ambiguous", "every day value is ≤ 12, so the data cannot "
+                      "confirm the day/month order", "check that --dayfirst / --time-format "
+                      "match how the file was written", column=column)

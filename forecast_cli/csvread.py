@@ -196,7 +196,8 @@ def read_chunks(tf: TextFile, sep: str, names: list[str], wanted: list[str],
     """
     invalid = _Invalid()
     try:
-        reader = _open(tf, sep, names, wanted, invalid)
+        # quoted cells may span lines: read every column to count their newlines
+        reader = _open(tf, sep, names, names if tf.has_quote else wanted, invalid)
     except Exception as exc:  # pyarrow raises its own ArrowInvalid on a malformed first block
         raise DataError(f"{tf.path}: malformed CSV ({exc}).") from None
     next_rec, newlines, total = 2, 0, 0
@@ -212,11 +213,14 @@ def read_chunks(tf: TextFile, sep: str, names: list[str], wanted: list[str],
         if total > max_rows:
             raise DataError(f"{tf.path}: more than {max_rows} data rows (--max-rows). Fix: "
                             "raise --max-rows, or split or aggregate the file.")
-        cells = {w: batch.column(w).to_numpy(zero_copy_only=False) for w in wanted}
         if not batch.num_rows:
             continue
         rec = _record_numbers(next_rec, batch.num_rows, [r[0] for r in invalid.rows])
-        extra = _newlines(cells) if tf.has_quote else np.zeros(batch.num_rows, np.int64)
+        extra = np.zeros(batch.num_rows, np.int64)
+        if tf.has_quote:
+            extra = _newlines({n: batch.column(n).to_numpy(zero_copy_only=False)
+                               for n in names})
+        cells = {w: batch.column(w).to_numpy(zero_copy_only=False) for w in wanted}
         lines = rec + newlines + np.concatenate(([0], np.cumsum(extra)[:-1]))
         next_rec, newlines = int(rec[-1]) + 1, newlines + int(extra.sum())
         yield Chunk(lines.astype(np.int64), cells, np.zeros(batch.num_rows, dtype=bool))
@@ -245,8 +249,8 @@ def _invalid_rows(invalid: _Invalid, tf: TextFile, sep: str, names: list[str],
     if short and not allow_missing:
         findings.error("too_few_fields", f"row(s) with fewer fields than the header's {n}",
                        f"every row needs {n} fields separated by {sep!r} (another delimiter "
-                       "on these lines?); or pass --allow-missing to count absent fields as "
-                       "missing values", lines=[r[0] for r in short[:MAX_SHOWN]],
+                       "on these lines? check --sep); or pass --allow-missing to count "
+                       "absent fields as missing values", lines=[r[0] for r in short[:MAX_SHOWN]],
                        values=[r[2] for r in short[:MAX_SHOWN]], count=len(short))
     if short and allow_missing:
         fields = [next(csv.reader([r[2]], delimiter=sep), []) for r in short]

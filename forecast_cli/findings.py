@@ -42,7 +42,8 @@ class Finding:
             else:
                 shown.append(f"line {line}: {value!r}")
         listing = ": " + "; ".join(shown) if shown else ""
-        more = f" (and {self.count - len(shown)} more)" if self.count > len(shown) else ""
+        more = (f" (and {self.count - len(shown)} more)"
+                if shown and self.count > len(shown) else "")
         fix = f" Fix: {self.fix}" if self.fix else ""
         count = f"{self.count} " if self.count > 1 else ""
         return f"{where}: {count}{self.what}{listing}{more}.{fix}"

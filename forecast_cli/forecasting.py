@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +14,7 @@ from forecast_cli.bundle import Bundle, read_bundle
 from forecast_cli.data import Frame, load_csv
 from forecast_cli.errors import DataError
 from forecast_cli.frequency import future_index
+from forecast_cli.loadoptions import LoadOptions
 
 # Warn when recent inputs leave the training range by more than this many training ranges.
 RANGE_SLACK = 0.5
@@ -36,16 +37,31 @@ def _same_freq(a: str, b: str) -> bool:
         return a == b
 
 
+def _zone(tz: str | None) -> str:
+    return "naive (no time zone)" if tz is None else f"in {tz}"
+
+
+def load_for(bundle: Bundle, data_path: Path) -> Frame:
+    """Read new data with the reading options the model was trained with (frequency aside)."""
+    opts = replace(LoadOptions.from_settings(bundle.settings), freq=None,
+                   time_col=bundle.schema.time_col)
+    return load_csv(Path(data_path), columns=list(bundle.schema.inputs), options=opts)
+
+
 def check_compatible(bundle: Bundle, frame: Frame) -> list[str]:
     """Refuse data the model cannot use; return warnings for data it can use with caution."""
     schema, lookback = bundle.schema, bundle.spec.lookback
     if not _same_freq(frame.freq, schema.freq):
         raise DataError(f"{frame.path}: frequency {frame.freq!r} differs from the model's "
                         f"{schema.freq!r} ({bundle.path}); resample the data or retrain.")
+    if frame.tz != schema.tz:
+        raise DataError(f"{frame.path}: timestamps are {_zone(frame.tz)} but the model "
+                        f"({bundle.path}) was trained on {_zone(schema.tz)} ones. Fix: export "
+                        "the data the way the training data was, or pass the same --tz.")
     if len(frame.values) < lookback:
         raise DataError(f"{frame.path}: need at least {lookback} rows (the model's lookback), "
                         f"got {len(frame.values)}.")
-    warnings = [f"applied fix: {fix}" for fix in frame.fixes]
+    warnings = [f"applied fix: {fix}" for fix in frame.fixes] + list(frame.warnings)
     last = frame.timestamps[-1]
     if last < schema.last_timestamp:
         warnings.append(f"data ends at {last}, before the end of the training data "
@@ -64,7 +80,7 @@ def predict(bundle_dir: Path, data_path: Path) -> Forecast:
     """Forecast the ``horizon`` steps after the last row of ``data_path``."""
     bundle = read_bundle(Path(bundle_dir))
     schema = bundle.schema
-    frame = load_csv(Path(data_path), columns=list(schema.inputs), time_col=schema.time_col)
+    frame = load_for(bundle, Path(data_path))
     warnings = check_compatible(bundle, frame)
     spec = bundle.spec
     window = bundle.scaler.transform(frame.values[-spec.lookback:])  # (L, F)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 
+from rich.console import Console
 from rich.table import Table
 
 from forecast_cli.report import SeriesSummary, ValidationReport
@@ -69,6 +70,15 @@ def problem_lines(r: ValidationReport) -> list[str]:
     if r.errors:
         out.append(f"Error: {r.file} is not usable: {len(r.errors)} problem(s) listed above.")
     return out
+
+
+def print_report(r: ValidationReport) -> None:
+    """The summary table and, for many series, the per-series table, on stdout."""
+    console = Console(soft_wrap=True)
+    console.print(summary_table(r))
+    table = series_table(r)
+    if table is not None:
+        console.print(table)
 
 
 def write_problems(r: ValidationReport, quiet: bool = False) -> None:

@@ -18,7 +18,7 @@ from forecast_cli.findings import MAX_SHOWN, Findings
 from forecast_cli.frequency import infer_frequency
 from forecast_cli.loadoptions import LoadOptions
 
-MAX_FILL_FRACTION = 0.1  # --fill refuses to invent more than this share of a column
+MAX_FILL_FRACTION = 0.2  # --fill refuses to invent more than this share of a column
 
 
 @dataclass
@@ -52,7 +52,7 @@ def localize(rows: Rows, opts: LoadOptions, column: str, findings: Findings,
         return Rows(first.tz_convert("UTC").tz_localize(None).asi8, rows.values, rows.lines)
     shifted = index.tz_localize(opts.tz, ambiguous=np.ones(len(index), bool),
                                 nonexistent="NaT")
-    gap = shifted.isna().to_numpy()
+    gap = np.asarray(shifted.isna(), dtype=bool)
     if gap.any() and opts.dst_gap != "shift_forward":
         findings.error("dst_gap", f"local time(s) that do not exist in {opts.tz}{_where(label)} "
                        "(skipped by the spring-forward DST change)", "remove these rows, "
@@ -60,7 +60,7 @@ def localize(rows: Rows, opts: LoadOptions, column: str, findings: Findings,
                        lines=rows.lines[gap][:MAX_SHOWN],
                        values=[str(t) for t in index[gap][:MAX_SHOWN]], count=int(gap.sum()))
         return rows
-    ambiguous = first.isna().to_numpy() & ~gap
+    ambiguous = np.asarray(first.isna(), dtype=bool) & ~gap
     kw = {"nonexistent": "shift_forward"} if gap.any() else {}
     try:
         if ambiguous.any() and not np.all(np.diff(rows.ns) >= 0):
@@ -106,7 +106,9 @@ def dedupe(rows: Rows, opts: LoadOptions, column: str, findings: Findings,
     if conflicts.size and opts.dedupe == "none":
         findings.error("duplicate_timestamp", f"duplicate timestamp(s) with different values"
                        f"{_where(label)}", "remove the extra rows, or pass --dedupe first, "
-                       "last or mean", column=column, lines=rows.lines[conflicts][:MAX_SHOWN],
+                       "last or mean (local times repeated when the clocks go back? pass "
+                       "--tz with their zone)", column=column,
+                       lines=rows.lines[conflicts][:MAX_SHOWN],
                        values=[str(pd.Timestamp(t)) for t in rows.ns[conflicts][:MAX_SHOWN]],
                        count=int(conflicts.size))
         return rows

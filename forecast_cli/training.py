@@ -25,6 +25,7 @@ from forecast_cli.evaluation import (
     forecasts_table,
 )
 from forecast_cli.frequency import season_length
+from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.metrics import mase_scale
 from forecast_cli.scaling import fit_scaler
 from forecast_cli.splits import SplitBounds, check_length, origins, window_counts
@@ -70,8 +71,8 @@ def resolve_settings(s: Settings, frame: Frame) -> Settings:
 
 
 def _load(data_path: Path, s: Settings) -> Frame:
-    frame = load_csv(data_path, columns=list(s.target) or None, time_col=s.time_col,
-                     sep=s.sep, freq=s.freq)
+    frame = load_csv(data_path, columns=list(s.target) or None,
+                     options=LoadOptions.from_settings(s))
     if not s.target and len(frame.columns) > 1:
         raise DataError(f"{data_path}: several value columns ({', '.join(frame.columns)}); "
                         "choose what to forecast with --target (comma-separated for several).")
@@ -139,7 +140,7 @@ def _schema(r: TrainResult) -> DataSchema:
     assert s.season is not None
     return DataSchema(time_col=f.time_col, inputs=f.columns, targets=tuple(s.target),
                       freq=f.freq, season=s.season, first_timestamp=f.timestamps[0],
-                      last_timestamp=f.timestamps[-1])
+                      last_timestamp=f.timestamps[-1], tz=f.tz, fixes=f.fixes)
 
 
 def metrics_report(r: TrainResult) -> dict[str, Any]:
@@ -149,7 +150,8 @@ def metrics_report(r: TrainResult) -> dict[str, Any]:
         "data": {"file": str(f.path), "rows": len(f.values), "columns": list(f.columns),
                  "time_col": f.time_col, "freq": f.freq,
                  "first": f.timestamps[0].isoformat(), "last": f.timestamps[-1].isoformat(),
-                 "fingerprint": f.fingerprint(), "fixes": list(f.fixes)},
+                 "fingerprint": f.fingerprint(), "fixes": list(f.fixes),
+                 "warnings": list(f.warnings), "tz": f.tz},
         "split_rows": {"train": [0, r.bounds.train_end],
                        "val": [r.bounds.train_end, r.bounds.val_end],
                        "test": [r.bounds.val_end, r.bounds.n]},

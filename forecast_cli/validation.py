@@ -146,7 +146,11 @@ def _one_series(label: str | None, rows: Rows, opts: LoadOptions, tcol: str,
                 cols: tuple[str, ...], localize: bool, cells_ok: bool,
                 findings: Findings) -> tuple[Rows, SeriesSummary, str | None]:
     if localize:
+        before = len(findings.errors())
         rows = timeaxis.localize(rows, opts, tcol, findings, label)
+        if len(findings.errors()) > before:  # still local times: the grid would mislead
+            empty = SeriesSummary(id=label, rows=len(rows.ns), first=None, last=None)
+            return rows, empty, None
     rows = timeaxis.order(rows, findings, label)
     before = len(rows.ns)
     rows = timeaxis.dedupe(rows, opts, tcol, findings, label)
@@ -188,6 +192,7 @@ def check_csv(path: Path, columns: list[str] | None = None,
     cols = tuple(colpick.value_columns(str(path), names, tcol, id_col, columns, findings))
     raw = _read(tf, sep, names, tcol, id_col, list(cols), opts, findings)
     tz = _zone(raw, opts, tcol, findings)
+    convert.check_day_month(raw.ns, tcol, opts, findings)
     kinds = {f.kind for f in findings.items}
     series: list[tuple[str | None, Rows]] = []
     summaries, freqs = [], set()
