@@ -1,13 +1,16 @@
 """Convert text cells to numbers and timestamps, counting every coercion.
 
-Each function takes one chunk of one column (an object array of str, NaN where the row had too
-few fields) with the rows' line numbers, returns numpy arrays, and reports every cell it could
-not convert to the ``Findings`` (line, column, value and the option that would fix it).
+Each function takes one chunk of one column (a pyarrow string array) with the rows' line
+numbers, returns numpy arrays, and reports every cell it could not convert to the ``Findings``
+(line, column, value and the option that would fix it). Clean chunks take a vectorised Arrow
+path; a chunk with anything unusual in it goes cell by cell through pandas, which is exact
+about what it refuses and slower.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,6 +19,9 @@ from forecast_cli.findings import Findings, examples
 from forecast_cli.loadoptions import LoadOptions
 
 NA_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "#n/a"})
+# the tokens as people write them: matched by hashing, without lower-casing every cell
+NA_VARIANTS = frozenset(v for t in NA_TOKENS for v in (t, t.upper(), t.capitalize(), t.title(),
+                                                        "NaN", "N/A", "#N/A"))
 NAT = np.iinfo(np.int64).min
 BIG_INT = 2**53
 _GROUPED = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
@@ -26,8 +32,28 @@ _AWARE = r"(?:Z|[+-]\d\d:?\d\d)$"
 _SLASH = r"\d{1,2}[/.]\d{1,2}[/.]\d{2,4}.*"
 
 
-def _text(cells: np.ndarray) -> pd.Series:
+def _text(cells: Any) -> pd.Series:
+    """Stripped str cells of an Arrow string array (or anything array-like)."""
+    if hasattr(cells, "to_numpy") and not isinstance(cells, np.ndarray):
+        cells = cells.to_numpy(zero_copy_only=False)
     return pd.Series(cells, dtype=object).fillna("").astype(str).str.strip()
+
+
+def _fast_numbers(cells: Any, opts: LoadOptions) -> np.ndarray | None:
+    """Arrow's own string → float64 cast when every cell is a plain finite number, else None."""
+    if opts.decimal != "." or opts.thousands or isinstance(cells, np.ndarray):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        values = pc.cast(pc.utf8_trim_whitespace(cells), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    out = np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
+    if not np.isfinite(out).all() or (np.abs(out) >= BIG_INT).any():
+        return None  # "nan", "inf", huge integers: the exact path reports them
+    return out
 
 
 def _number_fix(bad: pd.Series, opts: LoadOptions) -> str:
@@ -55,14 +81,17 @@ def _normalise(text: pd.Series, opts: LoadOptions) -> tuple[pd.Series, np.ndarra
     return text, invalid
 
 
-def to_numbers(cells: np.ndarray, column: str, lines: np.ndarray, opts: LoadOptions,
+def to_numbers(cells: Any, column: str, lines: np.ndarray, opts: LoadOptions,
                findings: Findings) -> np.ndarray:
     """(m,) cells → (m,) float64; NaN where the cell is missing (reported later by the gap check).
 
     Non-numbers, infinities and overflows are errors; integers beyond 2^53 are warnings.
     """
+    fast = _fast_numbers(cells, opts)
+    if fast is not None:
+        return fast
     raw = _text(cells)
-    missing = raw.str.lower().isin(NA_TOKENS).to_numpy(dtype=bool)
+    missing = raw.isin(NA_VARIANTS).to_numpy(dtype=bool)
     text, invalid = _normalise(raw, opts)
     text = text.where(~missing, "")
     simple = text.str.fullmatch(_NUMBER).to_numpy(dtype=bool)
@@ -102,11 +131,11 @@ def _check_big_ints(values: np.ndarray, raw: pd.Series, column: str, lines: np.n
                       column=column, lines=at, values=vals, count=int(big.sum()))
 
 
-def to_times(cells: np.ndarray, column: str, lines: np.ndarray, opts: LoadOptions,
+def to_times(cells: Any, column: str, lines: np.ndarray, opts: LoadOptions,
              findings: Findings) -> tuple[np.ndarray, np.ndarray]:
     """(m,) cells → (m,) int64 nanoseconds (UTC when aware; NAT when missing) and (m,) aware."""
     text = _text(cells)
-    empty = text.str.lower().isin(NA_TOKENS).to_numpy(dtype=bool)
+    empty = text.isin(NA_VARIANTS).to_numpy(dtype=bool)
     if empty.any():
         at, _ = examples(empty, lines, text.to_numpy())
         findings.error("missing_timestamp", "row(s) without a timestamp", "give every row a "
@@ -115,13 +144,15 @@ def to_times(cells: np.ndarray, column: str, lines: np.ndarray, opts: LoadOption
     if opts.time_unit is not None:
         ns = _epoch(text, empty, column, lines, opts.time_unit, findings)
         return ns, np.ones(len(text), dtype=bool)
-    if (~empty).any() and text[~empty].str.fullmatch(_INTEGER).all():
+    known = text[~empty]
+    first_int = len(known) and re.fullmatch(_INTEGER, known.iloc[0])
+    if first_int and known.str.fullmatch(_INTEGER).all():
         findings.error("epoch_numbers", "holds numbers, not timestamps", "if they are Unix "
                        "epoch times pass --time-unit s (or ms); convert Excel serial day "
                        "numbers to dates first", column=column, lines=lines[:1],
                        values=text.iloc[:1].tolist(), count=int((~empty).sum()))
         return np.full(len(text), NAT, dtype=np.int64), np.zeros(len(text), dtype=bool)
-    aware = text.str.contains(_AWARE, regex=True).to_numpy(dtype=bool) & ~empty
+    aware = _aware(cells, text) & ~empty
     ns = np.full(len(text), NAT, dtype=np.int64)
     for mask, utc in ((aware, True), (~aware & ~empty, False)):
         if mask.any():
@@ -130,6 +161,16 @@ def to_times(cells: np.ndarray, column: str, lines: np.ndarray, opts: LoadOption
     if bad.any():
         _report_unparsed(text, bad, column, lines, opts, findings)
     return ns, aware
+
+
+def _aware(cells: Any, text: pd.Series) -> np.ndarray:
+    """(m,) bool: the cell ends in a UTC offset or Z (vectorised by Arrow when it can be)."""
+    if isinstance(cells, np.ndarray) or not hasattr(cells, "to_numpy"):
+        return np.asarray(text.str.contains(_AWARE, regex=True), dtype=bool)
+    import pyarrow.compute as pc
+
+    found = pc.match_substring_regex(pc.utf8_trim_whitespace(cells), _AWARE)
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _parse(text: pd.Series, opts: LoadOptions, utc: bool) -> np.ndarray:

@@ -28,7 +28,7 @@ from forecast_cli.findings import MAX_SHOWN, Findings
 
 BLOCK = 1 << 20
 HEAD_BYTES = 64 * 1024
-BLOCK_BYTES = 4 << 20  # parser block: bounds the strings held at once
+BLOCK_BYTES = 1 << 20  # parser block: bounds the strings held at once
 SEPARATORS = (",", ";", "\t", "|")
 _UTF8 = ("utf-8", "utf8", "utf-8-sig", "utf8-sig")
 
@@ -146,7 +146,7 @@ class Chunk:
     """A batch of rows: cells of the wanted columns as object arrays of str."""
 
     lines: np.ndarray  # (m,) int64 line number of each row
-    cells: dict[str, np.ndarray]  # column → (m,) str
+    cells: dict[str, Any]  # column → (m,) pyarrow string array
     short: np.ndarray  # (m,) bool: the row had fewer fields than the header (--allow-missing)
 
 
@@ -220,7 +220,7 @@ def read_chunks(tf: TextFile, sep: str, names: list[str], wanted: list[str],
         if tf.has_quote:
             extra = _newlines({n: batch.column(n).to_numpy(zero_copy_only=False)
                                for n in names})
-        cells = {w: batch.column(w).to_numpy(zero_copy_only=False) for w in wanted}
+        cells = {w: batch.column(w) for w in wanted}
         lines = rec + newlines + np.concatenate(([0], np.cumsum(extra)[:-1]))
         next_rec, newlines = int(rec[-1]) + 1, newlines + int(extra.sum())
         yield Chunk(lines.astype(np.int64), cells, np.zeros(batch.num_rows, dtype=bool))
@@ -255,7 +255,9 @@ def _invalid_rows(invalid: _Invalid, tf: TextFile, sep: str, names: list[str],
     if short and allow_missing:
         fields = [next(csv.reader([r[2]], delimiter=sep), []) for r in short]
         padded = [f + [""] * (n - len(f)) for f in fields]
-        cells = {w: np.array([p[names.index(w)] for p in padded], dtype=object)
+        import pyarrow as pa
+
+        cells = {w: pa.array([p[names.index(w)] for p in padded], type=pa.string())
                  for w in wanted}
         yield Chunk(np.array([r[0] for r in short], dtype=np.int64), cells,
                     np.ones(len(short), dtype=bool))

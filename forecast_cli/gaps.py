@@ -7,6 +7,7 @@ refuse when a column would be more than ``MAX_FILL_FRACTION`` invented.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -125,10 +126,13 @@ def handle_missing(rows: Rows, columns: tuple[str, ...], time_col: str, opts: Lo
 def check_constant(values: np.ndarray, columns: tuple[str, ...], findings: Findings,
                    label: str | None = None) -> None:
     """A constant column is usable but pointless: a warning (an error with --strict)."""
+    if not len(values):
+        return
+    with warnings.catch_warnings():  # an all-NaN column is reported elsewhere
+        warnings.simplefilter("ignore", RuntimeWarning)
+        low, high = np.nanmin(values, axis=0), np.nanmax(values, axis=0)
     for j, col in enumerate(columns):
-        col_values = values[:, j]
-        finite = col_values[np.isfinite(col_values)]
-        if finite.size and np.all(finite == finite[0]):
-            findings.warn("constant", f"the column is constant ({finite[0]:g}){_where(label)}",
+        if np.isfinite(low[j]) and low[j] == high[j]:
+            findings.warn("constant", f"the column is constant ({low[j]:g}){_where(label)}",
                           "a model learns nothing from it; remove it or check the export "
                           "(--strict refuses it)", column=col)

@@ -143,6 +143,8 @@ def grid(rows: Rows, opts: LoadOptions, column: str, findings: Findings,
         findings.error("bad_freq", f"frequency {freq!r} is not usable ({exc})",
                        "pass a pandas alias such as h, D, MS with --freq", column=column)
         return None, None
+    if len(full) == len(index) and full.equals(index):
+        return rows, freq  # already regular: nothing to copy
     off = ~index.isin(full)
     if off.any():
         findings.error("off_grid", f"timestamp(s) off the regular {freq!r} grid{_where(label)}",

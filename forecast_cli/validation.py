@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -51,9 +52,9 @@ class _Raw:
     id_names: list[str]
 
 
-def _ids(cells: np.ndarray, lines: np.ndarray, id_col: str, codes: dict[str, int],
+def _ids(cells: Any, lines: np.ndarray, id_col: str, codes: dict[str, int],
          findings: Findings) -> np.ndarray:
-    text = pd.Series(cells, dtype=object).fillna("").astype(str).str.strip()
+    text = pd.Series(cells.to_numpy(zero_copy_only=False), dtype=object).str.strip()
     empty = (text == "").to_numpy()
     if empty.any():
         findings.error("missing_id", "row(s) without a series id", "give every row an id",
@@ -65,21 +66,56 @@ def _ids(cells: np.ndarray, lines: np.ndarray, id_col: str, codes: dict[str, int
 
 def _drop_blank(chunk: csvread.Chunk) -> tuple[csvread.Chunk, int]:
     """Rows whose wanted cells are all empty are blank lines: loss-free to ignore."""
+    import pyarrow.compute as pc
+
     blank = np.ones(len(chunk.lines), dtype=bool)
     for col in chunk.cells.values():
-        blank &= np.asarray(col == "", dtype=bool)
-    if not blank.any():
-        return chunk, 0
+        blank &= np.asarray(pc.equal(col, "").to_numpy(zero_copy_only=False), dtype=bool)
+        if not blank.any():
+            return chunk, 0
     keep = ~blank
-    return csvread.Chunk(chunk.lines[keep], {k: v[keep] for k, v in chunk.cells.items()},
+    return csvread.Chunk(chunk.lines[keep],
+                         {k: v.filter(keep) for k, v in chunk.cells.items()},
                          chunk.short[keep]), int(blank.sum())
+
+
+class _Buffers:
+    """Column buffers grown in place as batches arrive: no final concatenation copy."""
+
+    def __init__(self, capacity: int, k: int, with_ids: bool) -> None:
+        self.n = 0
+        self.arrays = {"ns": np.empty(capacity, np.int64), "aware": np.empty(capacity, bool),
+                       "values": np.empty((capacity, k)), "lines": np.empty(capacity, np.int64)}
+        if with_ids:
+            self.arrays["ids"] = np.empty(capacity, np.int64)
+
+    def append(self, **parts: np.ndarray) -> None:
+        m = len(parts["ns"])
+        if self.n + m > len(self.arrays["ns"]):
+            cap = max(self.n + m, int(len(self.arrays["ns"]) * 1.5))
+            for key, old in self.arrays.items():
+                new = np.empty((cap, *old.shape[1:]), old.dtype)
+                new[: self.n] = old[: self.n]
+                self.arrays[key] = new
+        for key, part in parts.items():
+            self.arrays[key][self.n:self.n + m] = part
+        self.n += m
+
+    def view(self, key: str) -> np.ndarray:
+        return self.arrays[key][: self.n]
+
+
+def _capacity(tf: csvread.TextFile) -> int:
+    """Rows expected from the file size and the length of the first lines, with 10 % spare."""
+    lines = tf.head.count("\n") or 1
+    per_line = max(1.0, len(tf.head.encode("utf-8", "replace")) / lines)
+    return int(tf.size / per_line * 1.1) + 1024
 
 
 def _read(tf: csvread.TextFile, sep: str, names: list[str], tcol: str, id_col: str | None,
           cols: list[str], opts: LoadOptions, findings: Findings) -> _Raw:
     wanted = [tcol, *([id_col] if id_col else []), *cols]
-    parts: dict[str, list[np.ndarray]] = {"ns": [], "aware": [], "values": [], "lines": [],
-                                          "ids": []}
+    buf = _Buffers(min(_capacity(tf), opts.max_rows + 1), len(cols), id_col is not None)
     codes: dict[str, int] = {}
     blank = 0
     for raw_chunk in csvread.read_chunks(tf, sep, names, wanted, findings, opts.max_rows,
@@ -89,22 +125,19 @@ def _read(tf: csvread.TextFile, sep: str, names: list[str], tcol: str, id_col: s
         if not len(chunk.lines):
             continue
         ns, aware = convert.to_times(chunk.cells[tcol], tcol, chunk.lines, opts, findings)
-        values = [convert.to_numbers(chunk.cells[c], c, chunk.lines, opts, findings)
-                  for c in cols]
-        parts["ns"].append(ns)
-        parts["aware"].append(aware)
-        parts["values"].append(np.column_stack(values))
-        parts["lines"].append(chunk.lines)
+        values = np.column_stack([convert.to_numbers(chunk.cells[c], c, chunk.lines, opts,
+                                                     findings) for c in cols])
+        parts = {"ns": ns, "aware": aware, "values": values, "lines": chunk.lines}
         if id_col:
-            parts["ids"].append(_ids(chunk.cells[id_col], chunk.lines, id_col, codes, findings))
+            parts["ids"] = _ids(chunk.cells[id_col], chunk.lines, id_col, codes, findings)
+        buf.append(**parts)
     if blank:
         findings.applied(f"ignored {blank} blank line(s)")
-    if not parts["ns"]:
+    if not buf.n:
         raise DataError(f"{tf.path}: no data rows (only a header). Fix: export the data "
                         "rows too.")
-    joined = {k: np.concatenate(v) for k, v in parts.items() if v}
-    return _Raw(joined["ns"], joined["aware"], joined["values"], joined["lines"],
-                joined.get("ids"), list(codes))
+    return _Raw(buf.view("ns"), buf.view("aware"), buf.view("values"), buf.view("lines"),
+                buf.view("ids") if id_col else None, list(codes))
 
 
 def _zone(raw: _Raw, opts: LoadOptions, tcol: str, findings: Findings) -> str | None:
@@ -129,12 +162,13 @@ def _zone(raw: _Raw, opts: LoadOptions, tcol: str, findings: Findings) -> str | 
 
 def _split(raw: _Raw) -> list[tuple[str | None, Rows]]:
     """One Rows per series, each in file order (rows read late, e.g. short ones, go back)."""
-    in_file_order = bool(np.all(np.diff(raw.lines) > 0))
-    by_line = np.arange(len(raw.lines)) if in_file_order else np.argsort(raw.lines)
-    rows = Rows(raw.ns, raw.values, raw.lines).take(by_line)
-    if raw.ids is None:
+    rows, ids = Rows(raw.ns, raw.values, raw.lines), raw.ids
+    if not np.all(np.diff(raw.lines) > 0):
+        by_line = np.argsort(raw.lines, kind="stable")
+        rows = rows.take(by_line)
+        ids = None if ids is None else ids[by_line]
+    if ids is None:
         return [(None, rows)]
-    ids = raw.ids[by_line]
     order = np.argsort(ids, kind="stable")  # keeps file order within a series
     bounds = np.searchsorted(ids[order], np.arange(len(raw.id_names) + 1))
     out = [(raw.id_names[i], rows.take(order[bounds[i]:bounds[i + 1]]))
