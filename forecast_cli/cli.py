@@ -236,7 +236,7 @@ def train(
         result = _run(lambda: run_training(data, settings, on_epoch=on_epoch))
     for fix in result.frame.fixes:
         render.message(f"Warning: applied fix: {fix}", quiet)
-    for warning in result.frame.warnings:
+    for warning in (*result.frame.warnings, *result.warnings):
         render.message(f"Warning: {warning}", quiet)
     if quiet:
         return
@@ -244,6 +244,10 @@ def train(
         typer.echo(json.dumps(json_safe(metrics_report(result)), indent=2))
         return
     render.stdout().print(render.metrics_table(result))
+    if result.series_scores is not None:
+        from forecast_cli.render_panel import worst_series_table
+
+        render.stdout().print(worst_series_table(result))
     render.message(render.train_summary(result))
 
 
@@ -256,6 +260,8 @@ def predict(
                                              "of stdout.")] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", help="csv or json.")] =
         OutputFormat.csv,
+    series: Annotated[str | None, typer.Option(help="Only these series (comma-separated), for "
+                                               "a model trained with --id-col.")] = None,
     quiet: Quiet = False,
 ) -> None:
     """Forecast the next horizon after the last row of DATA with a trained bundle."""
@@ -263,7 +269,8 @@ def predict(
     from forecast_cli.forecasting import predict as run_predict
     from forecast_cli.forecasting import render_forecast
 
-    result = _run(lambda: run_predict(model_dir, data))
+    chosen = tuple(x.strip() for x in series.split(",") if x.strip()) if series else None
+    result = _run(lambda: run_predict(model_dir, data, chosen))
     for warning in result.warnings:
         render.message(f"Warning: {warning}", quiet)
     text = render_forecast(result, fmt.value)

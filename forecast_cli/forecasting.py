@@ -66,6 +66,8 @@ def check_compatible(bundle: Bundle, frame: Frame) -> list[str]:
     if last < schema.last_timestamp:
         warnings.append(f"data ends at {last}, before the end of the training data "
                         f"({schema.last_timestamp}): the forecast covers a period the model saw.")
+    if schema.panel is not None:
+        return warnings  # ranges are checked per series (panel_predict)
     recent = frame.values[-lookback:]
     lo, hi = bundle.scaler.data_min, bundle.scaler.data_max
     slack = RANGE_SLACK * np.maximum(hi - lo, 1e-12)
@@ -76,12 +78,25 @@ def check_compatible(bundle: Bundle, frame: Frame) -> list[str]:
     return warnings
 
 
-def predict(bundle_dir: Path, data_path: Path) -> Forecast:
-    """Forecast the ``horizon`` steps after the last row of ``data_path``."""
+def predict(bundle_dir: Path, data_path: Path,
+            series: tuple[str, ...] | None = None) -> Forecast:
+    """Forecast the ``horizon`` steps after the last row of ``data_path``.
+
+    A model trained on many series (``--id-col``) forecasts each series of the file, or those
+    named in ``series``, in long format (id, timestamp, step, targets).
+    """
     bundle = read_bundle(Path(bundle_dir))
     schema = bundle.schema
     frame = load_for(bundle, Path(data_path))
     warnings = check_compatible(bundle, frame)
+    if schema.panel is not None:
+        from forecast_cli.panel_predict import predict_panel
+
+        table, origin, more = predict_panel(bundle, frame, series,
+                                            bool(bundle.settings.get("strict")))
+        return Forecast(table=table, bundle=bundle, origin=origin, warnings=warnings + more)
+    if series:
+        raise DataError(f"{bundle.path}: --series needs a model trained with --id-col.")
     spec = bundle.spec
     window = bundle.scaler.transform(frame.values[-spec.lookback:])  # (L, F)
     net = model.load_network(spec, bundle.weights)
@@ -100,12 +115,12 @@ def render_forecast(fc: Forecast, fmt: str) -> str:
     if fmt == "json":
         import json
 
+        records = fc.table.to_dict("records")
+        for row in records:
+            row["timestamp"] = row["timestamp"].isoformat()
+            row["step"] = int(row["step"])
         doc = {"model": str(fc.bundle.path), "origin": fc.origin.isoformat(),
                "freq": fc.bundle.schema.freq, "horizon": fc.bundle.spec.horizon,
-               "targets": list(fc.bundle.schema.targets),
-               "forecast": [{"timestamp": ts.isoformat(), "step": int(step),
-                             **{t: float(row[t]) for t in fc.bundle.schema.targets}}
-                            for ts, step, row in zip(fc.table["timestamp"], fc.table["step"],
-                                                     fc.table.to_dict("records"), strict=True)]}
+               "targets": list(fc.bundle.schema.targets), "forecast": records}
         return json.dumps(doc, indent=2) + "\n"
     return str(fc.table.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S"))

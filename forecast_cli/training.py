@@ -50,6 +50,9 @@ class TrainResult:
     best_epoch: int
     seconds: float
     output_dir: Path
+    # many series (--id-col): series id → method → metric; None for a single series
+    series_scores: dict[str, dict[str, dict[str, float]]] | None = None
+    warnings: tuple[str, ...] = ()
 
     @property
     def bundle_dir(self) -> Path:
@@ -98,6 +101,12 @@ def train(data_path: Path, settings: Settings,
     assert s.lookback is not None
     assert s.horizon is not None
     assert s.season is not None
+    if frame.id_col is not None:  # many series: one global model (see panel_train)
+        from forecast_cli.panel_train import train_panel
+
+        result: TrainResult = train_panel(frame, s, _network_spec(s, len(frame.columns)),
+                                          on_epoch, started)
+        return result
     bounds = check_length(len(frame.values), s.train_frac, s.val_frac, s.lookback, s.horizon,
                           str(frame.path))
     scaler = fit_scaler(s.scaler, frame.values[: bounds.train_end])
@@ -161,7 +170,17 @@ def metrics_report(r: TrainResult) -> dict[str, Any]:
         "skill_mase": {NAIVE: ev.skill(NAIVE), SEASONAL: ev.skill(SEASONAL)},
         "training": {"epochs_run": len(r.history.get("loss", [])), "best_epoch": r.best_epoch,
                      "best_val_loss": min(r.history["val_loss"]), "seconds": round(r.seconds, 2)},
+        **_series_report(r),
     }
+
+
+def _series_report(r: TrainResult) -> dict[str, Any]:
+    """Many series: the per-series scores and what was left out (nothing for one series)."""
+    if r.series_scores is None:
+        return {}
+    return {"split_rows": "per series, by train_frac / val_frac / test_frac of its own rows",
+            "id_col": r.frame.id_col, "series_count": len(r.series_scores),
+            "warnings": list(r.warnings), "series": r.series_scores}
 
 
 def json_safe(obj: Any) -> Any:
@@ -175,7 +194,7 @@ def json_safe(obj: Any) -> Any:
     return obj
 
 
-def _history_csv(history: dict[str, list[float]]) -> str:
+def history_csv(history: dict[str, list[float]]) -> str:
     keys = sorted(history)
     lines = ["epoch," + ",".join(keys)]
     for i in range(len(history[keys[0]]) if keys else 0):
@@ -189,7 +208,7 @@ def _publish(r: TrainResult, spec: model.NetworkSpec, scaler: Any, net: Any,
     out = atomic.ensure_dir(r.output_dir)
     table = forecasts_table(r.evaluation, r.frame.timestamps, test_origins, r.settings.target)
     atomic.write_text(out / FORECASTS_FILE, table.to_csv(index=False))
-    atomic.write_text(out / HISTORY_FILE, _history_csv(r.history))
+    atomic.write_text(out / HISTORY_FILE, history_csv(r.history))
     write_bundle(out / BUNDLE_DIR, spec, _schema(r), scaler, r.settings.to_json(),
                  r.frame.fingerprint(), lambda p: model.save_weights(net, p))
     report = metrics_report(r)

@@ -7,7 +7,7 @@ before anything is refused, so the user can fix them all at once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from forecast_cli import columns as colpick
 from forecast_cli import convert, csvread, timeaxis
 from forecast_cli.errors import DataError
 from forecast_cli.findings import MAX_SHOWN, Findings
+from forecast_cli.frequency import infer_frequency
 from forecast_cli.gaps import check_constant, handle_missing
 from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.report import SeriesSummary, ValidationReport
@@ -176,6 +177,13 @@ def _split(raw: _Raw) -> list[tuple[str | None, Rows]]:
     return sorted(out, key=lambda item: str(item[0]))
 
 
+def _common_freq(parts: list[tuple[str | None, Rows]]) -> str | None:
+    """The frequency of the longest series (local times are close enough to infer it)."""
+    _, longest = max(parts, key=lambda item: len(item[1].ns))
+    ns = np.unique(longest.ns)
+    return infer_frequency(pd.DatetimeIndex(ns.astype("datetime64[ns]")))
+
+
 def _one_series(label: str | None, rows: Rows, opts: LoadOptions, tcol: str,
                 cols: tuple[str, ...], localize: bool, cells_ok: bool,
                 findings: Findings) -> tuple[Rows, SeriesSummary, str | None]:
@@ -232,7 +240,10 @@ def check_csv(path: Path, columns: list[str] | None = None,
     summaries, freqs = [], set()
     if not kinds & TIME_ERRORS:
         localize = tz is not None and not raw.aware.any()
-        for label, rows in _split(raw):
+        parts = _split(raw)
+        if len(parts) > 1 and opts.freq is None:  # one grid for all: the longest series'
+            opts = replace(opts, freq=_common_freq(parts))
+        for label, rows in parts:
             rows, summary, freq = _one_series(label, rows, opts, tcol, cols, localize,
                                               not kinds & CELL_ERRORS, findings)
             series.append((label, rows))
