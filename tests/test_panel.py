@@ -56,7 +56,7 @@ def _layout(tmp_path: Path, strict: bool = False) -> tuple[panel.Panel, np.ndarr
 
 
 def test_windows_never_cross_series_and_short_ones_are_skipped(tmp_path: Path) -> None:
-    p, values = _layout(tmp_path)
+    p, _ = _layout(tmp_path)
     assert p.ids == ("a", "c")
     assert p.skipped == ("b",)
     assert "b (6 rows)" in p.warnings[0]
