@@ -31,9 +31,10 @@ def _fit(scaled: np.ndarray, p: panel.Panel, spec: model.NetworkSpec,
     val_o, _ = p.origins("val", s.lookback, s.horizon)
     model.seed_everything(s.seed)
     net = model.build_network(spec)
-    train_ds = model.window_dataset(scaled, scaled, train_o, spec, s.batch_size,
+    k = spec.n_targets  # targets come first among the inputs, then --features
+    train_ds = model.window_dataset(scaled, scaled[:, :k], train_o, spec, s.batch_size,
                                     shuffle_seed=s.seed)
-    val_ds = model.window_dataset(scaled, scaled, val_o, spec, s.batch_size)
+    val_ds = model.window_dataset(scaled, scaled[:, :k], val_o, spec, s.batch_size)
     history = model.fit(net, train_ds, val_ds, model.FitOptions(
         s.optimizer, s.learning_rate, s.clipnorm, s.epochs, s.patience), on_epoch)
     val_losses = history.get("val_loss", [])
@@ -48,9 +49,11 @@ def _evaluate(frame: Frame, p: panel.Panel, s: Settings, pred: np.ndarray, test_
     assert s.lookback is not None
     assert s.horizon is not None
     assert s.season is not None
-    actual = WindowSpec(s.lookback, s.horizon).targets(frame.values, test_o)
-    forecasts = {MODEL: pred, **baseline_forecasts(frame.values, test_o, s.horizon, s.season)}
-    scales = panel.mase_scales(frame, p, s.season)
+    k = len(s.target)
+    target_values = frame.values[:, :k]
+    actual = WindowSpec(s.lookback, s.horizon).targets(target_values, test_o)
+    forecasts = {MODEL: pred, **baseline_forecasts(target_values, test_o, s.horizon, s.season)}
+    scales = panel.mase_scales(frame, p, s.season)[:, :k]
     overall: dict[str, dict[str, float]] = {}
     per: dict[str, dict[str, dict[str, float]]] = {sid: {} for sid in p.ids}
     for method, f in forecasts.items():

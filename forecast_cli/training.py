@@ -65,7 +65,8 @@ def resolve_settings(s: Settings, frame: Frame) -> Settings:
     season: from the frequency unless given. horizon: one season (at least 1). lookback: two
     horizons or two seasons, whichever is longer, so the network always sees a full cycle.
     """
-    target = s.target or frame.columns
+    # the frame's columns are the resolved names: the targets first, then --features
+    target = frame.columns[: len(s.target)] if s.target else frame.columns
     season = s.season or season_length(frame.freq)
     horizon = s.horizon or max(1, season)
     lookback = s.lookback or max(2 * horizon, 2 * season, 8)
@@ -74,7 +75,14 @@ def resolve_settings(s: Settings, frame: Frame) -> Settings:
 
 
 def _load(data_path: Path, s: Settings) -> Frame:
-    frame = load_csv(data_path, columns=list(s.target) or None,
+    if s.features and not s.target:
+        raise DataError(f"{data_path}: --features needs --target: name the column(s) to "
+                        "forecast; the features are inputs only.")
+    overlap = set(s.target) & set(s.features)
+    if overlap:
+        raise DataError(f"{data_path}: {', '.join(sorted(overlap))} is both a --target and a "
+                        "--feature; a target is already an input.")
+    frame = load_csv(data_path, columns=[*s.target, *s.features] or None,
                      options=LoadOptions.from_settings(s))
     if not s.target and len(frame.columns) > 1:
         raise DataError(f"{data_path}: several value columns ({', '.join(frame.columns)}); "
@@ -87,7 +95,7 @@ def _network_spec(s: Settings, n_inputs: int) -> model.NetworkSpec:
     assert s.horizon is not None
     return model.NetworkSpec(
         lookback=s.lookback, horizon=s.horizon, n_inputs=n_inputs,
-        target_index=tuple(range(n_inputs)), lstm_units=s.lstm_units,
+        target_index=tuple(range(len(s.target))), lstm_units=s.lstm_units,
         lstm_layers=s.lstm_layers, dense_units=s.dense_units, dropout=s.dropout,
         window_norm=s.window_norm, seed=s.seed)
 
@@ -109,16 +117,18 @@ def train(data_path: Path, settings: Settings,
         return result
     bounds = check_length(len(frame.values), s.train_frac, s.val_frac, s.lookback, s.horizon,
                           str(frame.path))
-    scaler = fit_scaler(s.scaler, frame.values[: bounds.train_end])
-    scaled = scaler.transform(frame.values)  # (n, F)
+    scaler = fit_scaler(s.scaler, frame.values[: bounds.train_end])  # targets and features
+    scaled = scaler.transform(frame.values)  # (n, F): targets first, then --features
+    k = len(s.target)
+    target_values = frame.values[:, :k]  # (n, k) original units
     spec = _network_spec(s, len(frame.columns))
     parts = {p: origins(bounds, p, s.lookback, s.horizon) for p in ("train", "val", "test")}
 
     model.seed_everything(s.seed)
     net = model.build_network(spec)
-    train_ds = model.window_dataset(scaled, scaled, parts["train"], spec, s.batch_size,
+    train_ds = model.window_dataset(scaled, scaled[:, :k], parts["train"], spec, s.batch_size,
                                     shuffle_seed=s.seed)
-    val_ds = model.window_dataset(scaled, scaled, parts["val"], spec, s.batch_size)
+    val_ds = model.window_dataset(scaled, scaled[:, :k], parts["val"], spec, s.batch_size)
     history = model.fit(net, train_ds, val_ds, model.FitOptions(
         s.optimizer, s.learning_rate, s.clipnorm, s.epochs, s.patience), on_epoch)
     val_losses = history.get("val_loss", [])
@@ -127,14 +137,14 @@ def train(data_path: Path, settings: Settings,
                             "lower --learning-rate or --clipnorm.")
 
     test_x = model.window_dataset(scaled, None, parts["test"], spec, 1024)
-    pred = scaler.inverse(model.predict(net, test_x))  # (m, H, k) original units
+    pred = scaler.select(list(range(k))).inverse(model.predict(net, test_x))  # (m, H, k)
     if not np.isfinite(pred).all():
         raise TrainingError("the trained network produced non-finite forecasts; nothing saved.")
     windows = WindowSpec(s.lookback, s.horizon)
-    actual = windows.targets(frame.values, parts["test"])
-    forecasts = {MODEL: pred, **baseline_forecasts(frame.values, parts["test"], s.horizon,
+    actual = windows.targets(target_values, parts["test"])
+    forecasts = {MODEL: pred, **baseline_forecasts(target_values, parts["test"], s.horizon,
                                                    s.season)}
-    ev = evaluate(actual, forecasts, mase_scale(frame.values[: bounds.train_end], s.season))
+    ev = evaluate(actual, forecasts, mase_scale(target_values[: bounds.train_end], s.season))
 
     result = TrainResult(settings=s, frame=frame, bounds=bounds,
                          windows=window_counts(bounds, s.lookback, s.horizon), evaluation=ev,

@@ -125,3 +125,30 @@ def test_predict_all_or_chosen_series_in_long_format(macro_model: Path) -> None:
     unknown = run_forecast("predict", "--model", macro_model / "model", MACRO, "--series", "gdp")
     assert unknown.returncode == 65
     assert "--series gdp not in column 'series'" in unknown.stderr
+
+
+def test_features_are_inputs_recorded_and_required_at_predict(tmp_path: Path) -> None:
+    """A past covariate x: scaled with the target, recorded as an input, checked by predict."""
+    t = np.arange(120)
+    frame = pd.DataFrame({"day": pd.date_range("2024-01-01", periods=120, freq="D"),
+                          "y": 10 + np.sin(2 * np.pi * t / 7), "x": np.cos(2 * np.pi * t / 7)})
+    data = tmp_path / "cov.csv"
+    frame.to_csv(data, index=False)
+    out = tmp_path / "out"
+    result = run_forecast("train", data, "--target", "y", "--features", "x", "--lookback", "8",
+                          "--horizon", "4", "--lstm-units", "8", "--epochs", "1", "--seed", "7",
+                          "-o", out, "-q")
+    assert result.returncode == 0, result.stderr
+    config = json.loads((out / "model" / "config.json").read_text())
+    assert (config["data"]["inputs"], config["data"]["targets"]) == (["y", "x"], ["y"])
+    assert config["network"]["target_index"] == [0]
+    assert config["settings"]["features"] == ["x"]
+    scaler = json.loads((out / "model" / "scaler.json").read_text())
+    # standard scaling of x on the 84 training rows (12 whole weeks of a cosine): mean 0
+    assert abs(scaler["offset"][1]) < 1e-9
+    table = pd.read_csv(out / "test_forecasts.csv")
+    assert set(table["target"]) == {"y"}
+    frame.drop(columns="x").to_csv(tmp_path / "no_x.csv", index=False)
+    missing = run_forecast("predict", "--model", out / "model", tmp_path / "no_x.csv")
+    assert missing.returncode == 65
+    assert "value column 'x' not found" in missing.stderr
