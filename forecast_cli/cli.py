@@ -18,6 +18,29 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from forecast_cli import __version__
+from forecast_cli.cli_options import (
+    AllowMissing,
+    ConfigOpt,
+    DayFirst,
+    Decimal,
+    DedupeOpt,
+    DstGapOpt,
+    Encoding,
+    Features,
+    FillLimit,
+    FillOpt,
+    Freq,
+    IdCol,
+    MaxRows,
+    Sep,
+    Strict,
+    Target,
+    Thousands,
+    TimeCol,
+    TimeFormat,
+    TimeUnitOpt,
+    Tz,
+)
 from forecast_cli.errors import EXIT_UNEXPECTED, ForecastError
 
 app = typer.Typer(
@@ -84,79 +107,9 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-class Fill(StrEnum):
-    none = "none"
-    interpolate = "interpolate"
-    ffill = "ffill"
-
-
-class Dedupe(StrEnum):
-    none = "none"
-    first = "first"
-    last = "last"
-    mean = "mean"
-
-
-class TimeUnit(StrEnum):
-    s = "s"
-    ms = "ms"
-    us = "us"
-    ns = "ns"
-
-
-class DstGap(StrEnum):
-    raise_ = "raise"
-    shift_forward = "shift_forward"
-
-
 DataArg = Annotated[Path, typer.Argument(help="CSV file: a time column and numeric columns.",
                                          show_default=False)]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
-ConfigOpt = Annotated[Path | None, typer.Option(help="TOML file of settings (same names, "
-                                                "snake_case); the command line wins.")]
-TimeCol = Annotated[str | None, typer.Option(help="Timestamp column. [default: the one "
-                                             "column that parses as ISO-8601]")]
-Target = Annotated[str | None, typer.Option(help="Column(s) to forecast, comma-separated. "
-                                            "[default: the only value column]")]
-Features = Annotated[str | None, typer.Option(help="Extra numeric input columns (past "
-                                              "covariates), comma-separated.")]
-IdCol = Annotated[str | None, typer.Option(help="Series id column of a long-format file of "
-                                           "many series.")]
-Sep = Annotated[str | None, typer.Option(help="Field delimiter. [default: sniffed from the "
-                                         "header]")]
-Decimal = Annotated[str | None, typer.Option(help="Decimal mark, e.g. ','. [default: .]")]
-Thousands = Annotated[str | None, typer.Option(help="Thousands separator to remove, e.g. ','. "
-                                               "[default: none; such cells are refused]")]
-Encoding = Annotated[str | None, typer.Option(help="Text encoding. [default: utf-8]")]
-TimeFormat = Annotated[str | None, typer.Option(help="strftime format of the timestamps, e.g. "
-                                                "'%d.%m.%Y %H:%M'. [default: ISO-8601 only]")]
-DayFirst = Annotated[bool | None, typer.Option("--dayfirst", help="Read DD/MM/YYYY dates.",
-                                               show_default=False)]
-TimeUnitOpt = Annotated[TimeUnit | None, typer.Option(help="The time column holds epoch "
-                                                      "numbers in this unit.")]
-Tz = Annotated[str | None, typer.Option(help="IANA zone of naive local timestamps, e.g. "
-                                        "Europe/Berlin (kept as UTC internally).")]
-DstGapOpt = Annotated[DstGap | None, typer.Option(help="Nonexistent local times at a DST "
-                                                  "change: raise or shift_forward. "
-                                                  "[default: raise]")]
-Freq = Annotated[str | None, typer.Option(help="Pandas frequency alias (h, D, MS …). "
-                                          "[default: inferred]")]
-FillOpt = Annotated[Fill | None, typer.Option(help="Fill gaps and missing values. "
-                                              "[default: none, i.e. refuse them]")]
-FillLimit = Annotated[int | None, typer.Option(min=1, help="Longest run of missing steps "
-                                               "--fill may fill. [default: 3]")]
-DedupeOpt = Annotated[Dedupe | None, typer.Option(help="Merge duplicate timestamps with "
-                                                  "different values. [default: none, i.e. "
-                                                  "refuse them]")]
-AllowMissing = Annotated[bool | None, typer.Option("--allow-missing", show_default=False,
-                                                   help="Count absent trailing fields as "
-                                                   "missing values instead of refusing.")]
-Strict = Annotated[bool | None, typer.Option("--strict", show_default=False,
-                                             help="Treat warnings as errors.")]
-MaxRows = Annotated[int | None, typer.Option(min=1, help="Refuse files with more data rows. "
-                                             "[default: 20000000]")]
-
-
 @app.command()
 def train(
     data: DataArg,
