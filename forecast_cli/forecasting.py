@@ -45,7 +45,16 @@ def load_for(bundle: Bundle, data_path: Path) -> Frame:
     """Read new data with the reading options the model was trained with (frequency aside)."""
     opts = replace(LoadOptions.from_settings(bundle.settings), freq=None,
                    time_col=bundle.schema.time_col)
-    return load_csv(Path(data_path), columns=list(bundle.schema.inputs), options=opts)
+    if not bundle.settings.get("calendar"):
+        return load_csv(Path(data_path), columns=list(bundle.schema.inputs), options=opts)
+    from forecast_cli.calendar_features import PREFIX, with_calendar
+
+    own = [c for c in bundle.schema.inputs if not c.startswith(PREFIX)]
+    frame = with_calendar(load_csv(Path(data_path), columns=own, options=opts))
+    if frame.columns != bundle.schema.inputs:
+        raise DataError(f"{data_path}: calendar inputs {', '.join(frame.columns)} differ from "
+                        f"the model's {', '.join(bundle.schema.inputs)} (another frequency?).")
+    return frame
 
 
 def check_compatible(bundle: Bundle, frame: Frame) -> list[str]:

@@ -84,6 +84,12 @@ def _load(data_path: Path, s: Settings) -> Frame:
                         "--feature; a target is already an input.")
     frame = load_csv(data_path, columns=[*s.target, *s.features] or None,
                      options=LoadOptions.from_settings(s))
+    if s.calendar:
+        from forecast_cli.calendar_features import with_calendar
+
+        if not s.target:
+            raise DataError(f"{data_path}: --calendar needs --target (the columns to forecast).")
+        frame = with_calendar(frame)
     if not s.target and len(frame.columns) > 1:
         raise DataError(f"{data_path}: several value columns ({', '.join(frame.columns)}); "
                         "choose what to forecast with --target (comma-separated for several).")

@@ -135,14 +135,18 @@ def test_features_are_inputs_recorded_and_required_at_predict(tmp_path: Path) ->
     data = tmp_path / "cov.csv"
     frame.to_csv(data, index=False)
     out = tmp_path / "out"
-    result = run_forecast("train", data, "--target", "y", "--features", "x", "--lookback", "8",
+    result = run_forecast("train", data, "--target", "y", "--features", "x", "--calendar",
+                          "--lookback", "8",
                           "--horizon", "4", "--lstm-units", "8", "--epochs", "1", "--seed", "7",
                           "-o", out, "-q")
     assert result.returncode == 0, result.stderr
     config = json.loads((out / "model" / "config.json").read_text())
-    assert (config["data"]["inputs"], config["data"]["targets"]) == (["y", "x"], ["y"])
+    calendar = ["cal_weekday_sin", "cal_weekday_cos", "cal_year_sin", "cal_year_cos"]  # daily
+    assert config["data"]["inputs"] == ["y", "x", *calendar]
+    assert config["data"]["targets"] == ["y"]
     assert config["network"]["target_index"] == [0]
     assert config["settings"]["features"] == ["x"]
+    assert config["settings"]["calendar"] is True
     scaler = json.loads((out / "model" / "scaler.json").read_text())
     # standard scaling of x on the 84 training rows (12 whole weeks of a cosine): mean 0
     assert abs(scaler["offset"][1]) < 1e-9
