@@ -154,3 +154,25 @@ def test_problems_of_every_kind_in_one_pass(tmp_path: Path) -> None:
     path = _write(tmp_path, "ts,a,b\n2024-01-01,1,x\n2024-01-02,inf,2\n2024-01-03,3,4,5\n")
     kinds = _kinds(path)
     assert kinds == {"not_a_number", "infinite", "too_many_fields"}
+
+
+def test_directory_and_unreadable_paths_are_input_errors(tmp_path: Path) -> None:
+    from forecast_cli.errors import InputMissingError
+
+    with pytest.raises(InputMissingError, match="is a directory"):
+        check_csv(tmp_path, None, LoadOptions())
+    with pytest.raises(InputMissingError, match="file not found"):
+        check_csv(tmp_path / "nope.csv", None, LoadOptions())
+
+
+def test_settings_names_are_the_load_options_names() -> None:
+    """One vocabulary: every reading option is a Settings field (so TOML and batch use it)."""
+    from dataclasses import fields
+
+    from forecast_cli.config import Settings, build_settings
+
+    settings_names = {f.name for f in fields(Settings)}
+    assert {f.name for f in fields(LoadOptions)} <= settings_names
+    s = build_settings({"decimal": ",", "sep": ";", "fill": "ffill", "dedupe": "mean"})
+    opts = LoadOptions.from_settings(s)
+    assert (opts.decimal, opts.sep, opts.fill, opts.dedupe) == (",", ";", "ffill", "mean")

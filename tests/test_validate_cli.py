@@ -57,3 +57,14 @@ def test_validate_unusable_exit_65_lists_every_problem(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert [e["kind"] for e in report["errors"]] == ["not_a_number", "gap"]  # one pass
     assert "Error: " + str(data) in result.stderr
+
+
+def test_reading_options_come_from_a_toml_config(tmp_path: Path) -> None:
+    """The same names in a TOML file: a European export validates with sep/decimal set there."""
+    data = tmp_path / "eu.csv"
+    data.write_text("Zeit;Wert\n" + "".join(f"2024-01-{d:02d};{d},5\n" for d in range(1, 11)))
+    config = tmp_path / "read.toml"
+    config.write_text('sep = ";"\ndecimal = ","\n')
+    result = run_forecast("validate", data, "--config", config, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["value_columns"] == ["Wert"]
