@@ -18,6 +18,29 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from forecast_cli import __version__
+from forecast_cli.cli_options import (
+    AllowMissing,
+    ConfigOpt,
+    DayFirst,
+    Decimal,
+    DedupeOpt,
+    DstGapOpt,
+    Encoding,
+    Features,
+    FillLimit,
+    FillOpt,
+    Freq,
+    IdCol,
+    MaxRows,
+    Sep,
+    Strict,
+    Target,
+    Thousands,
+    TimeCol,
+    TimeFormat,
+    TimeUnitOpt,
+    Tz,
+)
 from forecast_cli.errors import EXIT_UNEXPECTED, ForecastError
 
 app = typer.Typer(
@@ -87,8 +110,6 @@ class OutputFormat(StrEnum):
 DataArg = Annotated[Path, typer.Argument(help="CSV file: a time column and numeric columns.",
                                          show_default=False)]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
-
-
 @app.command()
 def train(
     data: DataArg,
@@ -96,13 +117,29 @@ def train(
                                                 "snake_case); the command line wins.")] = None,
     output_dir: Annotated[Path | None, typer.Option("--output-dir", "-o", help="Where the "
                           "bundle, metrics and forecasts go. [default: forecast-output]")] = None,
-    time_col: Annotated[str | None, typer.Option(help="Timestamp column. [default: the one "
-                                                 "column that parses as ISO-8601]")] = None,
-    target: Annotated[str | None, typer.Option(help="Column(s) to forecast, comma-separated. "
-                                               "[default: the only value column]")] = None,
-    sep: Annotated[str | None, typer.Option(help="Field delimiter. [default: sniffed]")] = None,
-    freq: Annotated[str | None, typer.Option(help="Pandas frequency alias (h, D, MS …). "
-                                             "[default: inferred]")] = None,
+    time_col: TimeCol = None,
+    target: Target = None,
+    features: Features = None,
+    calendar: Annotated[bool | None, typer.Option("--calendar", show_default=False,
+                        help="Add sin/cos time-of-day/week/year inputs, known for the future."
+                        )] = None,
+    id_col: IdCol = None,
+    sep: Sep = None,
+    decimal: Decimal = None,
+    thousands: Thousands = None,
+    encoding: Encoding = None,
+    time_format: TimeFormat = None,
+    dayfirst: DayFirst = None,
+    time_unit: TimeUnitOpt = None,
+    tz: Tz = None,
+    dst_gap: DstGapOpt = None,
+    freq: Freq = None,
+    fill: FillOpt = None,
+    fill_limit: FillLimit = None,
+    dedupe: DedupeOpt = None,
+    allow_missing: AllowMissing = None,
+    strict: Strict = None,
+    max_rows: MaxRows = None,
     season: Annotated[int | None, typer.Option(min=1, help="Seasonal period in steps for "
                       "seasonal naive and MASE. [default: from the frequency]")] = None,
     lookback: Annotated[int | None, typer.Option(min=1, help="Input steps per window. "
@@ -151,12 +188,18 @@ def train(
         result = _run(lambda: run_training(data, settings, on_epoch=on_epoch))
     for fix in result.frame.fixes:
         render.message(f"Warning: applied fix: {fix}", quiet)
+    for warning in (*result.frame.warnings, *result.warnings):
+        render.message(f"Warning: {warning}", quiet)
     if quiet:
         return
     if as_json:
         typer.echo(json.dumps(json_safe(metrics_report(result)), indent=2))
         return
     render.stdout().print(render.metrics_table(result))
+    if result.series_scores is not None:
+        from forecast_cli.render_panel import worst_series_table
+
+        render.stdout().print(worst_series_table(result))
     render.message(render.train_summary(result))
 
 
@@ -169,6 +212,8 @@ def predict(
                                              "of stdout.")] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", help="csv or json.")] =
         OutputFormat.csv,
+    series: Annotated[str | None, typer.Option(help="Only these series (comma-separated), for "
+                                               "a model trained with --id-col.")] = None,
     quiet: Quiet = False,
 ) -> None:
     """Forecast the next horizon after the last row of DATA with a trained bundle."""
@@ -176,7 +221,8 @@ def predict(
     from forecast_cli.forecasting import predict as run_predict
     from forecast_cli.forecasting import render_forecast
 
-    result = _run(lambda: run_predict(model_dir, data))
+    chosen = tuple(x.strip() for x in series.split(",") if x.strip()) if series else None
+    result = _run(lambda: run_predict(model_dir, data, chosen))
     for warning in result.warnings:
         render.message(f"Warning: {warning}", quiet)
     text = render_forecast(result, fmt.value)
@@ -186,6 +232,55 @@ def predict(
     _run(lambda: atomic.write_text(out, text))
     render.message(f"Forecast of {len(result.table)} steps from {result.origin} written to "
                    f"{out}", quiet)
+
+
+@app.command()
+def validate(
+    data: DataArg,
+    config: ConfigOpt = None,
+    time_col: TimeCol = None,
+    target: Annotated[str | None, typer.Option(help="Value column(s) to check, "
+                                               "comma-separated. [default: all]")] = None,
+    features: Features = None,
+    id_col: IdCol = None,
+    sep: Sep = None,
+    decimal: Decimal = None,
+    thousands: Thousands = None,
+    encoding: Encoding = None,
+    time_format: TimeFormat = None,
+    dayfirst: DayFirst = None,
+    time_unit: TimeUnitOpt = None,
+    tz: Tz = None,
+    dst_gap: DstGapOpt = None,
+    freq: Freq = None,
+    fill: FillOpt = None,
+    fill_limit: FillLimit = None,
+    dedupe: DedupeOpt = None,
+    allow_missing: AllowMissing = None,
+    strict: Strict = None,
+    max_rows: MaxRows = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    quiet: Quiet = False,
+) -> None:
+    """Check DATA as `train` and `predict` would, without training: exit 0 usable, 65 not."""
+    from forecast_cli import render_validation
+    from forecast_cli.config import build_settings
+    from forecast_cli.data import validate as run_validate
+    from forecast_cli.errors import EXIT_DATA
+
+    cli: dict[str, Any] = {k: v for k, v in locals().items()
+                           if k not in ("data", "config", "as_json", "quiet",
+                                        "render_validation", "build_settings", "run_validate",
+                                        "EXIT_DATA")}
+    settings = _run(lambda: build_settings(cli, config))
+    report = _run(lambda: run_validate(data, settings))
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=2))
+    elif not quiet:
+        render_validation.print_report(report)
+    render_validation.write_problems(report, quiet)
+    if not report.usable:
+        raise typer.Exit(EXIT_DATA)
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from forecast_cli.errors import ConfigError, InputMissingError
+from forecast_cli.loadoptions import DEDUPES, DEFAULT_MAX_ROWS, DST_GAPS, FILLS, TIME_UNITS
 
 ScalerKind = Literal["standard", "minmax"]
 OptimizerKind = Literal["adam", "rmsprop"]
@@ -36,6 +37,24 @@ class Settings:
     sep: str | None = None
     freq: str | None = None
     season: int | None = None
+    # reading and checking the data (see loadoptions.LoadOptions and docs/bad-inputs.md)
+    id_col: str | None = None
+    features: tuple[str, ...] = ()
+    calendar: bool = False
+    decimal: str = "."
+    thousands: str | None = None
+    encoding: str = "utf-8"
+    time_format: str | None = None
+    dayfirst: bool = False
+    time_unit: str | None = None
+    tz: str | None = None
+    dst_gap: str = "raise"
+    fill: str = "none"
+    fill_limit: int = 3
+    dedupe: str = "none"
+    allow_missing: bool = False
+    strict: bool = False
+    max_rows: int = DEFAULT_MAX_ROWS
     # windows and splits
     lookback: int | None = None
     horizon: int | None = None
@@ -64,6 +83,7 @@ class Settings:
         """A JSON-ready dict (tuples as lists, paths as strings)."""
         out = asdict(self)
         out["target"] = list(self.target)
+        out["features"] = list(self.features)
         out["dense_units"] = list(self.dense_units)
         out["output_dir"] = str(self.output_dir)
         return out
@@ -96,7 +116,7 @@ def _as_tuple(name: str, value: Any, kind: type) -> tuple[Any, ...]:
 
 def _coerce(name: str, value: Any) -> Any:
     """Convert a raw value (from TOML or the CLI) to the type of setting ``name``."""
-    if name == "target":
+    if name in ("target", "features"):
         return _as_tuple(name, value, str)
     if name == "dense_units":
         return _as_tuple(name, value, int)
@@ -147,7 +167,28 @@ def validate(s: Settings) -> Settings:
     _check_choice("scaler", s.scaler, SCALERS)
     _check_choice("optimizer", s.optimizer, OPTIMIZERS)
     _check_choice("window_norm", s.window_norm, WINDOW_NORMS)
+    _validate_reading(s)
     return s
+
+
+def _validate_reading(s: Settings) -> None:
+    """The data-reading settings (see loadoptions)."""
+    _check_choice("fill", s.fill, FILLS)
+    _check_choice("dedupe", s.dedupe, DEDUPES)
+    _check_choice("dst_gap", s.dst_gap, DST_GAPS)
+    if s.time_unit is not None:
+        _check_choice("time_unit", s.time_unit, TIME_UNITS)
+    _check_range("fill_limit", s.fill_limit, int, 1)
+    _check_range("max_rows", s.max_rows, int, 1)
+    for name in ("decimal", "thousands"):
+        value = getattr(s, name)
+        if value is not None and (not isinstance(value, str) or len(value) != 1):
+            raise ConfigError(f"`{name}` must be a single character. Got {value!r}.")
+    if s.thousands is not None and s.thousands == s.decimal:
+        raise ConfigError(f"`thousands` and `decimal` must differ. Got {s.thousands!r} for both.")
+    if s.sep is not None and s.sep == s.decimal:
+        raise ConfigError(f"`sep` and `decimal` must differ. Got {s.sep!r} for both; a "
+                          "European export usually needs --sep ';' --decimal ','.")
 
 
 def read_config_file(path: Path) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +14,7 @@ from forecast_cli.bundle import Bundle, read_bundle
 from forecast_cli.data import Frame, load_csv
 from forecast_cli.errors import DataError
 from forecast_cli.frequency import future_index
+from forecast_cli.loadoptions import LoadOptions
 
 # Warn when recent inputs leave the training range by more than this many training ranges.
 RANGE_SLACK = 0.5
@@ -36,20 +37,46 @@ def _same_freq(a: str, b: str) -> bool:
         return a == b
 
 
+def _zone(tz: str | None) -> str:
+    return "naive (no time zone)" if tz is None else f"in {tz}"
+
+
+def load_for(bundle: Bundle, data_path: Path) -> Frame:
+    """Read new data with the reading options the model was trained with (frequency aside)."""
+    opts = replace(LoadOptions.from_settings(bundle.settings), freq=None,
+                   time_col=bundle.schema.time_col)
+    if not bundle.settings.get("calendar"):
+        return load_csv(Path(data_path), columns=list(bundle.schema.inputs), options=opts)
+    from forecast_cli.calendar_features import PREFIX, with_calendar
+
+    own = [c for c in bundle.schema.inputs if not c.startswith(PREFIX)]
+    frame = with_calendar(load_csv(Path(data_path), columns=own, options=opts))
+    if frame.columns != bundle.schema.inputs:
+        raise DataError(f"{data_path}: calendar inputs {', '.join(frame.columns)} differ from "
+                        f"the model's {', '.join(bundle.schema.inputs)} (another frequency?).")
+    return frame
+
+
 def check_compatible(bundle: Bundle, frame: Frame) -> list[str]:
     """Refuse data the model cannot use; return warnings for data it can use with caution."""
     schema, lookback = bundle.schema, bundle.spec.lookback
     if not _same_freq(frame.freq, schema.freq):
         raise DataError(f"{frame.path}: frequency {frame.freq!r} differs from the model's "
                         f"{schema.freq!r} ({bundle.path}); resample the data or retrain.")
+    if frame.tz != schema.tz:
+        raise DataError(f"{frame.path}: timestamps are {_zone(frame.tz)} but the model "
+                        f"({bundle.path}) was trained on {_zone(schema.tz)} ones. Fix: export "
+                        "the data the way the training data was, or pass the same --tz.")
     if len(frame.values) < lookback:
         raise DataError(f"{frame.path}: need at least {lookback} rows (the model's lookback), "
                         f"got {len(frame.values)}.")
-    warnings = [f"applied fix: {fix}" for fix in frame.fixes]
+    warnings = [f"applied fix: {fix}" for fix in frame.fixes] + list(frame.warnings)
     last = frame.timestamps[-1]
     if last < schema.last_timestamp:
         warnings.append(f"data ends at {last}, before the end of the training data "
                         f"({schema.last_timestamp}): the forecast covers a period the model saw.")
+    if schema.panel is not None:
+        return warnings  # ranges are checked per series (panel_predict)
     recent = frame.values[-lookback:]
     lo, hi = bundle.scaler.data_min, bundle.scaler.data_max
     slack = RANGE_SLACK * np.maximum(hi - lo, 1e-12)
@@ -60,12 +87,25 @@ def check_compatible(bundle: Bundle, frame: Frame) -> list[str]:
     return warnings
 
 
-def predict(bundle_dir: Path, data_path: Path) -> Forecast:
-    """Forecast the ``horizon`` steps after the last row of ``data_path``."""
+def predict(bundle_dir: Path, data_path: Path,
+            series: tuple[str, ...] | None = None) -> Forecast:
+    """Forecast the ``horizon`` steps after the last row of ``data_path``.
+
+    A model trained on many series (``--id-col``) forecasts each series of the file, or those
+    named in ``series``, in long format (id, timestamp, step, targets).
+    """
     bundle = read_bundle(Path(bundle_dir))
     schema = bundle.schema
-    frame = load_csv(Path(data_path), columns=list(schema.inputs), time_col=schema.time_col)
+    frame = load_for(bundle, Path(data_path))
     warnings = check_compatible(bundle, frame)
+    if schema.panel is not None:
+        from forecast_cli.panel_predict import predict_panel
+
+        table, origin, more = predict_panel(bundle, frame, series,
+                                            bool(bundle.settings.get("strict")))
+        return Forecast(table=table, bundle=bundle, origin=origin, warnings=warnings + more)
+    if series:
+        raise DataError(f"{bundle.path}: --series needs a model trained with --id-col.")
     spec = bundle.spec
     window = bundle.scaler.transform(frame.values[-spec.lookback:])  # (L, F)
     net = model.load_network(spec, bundle.weights)
@@ -84,12 +124,12 @@ def render_forecast(fc: Forecast, fmt: str) -> str:
     if fmt == "json":
         import json
 
+        records = fc.table.to_dict("records")
+        for row in records:
+            row["timestamp"] = row["timestamp"].isoformat()
+            row["step"] = int(row["step"])
         doc = {"model": str(fc.bundle.path), "origin": fc.origin.isoformat(),
                "freq": fc.bundle.schema.freq, "horizon": fc.bundle.spec.horizon,
-               "targets": list(fc.bundle.schema.targets),
-               "forecast": [{"timestamp": ts.isoformat(), "step": int(step),
-                             **{t: float(row[t]) for t in fc.bundle.schema.targets}}
-                            for ts, step, row in zip(fc.table["timestamp"], fc.table["step"],
-                                                     fc.table.to_dict("records"), strict=True)]}
+               "targets": list(fc.bundle.schema.targets), "forecast": records}
         return json.dumps(doc, indent=2) + "\n"
     return str(fc.table.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S"))

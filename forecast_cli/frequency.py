@@ -30,6 +30,8 @@ def infer_frequency(index: pd.DatetimeIndex) -> str | None:
     # Calendar-month data has 28–31 day steps; a plain Timedelta would misplace the next month.
     if pd.Timedelta(days=28) <= step <= pd.Timedelta(days=31):
         return "MS" if all(ts.day == 1 for ts in index[:50]) else "ME"
+    if step == _DAY:  # to_offset(1 day) spells "24h"; pd.infer_freq would say "D"
+        return "D"
     return str(to_offset(step).freqstr)
 
 

@@ -25,6 +25,7 @@ from forecast_cli.evaluation import (
     forecasts_table,
 )
 from forecast_cli.frequency import season_length
+from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.metrics import mase_scale
 from forecast_cli.scaling import fit_scaler
 from forecast_cli.splits import SplitBounds, check_length, origins, window_counts
@@ -51,6 +52,9 @@ class TrainResult:
     best_epoch: int
     seconds: float
     output_dir: Path
+    # many series (--id-col): series id → method → metric; None for a single series
+    series_scores: dict[str, dict[str, dict[str, float]]] | None = None
+    warnings: tuple[str, ...] = ()
 
     @property
     def bundle_dir(self) -> Path:
@@ -64,7 +68,8 @@ def resolve_settings(s: Settings, frame: Frame) -> Settings:
     two horizons or two seasons (at most 336 steps), whichever is longer, so the network sees a
     full cycle without sub-hourly data asking for thousands of steps.
     """
-    target = s.target or frame.columns
+    # the frame's columns are the resolved names: the targets first, then --features
+    target = frame.columns[: len(s.target)] if s.target else frame.columns
     season = s.season or season_length(frame.freq)
     horizon = s.horizon or min(season, MAX_DEFAULT_HORIZON)
     lookback = s.lookback or max(2 * horizon, min(2 * season, MAX_DEFAULT_LOOKBACK), 8)
@@ -73,8 +78,21 @@ def resolve_settings(s: Settings, frame: Frame) -> Settings:
 
 
 def _load(data_path: Path, s: Settings) -> Frame:
-    frame = load_csv(data_path, columns=list(s.target) or None, time_col=s.time_col,
-                     sep=s.sep, freq=s.freq)
+    if s.features and not s.target:
+        raise DataError(f"{data_path}: --features needs --target: name the column(s) to "
+                        "forecast; the features are inputs only.")
+    overlap = set(s.target) & set(s.features)
+    if overlap:
+        raise DataError(f"{data_path}: {', '.join(sorted(overlap))} is both a --target and a "
+                        "--feature; a target is already an input.")
+    frame = load_csv(data_path, columns=[*s.target, *s.features] or None,
+                     options=LoadOptions.from_settings(s))
+    if s.calendar:
+        from forecast_cli.calendar_features import with_calendar
+
+        if not s.target:
+            raise DataError(f"{data_path}: --calendar needs --target (the columns to forecast).")
+        frame = with_calendar(frame)
     if not s.target and len(frame.columns) > 1:
         raise DataError(f"{data_path}: several value columns ({', '.join(frame.columns)}); "
                         "choose what to forecast with --target (comma-separated for several).")
@@ -86,7 +104,7 @@ def _network_spec(s: Settings, n_inputs: int) -> model.NetworkSpec:
     assert s.horizon is not None
     return model.NetworkSpec(
         lookback=s.lookback, horizon=s.horizon, n_inputs=n_inputs,
-        target_index=tuple(range(n_inputs)), lstm_units=s.lstm_units,
+        target_index=tuple(range(len(s.target))), lstm_units=s.lstm_units,
         lstm_layers=s.lstm_layers, dense_units=s.dense_units, dropout=s.dropout,
         window_norm=s.window_norm, seed=s.seed)
 
@@ -104,11 +122,19 @@ def train(data_path: Path, settings: Settings,
     assert s.lookback is not None
     assert s.horizon is not None
     assert s.season is not None
+    if frame.id_col is not None:  # many series: one global model (see panel_train)
+        from forecast_cli.panel_train import train_panel
+
+        result: TrainResult = train_panel(frame, s, _network_spec(s, len(frame.columns)),
+                                          on_epoch, started)
+        return result
     bounds = check_length(len(frame.values), s.train_frac, s.val_frac, s.lookback, s.horizon,
                           str(frame.path))
     atomic.ensure_dir(s.output_dir)  # fail before training, not after it
-    scaler = fit_scaler(s.scaler, frame.values[: bounds.train_end])
-    scaled = scaler.transform(frame.values)  # (n, F)
+    scaler = fit_scaler(s.scaler, frame.values[: bounds.train_end])  # targets and features
+    scaled = scaler.transform(frame.values)  # (n, F): targets first, then --features
+    k = len(s.target)
+    target_values = frame.values[:, :k]  # (n, k) original units
     spec = _network_spec(s, len(frame.columns))
     parts = {p: origins(bounds, p, s.lookback, s.horizon) for p in ("train", "val", "test")}
     if parts["test"][0] < s.season:
@@ -118,9 +144,9 @@ def train(data_path: Path, settings: Settings,
 
     model.seed_everything(s.seed)
     net = model.build_network(spec)
-    train_ds = model.window_dataset(scaled, scaled, parts["train"], spec, s.batch_size,
+    train_ds = model.window_dataset(scaled, scaled[:, :k], parts["train"], spec, s.batch_size,
                                     shuffle_seed=s.seed)
-    val_ds = model.window_dataset(scaled, scaled, parts["val"], spec, s.batch_size)
+    val_ds = model.window_dataset(scaled, scaled[:, :k], parts["val"], spec, s.batch_size)
     history = model.fit(net, train_ds, val_ds, model.FitOptions(
         s.optimizer, s.learning_rate, s.clipnorm, s.epochs, s.patience), on_epoch,
         backup_dir=backup_dir)
@@ -130,14 +156,14 @@ def train(data_path: Path, settings: Settings,
                             "lower --learning-rate or --clipnorm.")
 
     test_x = model.window_dataset(scaled, None, parts["test"], spec, 1024)
-    pred = scaler.inverse(model.predict(net, test_x))  # (m, H, k) original units
+    pred = scaler.select(list(range(k))).inverse(model.predict(net, test_x))  # (m, H, k)
     if not np.isfinite(pred).all():
         raise TrainingError("the trained network produced non-finite forecasts; nothing saved.")
     windows = WindowSpec(s.lookback, s.horizon)
-    actual = windows.targets(frame.values, parts["test"])
-    forecasts = {MODEL: pred, **baseline_forecasts(frame.values, parts["test"], s.horizon,
+    actual = windows.targets(target_values, parts["test"])
+    forecasts = {MODEL: pred, **baseline_forecasts(target_values, parts["test"], s.horizon,
                                                    s.season)}
-    ev = evaluate(actual, forecasts, mase_scale(frame.values[: bounds.train_end], s.season))
+    ev = evaluate(actual, forecasts, mase_scale(target_values[: bounds.train_end], s.season))
 
     result = TrainResult(settings=s, frame=frame, bounds=bounds,
                          windows=window_counts(bounds, s.lookback, s.horizon), evaluation=ev,
@@ -158,7 +184,7 @@ def _schema(r: TrainResult) -> DataSchema:
     assert s.season is not None
     return DataSchema(time_col=f.time_col, inputs=f.columns, targets=tuple(s.target),
                       freq=f.freq, season=s.season, first_timestamp=f.timestamps[0],
-                      last_timestamp=f.timestamps[-1])
+                      last_timestamp=f.timestamps[-1], tz=f.tz, fixes=f.fixes)
 
 
 def metrics_report(r: TrainResult) -> dict[str, Any]:
@@ -168,7 +194,8 @@ def metrics_report(r: TrainResult) -> dict[str, Any]:
         "data": {"file": str(f.path), "rows": len(f.values), "columns": list(f.columns),
                  "time_col": f.time_col, "freq": f.freq,
                  "first": f.timestamps[0].isoformat(), "last": f.timestamps[-1].isoformat(),
-                 "fingerprint": f.fingerprint(), "fixes": list(f.fixes)},
+                 "fingerprint": f.fingerprint(), "fixes": list(f.fixes),
+                 "warnings": list(f.warnings), "tz": f.tz},
         "split_rows": {"train": [0, r.bounds.train_end],
                        "val": [r.bounds.train_end, r.bounds.val_end],
                        "test": [r.bounds.val_end, r.bounds.n]},
@@ -179,7 +206,17 @@ def metrics_report(r: TrainResult) -> dict[str, Any]:
         "training": {"epochs_run": len(r.history.get("loss", [])), "best_epoch": r.best_epoch,
                      "best_val_loss": r.history["val_loss"][r.best_epoch - 1],
                      "seconds": round(r.seconds, 2)},
+        **_series_report(r),
     }
+
+
+def _series_report(r: TrainResult) -> dict[str, Any]:
+    """Many series: the per-series scores and what was left out (nothing for one series)."""
+    if r.series_scores is None:
+        return {}
+    return {"split_rows": "per series, by train_frac / val_frac / test_frac of its own rows",
+            "id_col": r.frame.id_col, "series_count": len(r.series_scores),
+            "warnings": list(r.warnings), "series": r.series_scores}
 
 
 def json_safe(obj: Any) -> Any:
@@ -193,7 +230,7 @@ def json_safe(obj: Any) -> Any:
     return obj
 
 
-def _history_csv(history: dict[str, list[float]]) -> str:
+def history_csv(history: dict[str, list[float]]) -> str:
     keys = sorted(history)
     lines = ["epoch," + ",".join(keys)]
     for i in range(len(history[keys[0]]) if keys else 0):
@@ -207,7 +244,7 @@ def _publish(r: TrainResult, spec: model.NetworkSpec, scaler: Any, net: Any,
     out = atomic.ensure_dir(r.output_dir)
     table = forecasts_table(r.evaluation, r.frame.timestamps, test_origins, r.settings.target)
     atomic.write_text(out / FORECASTS_FILE, table.to_csv(index=False))
-    atomic.write_text(out / HISTORY_FILE, _history_csv(r.history))
+    atomic.write_text(out / HISTORY_FILE, history_csv(r.history))
     write_bundle(out / BUNDLE_DIR, spec, _schema(r), scaler, r.settings.to_json(),
                  r.frame.fingerprint(), lambda p: model.save_weights(net, p))
     report = metrics_report(r)

@@ -28,5 +28,27 @@ def co2_monthly() -> None:
     frame.to_csv(HERE / "co2_monthly.csv", date_format="%Y-%m-%d")
 
 
+MACRO_SERIES = ("realgdp", "realcons", "realinv", "realgovt", "realdpi", "cpi", "m1", "pop")
+
+
+def macro_quarterly_long() -> None:
+    """US quarterly macro series 1959Q1 … 2009Q3 (statsmodels ``macrodata``), long format.
+
+    Eight level series (real GDP, consumption, investment, government spending, disposable
+    income, CPI, M1, population) stacked as (series, quarter, value): 8 × 203 rows, quarters
+    as their first day. Public domain (FRED, Federal Reserve Bank of St. Louis).
+    """
+    import pandas as pd
+
+    wide = datasets.macrodata.load_pandas().data
+    quarter = pd.PeriodIndex.from_fields(year=wide["year"].astype(int),
+                                         quarter=wide["quarter"].astype(int), freq="Q")
+    wide = wide.assign(quarter=quarter.to_timestamp(how="start").strftime("%Y-%m-%d"))
+    long = wide.melt(id_vars="quarter", value_vars=list(MACRO_SERIES), var_name="series",
+                     value_name="value")
+    long[["series", "quarter", "value"]].to_csv(HERE / "macro_quarterly_long.csv", index=False)
+
+
 if __name__ == "__main__":
     co2_monthly()
+    macro_quarterly_long()

@@ -1,0 +1,53 @@
+"""How a CSV is read and normalised: the data-reading part of ``config.Settings``.
+
+The names are the settings' names (``sep``, ``decimal``, ``time_format`` …), so a TOML config,
+the command line and a bundle's ``config.json`` all describe reading the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+FILLS: tuple[str, ...] = ("none", "interpolate", "ffill")
+DEDUPES: tuple[str, ...] = ("none", "first", "last", "mean")
+DST_GAPS: tuple[str, ...] = ("raise", "shift_forward")
+TIME_UNITS: tuple[str, ...] = ("s", "ms", "us", "ns")
+DEFAULT_MAX_ROWS = 20_000_000
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """Reading and normalisation options; every default is the strict, guess-nothing one."""
+
+    time_col: str | None = None
+    id_col: str | None = None
+    sep: str | None = None  # None: sniffed from the header line
+    decimal: str = "."
+    thousands: str | None = None
+    encoding: str = "utf-8"
+    time_format: str | None = None  # None: ISO-8601 only
+    dayfirst: bool = False
+    time_unit: str | None = None  # epoch numbers: "s", "ms", "us", "ns"
+    tz: str | None = None  # zone of naive timestamps; kept as UTC internally
+    dst_gap: str = "raise"
+    freq: str | None = None
+    fill: str = "none"
+    fill_limit: int = 3  # longest run of missing steps that --fill may fill
+    dedupe: str = "none"
+    allow_missing: bool = False  # a row with too few fields counts as missing values
+    strict: bool = False
+    max_rows: int = DEFAULT_MAX_ROWS
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> LoadOptions:
+        """Take every field of the same name from a ``Settings`` (or any object / dict)."""
+        names = [f.name for f in fields(cls)]
+        if isinstance(settings, dict):
+            raw = {n: settings[n] for n in names if n in settings}
+        else:
+            raw = {n: getattr(settings, n) for n in names if hasattr(settings, n)}
+        return cls(**raw)
+
+    def to_json(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}

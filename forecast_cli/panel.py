@@ -1,0 +1,110 @@
+"""Many series in one long file (``--id-col``): layout, per-series splits, scaling and scores.
+
+The frame stacks the series (``Frame.bounds()``). Every series is split by time on its own
+(``splits.split_bounds`` on its rows), scaled with statistics of its own training rows, and
+contributes windows whose rows all lie inside it: a window origin ``t`` of series ``i`` has
+``start_i + lookback ≤ t`` and ``t + horizon ≤ end_i``, so no window crosses two series. All
+windows of all series then go through one global network in batches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecast_cli import metrics
+from forecast_cli.data import Frame
+from forecast_cli.errors import DataError
+from forecast_cli.scaling import Scaler, fit_scaler
+from forecast_cli.splits import Part, SplitBounds, origins, split_bounds, window_counts
+
+
+@dataclass(frozen=True)
+class Panel:
+    """The series kept for training, with their local split bounds and global row offsets."""
+
+    ids: tuple[str, ...]
+    starts: np.ndarray  # (S,) global row of each kept series' first row
+    bounds: tuple[SplitBounds, ...]  # local rows of each kept series
+    skipped: tuple[str, ...]  # series too short, with the reason in ``warnings``
+    warnings: tuple[str, ...]
+
+    def origins(self, part: Part, lookback: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+        """Global origins of every window of ``part`` and the series index of each. (m,), (m,)."""
+        found = [(self.starts[i] + origins(b, part, lookback, horizon), i)
+                 for i, b in enumerate(self.bounds)]
+        if not found:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        glob = np.concatenate([o for o, _ in found]).astype(np.int64)
+        which = np.concatenate([np.full(len(o), i, np.int64) for o, i in found])
+        return glob, which
+
+
+def layout(frame: Frame, train_frac: float, val_frac: float, lookback: int, horizon: int,
+           season: int, strict: bool) -> Panel:
+    """Split every series; skip (or, with ``strict``, refuse) those without a window per part."""
+    edges = frame.bounds()
+    keep: list[int] = []
+    bounds: list[SplitBounds] = []
+    short: list[str] = []
+    for i, name in enumerate(frame.series_ids):
+        n = int(edges[i + 1] - edges[i])
+        b = split_bounds(n, train_frac, val_frac)
+        counts = window_counts(b, lookback, horizon)
+        first_test = origins(b, "test", lookback, horizon)
+        if min(counts.values()) > 0 and first_test[0] >= season:
+            keep.append(i)
+            bounds.append(b)
+        else:
+            short.append(f"{name} ({n} rows)")
+    need = f"lookback {lookback} + horizon {horizon} with a window in train, validation and test"
+    warnings: tuple[str, ...] = ()
+    if short:
+        text = (f"{frame.path}: {len(short)} series too short for {need}, left out: "
+                + ", ".join(short[:20]) + (" …" if len(short) > 20 else ""))
+        if strict or not keep:
+            raise DataError(text + ". Fix: drop them from the file, or use a shorter --lookback"
+                            " or --horizon.")
+        warnings = (text + ".",)
+    return Panel(ids=tuple(frame.series_ids[i] for i in keep),
+                 starts=np.asarray([edges[i] for i in keep], np.int64), bounds=tuple(bounds),
+                 skipped=tuple(s.split(" (")[0] for s in short), warnings=warnings)
+
+
+def scale(frame: Frame, panel: Panel, kind: str) -> tuple[np.ndarray, list[Scaler]]:
+    """Each kept series scaled by a scaler fit on its own training rows → (n, F), scalers."""
+    scaled = np.zeros_like(frame.values)
+    scalers = []
+    for start, b in zip(panel.starts, panel.bounds, strict=True):
+        rows = slice(int(start), int(start) + b.n)
+        scaler = fit_scaler(kind, frame.values[int(start): int(start) + b.train_end])
+        scaled[rows] = scaler.transform(frame.values[rows])
+        scalers.append(scaler)
+    return scaled, scalers
+
+
+def inverse(pred: np.ndarray, which: np.ndarray, scalers: list[Scaler],
+            target_index: list[int]) -> np.ndarray:
+    """Scaled forecasts (m, H, k) of windows from series ``which`` (m,) → original units."""
+    offset = np.stack([s.offset[target_index] for s in scalers])[which][:, None, :]
+    factor = np.stack([s.scale[target_index] for s in scalers])[which][:, None, :]
+    return np.asarray(pred * factor + offset)
+
+
+def mase_scales(frame: Frame, panel: Panel, season: int) -> np.ndarray:
+    """In-sample seasonal-naive MAE of each kept series' training rows. (S, k)."""
+    return np.stack([metrics.mase_scale(frame.values[int(a): int(a) + b.train_end], season)
+                     for a, b in zip(panel.starts, panel.bounds, strict=True)])
+
+
+def scores(actual: np.ndarray, forecast: np.ndarray, which: np.ndarray,
+           scales: np.ndarray) -> tuple[dict[str, float], dict[int, dict[str, float]]]:
+    """Overall and per-series metrics. MASE overall: mean |error| / its own series' scale."""
+    per = {int(i): metrics.score(actual[which == i], forecast[which == i], scales[i])
+           for i in np.unique(which)}
+    overall = metrics.score(actual, forecast, np.ones(actual.shape[-1]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scaled = np.abs(actual - forecast) / scales[which][:, None, :]
+    overall["mase"] = float(np.nanmean(np.where(np.isfinite(scaled), scaled, np.nan)))
+    return overall, per

@@ -1,0 +1,94 @@
+"""``forecast predict`` for a model trained with ``--id-col``: every series in one batch.
+
+Each series is scaled with its own training scaler from the bundle, its last ``lookback`` rows
+form one window, and all windows go through the network in a single call. The result is long
+format: id, timestamp, step, then one column per target.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecast_cli import model
+from forecast_cli.bundle import Bundle
+from forecast_cli.data import Frame
+from forecast_cli.errors import BundleError, DataError
+from forecast_cli.frequency import future_index
+from forecast_cli.scaling import Scaler
+
+RANGE_SLACK = 0.5
+
+
+def _scalers(bundle: Bundle) -> dict[str, Scaler]:
+    info = bundle.schema.panel or {}
+    try:
+        return {str(k): Scaler.from_json(v) for k, v in dict(info["series"]).items()}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BundleError(f"{bundle.path}: per-series scalers are malformed ({exc}).") from None
+
+
+def _chosen(frame: Frame, series: tuple[str, ...] | None) -> list[str]:
+    if not series:
+        return list(frame.series_ids)
+    missing = [s for s in series if s not in frame.series_ids]
+    if missing:
+        raise DataError(f"{frame.path}: --series {', '.join(missing)} not in column "
+                        f"{frame.id_col!r}. Series in the file: "
+                        f"{', '.join(frame.series_ids[:20])}.")
+    return list(series)
+
+
+def _outside(window: np.ndarray, scaler: Scaler) -> bool:
+    slack = RANGE_SLACK * np.maximum(scaler.data_max - scaler.data_min, 1e-12)
+    return bool(((window < scaler.data_min - slack) | (window > scaler.data_max + slack)).any())
+
+
+def windows(bundle: Bundle, frame: Frame, series: tuple[str, ...] | None,
+            strict: bool) -> tuple[list[str], np.ndarray, list[str]]:
+    """Ids kept, their scaled last windows (S, lookback, F) and the warnings."""
+    scalers, lookback = _scalers(bundle), bundle.spec.lookback
+    edges, kept, xs, warnings = frame.bounds(), [], [], []
+    for sid in _chosen(frame, series):
+        i = frame.series_ids.index(sid)
+        rows = frame.values[edges[i]: edges[i + 1]]
+        if sid not in scalers or len(rows) < lookback:
+            why = ("the model was not trained on it" if sid not in scalers
+                   else f"it has {len(rows)} rows, fewer than the lookback {lookback}")
+            warnings.append(f"series {sid!r} left out: {why}.")
+            continue
+        window = rows[-lookback:]
+        if _outside(window, scalers[sid]):
+            warnings.append(f"series {sid!r}: recent values lie far outside its training range;"
+                            " the forecast may be unreliable.")
+        kept.append(sid)
+        xs.append(scalers[sid].transform(window))
+    if warnings and strict:
+        raise DataError(f"{frame.path}: " + " ".join(warnings))
+    if not kept:
+        raise DataError(f"{frame.path}: no series can be forecast: " + " ".join(warnings))
+    return kept, np.stack(xs), warnings
+
+
+def predict_panel(bundle: Bundle, frame: Frame, series: tuple[str, ...] | None,
+                  strict: bool) -> tuple[pd.DataFrame, pd.Timestamp, list[str]]:
+    """Forecast table (long format), the latest origin, warnings."""
+    spec, schema = bundle.spec, bundle.schema
+    kept, x, warnings = windows(bundle, frame, series, strict)
+    net = model.load_network(spec, bundle.weights)
+    scaled = model.predict_array(net, x)  # (S, H, k), one call for every series
+    scalers, edges = _scalers(bundle), frame.bounds()
+    parts: list[dict[str, Any]] = []
+    for j, sid in enumerate(kept):
+        sc = scalers[sid].select(list(spec.target_index))
+        values = sc.inverse(scaled[j])
+        last = frame.timestamps[edges[frame.series_ids.index(sid) + 1] - 1]
+        part: dict[str, Any] = {frame.id_col or "id": [sid] * spec.horizon,
+                                "timestamp": future_index(last, schema.freq, spec.horizon),
+                                "step": np.arange(1, spec.horizon + 1)}
+        part.update({name: values[:, t] for t, name in enumerate(schema.targets)})
+        parts.append(part)
+    table = pd.concat([pd.DataFrame(p) for p in parts], ignore_index=True)
+    return table, pd.Timestamp(frame.timestamps.max()), warnings
