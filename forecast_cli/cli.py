@@ -47,7 +47,7 @@ app = typer.Typer(
     name="forecast", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
     help="Trustworthy LSTM time-series forecasts from a CSV. Exit codes: 0 ok, 1 unexpected, "
          "2 usage, 65 bad data or bundle, 66 missing input, 73 cannot create output, "
-         "74 write failed.")
+         "74 write failed, 75 locked by another run (retry later).")
 
 T = TypeVar("T")
 
