@@ -14,6 +14,7 @@ from forecast_cli.bundle import Bundle, read_bundle
 from forecast_cli.data import Frame, load_csv
 from forecast_cli.errors import DataError
 from forecast_cli.frequency import future_index
+from forecast_cli.intervals import level_label
 
 # Warn when recent inputs leave the training range by more than this many training ranges.
 RANGE_SLACK = 0.5
@@ -21,7 +22,8 @@ RANGE_SLACK = 0.5
 
 @dataclass(frozen=True)
 class Forecast:
-    """Future values. ``table``: columns timestamp, step, then one column per target."""
+    """Future values. ``table``: columns timestamp, step, one column per target, then
+    ``{target}_lower_{level}`` and ``{target}_upper_{level}`` per interval level."""
 
     table: pd.DataFrame
     bundle: Bundle
@@ -76,7 +78,17 @@ def predict(bundle_dir: Path, data_path: Path) -> Forecast:
                           "step": np.arange(1, spec.horizon + 1)})
     for j, name in enumerate(schema.targets):
         table[name] = values[:, j]
+    if bundle.intervals is not None:
+        for level, (lo, hi) in bundle.intervals.bounds(values).items():
+            for j, name in enumerate(schema.targets):
+                table[f"{name}_lower_{level_label(level)}"] = lo[:, j]
+                table[f"{name}_upper_{level_label(level)}"] = hi[:, j]
     return Forecast(table=table, bundle=bundle, origin=origin, warnings=warnings)
+
+
+def _json_float(value: float) -> float | None:
+    """Strict JSON has no infinity: an unbounded interval end is written as null."""
+    return float(value) if np.isfinite(value) else None
 
 
 def render_forecast(fc: Forecast, fmt: str) -> str:
@@ -84,11 +96,12 @@ def render_forecast(fc: Forecast, fmt: str) -> str:
     if fmt == "json":
         import json
 
+        value_columns = [c for c in fc.table.columns if c not in ("timestamp", "step")]
         doc = {"model": str(fc.bundle.path), "origin": fc.origin.isoformat(),
                "freq": fc.bundle.schema.freq, "horizon": fc.bundle.spec.horizon,
                "targets": list(fc.bundle.schema.targets),
                "forecast": [{"timestamp": ts.isoformat(), "step": int(step),
-                             **{t: float(row[t]) for t in fc.bundle.schema.targets}}
+                             **{c: _json_float(row[c]) for c in value_columns}}
                             for ts, step, row in zip(fc.table["timestamp"], fc.table["step"],
                                                      fc.table.to_dict("records"), strict=True)]}
         return json.dumps(doc, indent=2) + "\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,9 @@ from forecast_cli.evaluation import (
     forecasts_table,
 )
 from forecast_cli.frequency import season_length
+from forecast_cli.intervals import Intervals, calibrate, coverage, level_label
 from forecast_cli.metrics import mase_scale
-from forecast_cli.scaling import fit_scaler
+from forecast_cli.scaling import Scaler, fit_scaler
 from forecast_cli.splits import SplitBounds, check_length, origins, window_counts
 from forecast_cli.windowing import WindowSpec
 
@@ -49,6 +50,8 @@ class TrainResult:
     best_epoch: int
     seconds: float
     output_dir: Path
+    intervals: Intervals | None = None  # calibrated on the validation windows
+    interval_scores: dict[str, dict[str, float]] = field(default_factory=dict)  # test period
 
     @property
     def bundle_dir(self) -> Path:
@@ -85,12 +88,48 @@ def _network_spec(s: Settings, n_inputs: int) -> model.NetworkSpec:
         lookback=s.lookback, horizon=s.horizon, n_inputs=n_inputs,
         target_index=tuple(range(n_inputs)), lstm_units=s.lstm_units,
         lstm_layers=s.lstm_layers, dense_units=s.dense_units, dropout=s.dropout,
-        window_norm=s.window_norm, seed=s.seed)
+        window_norm=s.window_norm, seed=s.seed, channel_independence=s.channel_independence,
+        patch_len=s.patch_len)
+
+
+def fit_network(scaled: np.ndarray, train_origins: np.ndarray, val_origins: np.ndarray,
+                spec: model.NetworkSpec, s: Settings,
+                on_epoch: model.EpochCallback | None = None) -> tuple[Any, dict[str, list[float]]]:
+    """Seed, build and fit a network on windows of ``scaled`` (n, F); best weights restored.
+
+    Raises TrainingError when the validation loss never became finite.
+    """
+    model.seed_everything(s.seed)
+    net = model.build_network(spec)
+    train_ds = model.window_dataset(scaled, scaled, train_origins, spec, s.batch_size,
+                                    shuffle_seed=s.seed)
+    val_ds = model.window_dataset(scaled, scaled, val_origins, spec, s.batch_size)
+    history = model.fit(net, train_ds, val_ds, model.FitOptions(
+        s.optimizer, s.learning_rate, s.clipnorm, s.epochs, s.patience), on_epoch)
+    val_losses = history.get("val_loss", [])
+    if not val_losses or not np.isfinite(min(val_losses)):
+        raise TrainingError("training diverged (non-finite loss); nothing was saved. Try a "
+                            "lower --learning-rate or --clipnorm.")
+    return net, history
+
+
+def forecast_windows(net: Any, scaled: np.ndarray, origins: np.ndarray,
+                     spec: model.NetworkSpec, scaler: Scaler) -> np.ndarray:
+    """Forecasts of the windows at ``origins``, in original units. → (m, horizon, k)."""
+    x = model.window_dataset(scaled, None, origins, spec, 1024)
+    pred = scaler.select(list(spec.target_index)).inverse(model.predict(net, x))
+    if not np.isfinite(pred).all():
+        raise TrainingError("the trained network produced non-finite forecasts; nothing saved.")
+    return pred
 
 
 def train(data_path: Path, settings: Settings,
           on_epoch: model.EpochCallback | None = None) -> TrainResult:
-    """Train, evaluate against baselines and write bundle, metrics, forecasts and history."""
+    """Train, evaluate against baselines and write bundle, metrics, forecasts and history.
+
+    Prediction intervals are calibrated on the validation windows (split conformal) and their
+    coverage is measured on the test windows.
+    """
     started = time.perf_counter()
     frame = _load(Path(data_path), settings)
     s = resolve_settings(settings, frame)
@@ -104,23 +143,12 @@ def train(data_path: Path, settings: Settings,
     spec = _network_spec(s, len(frame.columns))
     parts = {p: origins(bounds, p, s.lookback, s.horizon) for p in ("train", "val", "test")}
 
-    model.seed_everything(s.seed)
-    net = model.build_network(spec)
-    train_ds = model.window_dataset(scaled, scaled, parts["train"], spec, s.batch_size,
-                                    shuffle_seed=s.seed)
-    val_ds = model.window_dataset(scaled, scaled, parts["val"], spec, s.batch_size)
-    history = model.fit(net, train_ds, val_ds, model.FitOptions(
-        s.optimizer, s.learning_rate, s.clipnorm, s.epochs, s.patience), on_epoch)
-    val_losses = history.get("val_loss", [])
-    if not val_losses or not np.isfinite(min(val_losses)):
-        raise TrainingError("training diverged (non-finite loss); nothing was saved. Try a "
-                            "lower --learning-rate or --clipnorm.")
-
-    test_x = model.window_dataset(scaled, None, parts["test"], spec, 1024)
-    pred = scaler.inverse(model.predict(net, test_x))  # (m, H, k) original units
-    if not np.isfinite(pred).all():
-        raise TrainingError("the trained network produced non-finite forecasts; nothing saved.")
+    net, history = fit_network(scaled, parts["train"], parts["val"], spec, s, on_epoch)
+    val_losses = history["val_loss"]
     windows = WindowSpec(s.lookback, s.horizon)
+    calib = calibrate(windows.targets(frame.values, parts["val"]),
+                      forecast_windows(net, scaled, parts["val"], spec, scaler), s.levels)
+    pred = forecast_windows(net, scaled, parts["test"], spec, scaler)  # (m, H, k)
     actual = windows.targets(frame.values, parts["test"])
     forecasts = {MODEL: pred, **baseline_forecasts(frame.values, parts["test"], s.horizon,
                                                    s.season)}
@@ -129,7 +157,8 @@ def train(data_path: Path, settings: Settings,
     result = TrainResult(settings=s, frame=frame, bounds=bounds,
                          windows=window_counts(bounds, s.lookback, s.horizon), evaluation=ev,
                          history=history, best_epoch=int(np.argmin(val_losses)) + 1,
-                         seconds=time.perf_counter() - started, output_dir=s.output_dir)
+                         seconds=time.perf_counter() - started, output_dir=s.output_dir,
+                         intervals=calib, interval_scores=coverage(calib, actual, pred))
     _publish(result, spec, scaler, net, parts["test"])
     return result
 
@@ -156,6 +185,9 @@ def metrics_report(r: TrainResult) -> dict[str, Any]:
         "windows": r.windows,
         "settings": r.settings.to_json(),
         "test": ev.scores,
+        "intervals": {"method": "split-conformal on validation residuals",
+                      "calibration_windows": r.intervals.n_calibration if r.intervals else 0,
+                      "test": r.interval_scores},
         "skill_mase": {NAIVE: ev.skill(NAIVE), SEASONAL: ev.skill(SEASONAL)},
         "training": {"epochs_run": len(r.history.get("loss", [])), "best_epoch": r.best_epoch,
                      "best_val_loss": min(r.history["val_loss"]), "seconds": round(r.seconds, 2)},
@@ -181,14 +213,27 @@ def _history_csv(history: dict[str, list[float]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _interval_columns(r: TrainResult) -> dict[str, np.ndarray]:
+    """lower_80, upper_80, … around the model's test forecasts, each (m, H, k)."""
+    if r.intervals is None:
+        return {}
+    out: dict[str, np.ndarray] = {}
+    for level, (lo, hi) in r.intervals.bounds(r.evaluation.forecasts[MODEL]).items():
+        out[f"lower_{level_label(level)}"] = lo
+        out[f"upper_{level_label(level)}"] = hi
+    return out
+
+
 def _publish(r: TrainResult, spec: model.NetworkSpec, scaler: Any, net: Any,
              test_origins: np.ndarray) -> None:
     """Every output is written atomically; the bundle last-but-one, metrics last."""
     out = atomic.ensure_dir(r.output_dir)
-    table = forecasts_table(r.evaluation, r.frame.timestamps, test_origins, r.settings.target)
+    table = forecasts_table(r.evaluation, r.frame.timestamps, test_origins, r.settings.target,
+                            extra=_interval_columns(r))
     atomic.write_text(out / FORECASTS_FILE, table.to_csv(index=False))
     atomic.write_text(out / HISTORY_FILE, _history_csv(r.history))
     write_bundle(out / BUNDLE_DIR, spec, _schema(r), scaler, r.settings.to_json(),
-                 r.frame.fingerprint(), lambda p: model.save_weights(net, p))
+                 r.frame.fingerprint(), lambda p: model.save_weights(net, p),
+                 intervals=r.intervals.to_json() if r.intervals else None)
     report = metrics_report(r)
     atomic.write_text(out / METRICS_FILE, json.dumps(json_safe(report), indent=2) + "\n")
