@@ -138,6 +138,9 @@ def train(
         "--channel-independence/--no-channel-independence", help="One shared network over "
         "each column as its own univariate series (for many targets). [default: off]",
         show_default=False)] = None,
+    patch_len: Annotated[int | None, typer.Option(min=1, help="Input rows per LSTM step: "
+                         "the lookback is cut into segments of this length, which makes long "
+                         "lookbacks affordable. [default: 1]")] = None,
     levels: Annotated[list[str] | None, typer.Option("--level", help="Prediction interval "
                       "level in %, repeatable or comma-separated. [default: 80,95]",
                       show_default=False)] = None,
@@ -249,6 +252,7 @@ def backtest(
     window_norm: Annotated[WindowNorm | None, typer.Option(help="[default: last]")] = None,
     channel_independence: Annotated[bool | None, typer.Option(
         "--channel-independence/--no-channel-independence", show_default=False)] = None,
+    patch_len: Annotated[int | None, typer.Option(min=1, help="[default: 1]")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="[default: 42]")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")]
         = False,

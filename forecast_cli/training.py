@@ -14,7 +14,7 @@ from forecast_cli import atomic, model
 from forecast_cli.bundle import DataSchema, write_bundle
 from forecast_cli.config import Settings
 from forecast_cli.data import Frame, load_csv
-from forecast_cli.errors import DataError, TrainingError
+from forecast_cli.errors import ConfigError, DataError, TrainingError
 from forecast_cli.evaluation import (
     MODEL,
     NAIVE,
@@ -68,6 +68,8 @@ def resolve_settings(s: Settings, frame: Frame) -> Settings:
     season = s.season or season_length(frame.freq)
     horizon = s.horizon or max(1, season)
     lookback = s.lookback or max(2 * horizon, 2 * season, 8)
+    if s.patch_len > lookback:
+        raise ConfigError(f"`patch_len` must be ≤ the lookback ({lookback}). Got {s.patch_len}.")
     return replace(s, target=tuple(target), season=season, horizon=horizon, lookback=lookback,
                    freq=frame.freq, time_col=frame.time_col)
 

@@ -1,8 +1,9 @@
-"""Channel independence: one shared univariate network applied to every column alike."""
+"""Model options for long horizons: channel independence and patched (segmented) input."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from forecast_cli import model
 
@@ -45,3 +46,27 @@ def test_spec_json_round_trip_keeps_the_flag_and_defaults_it_off() -> None:
     raw = spec.to_json()
     del raw["channel_independence"]  # bundles written before the option existed
     assert model.NetworkSpec.from_json(raw).channel_independence is False
+
+
+def test_patches_use_only_the_latest_whole_segments() -> None:
+    # lookback 7 in patches of 3: two patches = rows 1…6; row 0 is dropped.
+    spec = _spec(lookback=7, n_inputs=2, target_index=(0, 1), channel_independence=False,
+                 patch_len=3, window_norm="none")
+    net = model.build_network(spec)
+    x = np.random.default_rng(1).standard_normal((2, 7, 2))
+    y = model.predict_array(net, x)
+    assert y.shape == (2, 3, 2)
+    x_old = x.copy()
+    x_old[:, 0, :] += 5.0
+    np.testing.assert_allclose(model.predict_array(net, x_old), y, atol=1e-6)
+    x_new = x.copy()
+    x_new[:, 1, :] += 5.0
+    assert not np.allclose(model.predict_array(net, x_new), y)
+    lstm = net.get_layer("lstm_0")
+    assert lstm.input.shape[1:] == (2, 6)  # 2 steps of 3 rows × 2 columns
+
+
+def test_patch_len_longer_than_the_lookback_is_refused() -> None:
+    raw = _spec(patch_len=7).to_json()
+    with pytest.raises(ValueError, match="patch_len"):
+        model.NetworkSpec.from_json(raw)
