@@ -190,8 +190,8 @@ def main(argv: list[str] | None = None) -> int:
               f"({platform.processor() or platform.machine()}), shared with other jobs.  \n"
               f"LSTM {a.units} units, lookback {a.lookback}, patch_len {a.patch_len}, "
               f"batch {a.batch_size}, at most "
-              f"{a.epochs} epochs (patience {a.patience}), every {a.train_stride}th training "
-              f"window, every {a.val_stride}th validation window for early stopping; all test "
+              f"{a.epochs} epochs (patience {a.patience}), 1 in {a.train_stride} training "
+              f"windows, 1 in {a.val_stride} validation windows for early stopping; all test "
               "windows scored. MSE / MAE on the standardised scale.")
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(markdown(results, header), encoding="utf-8")

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from forecast_cli.training import TrainResult
 
 MAX_PANELS = 4
-BAND_ALPHA = {0: 0.35, 1: 0.18, 2: 0.1}
+BAND_ALPHA = {0: 0.15, 1: 0.3, 2: 0.4}  # widest band first and lightest
 
 
 def _pyplot() -> Any:
@@ -46,7 +46,7 @@ def _bands(ax: Any, x: Any, bounds: list[tuple[str, np.ndarray, np.ndarray]]) ->
     """Shade intervals, widest first; bounds: (label, lower (H,), upper (H,))."""
     order = sorted(bounds, key=lambda b: -float(np.nanmean(b[2] - b[1])))
     for i, (label, lo, hi) in enumerate(order):
-        ax.fill_between(x, lo, hi, color="tab:blue", alpha=BAND_ALPHA.get(i, 0.1), lw=0,
+        ax.fill_between(x, lo, hi, color="tab:blue", alpha=BAND_ALPHA.get(i, 0.4), lw=0,
                         label=f"{label} % interval")
 
 
@@ -64,31 +64,35 @@ def _finish(ax: Any, column: str, freq: str) -> None:
 
 
 def plot_train(r: TrainResult, path: Path) -> Path:
-    """Test period: actuals, one-step-ahead forecasts, the last window with intervals; losses."""
+    """End of the test period: actuals, 1-step forecasts, the last window with intervals; losses.
+
+    The top panels cover the last ``max(6·horizon, 2·lookback)`` rows (at most the test
+    period plus one lookback), so the final window and its intervals stay legible.
+    """
     plt = _pyplot()
     f, s, ev = r.frame, r.settings, r.evaluation
     assert s.horizon is not None
     assert s.lookback is not None
-    k = len(s.target)
-    fig, axes = _panels(plt, k, extra=1)
+    fig, axes = _panels(plt, len(s.target), extra=1)
     test_start = r.bounds.val_end
-    first = max(0, test_start - 2 * s.lookback)
-    pred = ev.forecasts["model"]  # (m, H, k)
-    last_origin = r.bounds.n - s.horizon
-    last_x = f.timestamps[last_origin:last_origin + s.horizon]
+    first = max(0, r.bounds.n - max(6 * s.horizon, 2 * s.lookback), test_start - s.lookback)
+    pred = ev.forecasts["model"]  # (m, H, k); window i has its first target at test_start + i
+    shown = np.arange(max(first, test_start), test_start + len(pred))
+    last_x = f.timestamps[r.bounds.n - s.horizon:]
     for j, ax in enumerate(axes[:-1]):
         col = f.columns.index(s.target[j])
         ax.plot(f.timestamps[first:], f.values[first:, col], color="black", lw=1, label="actual")
-        one_step = f.timestamps[test_start + np.arange(len(pred))]
-        ax.plot(one_step, pred[:, 0, j], color="tab:orange", lw=1, label="1-step forecast")
+        ax.plot(f.timestamps[shown], pred[shown - test_start, 0, j], color="tab:orange", lw=1,
+                label="1-step-ahead forecast")
         if r.intervals is not None:
             _bands(ax, last_x, [(f"{lv:g}", lo[-1, :, j], hi[-1, :, j])
                                 for lv, (lo, hi) in r.intervals.bounds(pred).items()])
         ax.plot(last_x, pred[-1, :, j], color="tab:blue", lw=1.5,
-                label=f"last window ({s.horizon} steps)")
-        ax.axvline(f.timestamps[test_start], color="grey", ls=":", label="test period starts")
+                label=f"last test window ({s.horizon} steps)")
+        if first <= test_start:
+            ax.axvline(f.timestamps[test_start], color="grey", ls=":", label="test period")
         _finish(ax, s.target[j], f.freq)
-    axes[0].set_title(f"forecast train: {f.path.name}, test period")
+    axes[0].set_title(f"forecast train: {f.path.name}, end of the test period")
     _loss_panel(axes[-1], r)
     fig.tight_layout()
     return _save(fig, path)

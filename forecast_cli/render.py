@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from forecast_cli.backtest import BacktestResult
 
 LABELS = {MODEL: "LSTM", NAIVE: "naive (last value)", SEASONAL: "seasonal naive"}
+SHORT = {MODEL: "LSTM", NAIVE: "naive", SEASONAL: "s-naive"}
 COLUMNS = (("mae", "MAE"), ("rmse", "RMSE"), ("mape", "MAPE %"), ("smape", "sMAPE %"),
            ("mase", "MASE"))
 
@@ -81,12 +82,13 @@ def backtest_table(r: BacktestResult) -> Table:
     table.add_column("fold")
     table.add_column("first target")
     for name in (MODEL, NAIVE, SEASONAL):
-        table.add_column(f"{LABELS[name]} MAE", justify="right")
-        table.add_column("MASE", justify="right")
+        table.add_column(f"{SHORT[name]} MAE", justify="right")
+        table.add_column(f"{SHORT[name]} MASE", justify="right")
     for fr in r.folds:
         cells = [_fmt(fr.scores[n][m]) for n in (MODEL, NAIVE, SEASONAL) for m in ("mae", "mase")]
+        ts = r.frame.timestamps[fr.fold.origin]
         table.add_row(str(fr.fold.index + 1) + ("" if fr.fold.refit else " (reused)"),
-                      str(r.frame.timestamps[fr.fold.origin]), *cells)
+                      str(ts.date()) if ts == ts.normalize() else str(ts), *cells)
     table.add_row("all", "", *(_fmt(r.overall[n][m]) for n in (MODEL, NAIVE, SEASONAL)
                                for m in ("mae", "mase")), style="bold")
     return table
