@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from forecast_cli.backtest import Fold, fold_origins, fold_plan
 from forecast_cli.errors import DataError
@@ -91,3 +93,26 @@ def test_backtest_cli_too_many_folds_exit_65(daily_csv: Path) -> None:
     assert res.returncode == 65
     assert "Error:" in res.stderr
     assert "too short for 30 folds" in res.stderr
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(40, 400), lookback=st.integers(1, 20), horizon=st.integers(1, 12),
+       folds=st.integers(1, 6), step=st.integers(1, 10),
+       window=st.sampled_from(["expanding", "sliding"]), refit=st.integers(1, 3))
+def test_no_fold_ever_trains_on_its_own_targets(n: int, lookback: int, horizon: int,
+                                                folds: int, step: int, window: str,
+                                                refit: int) -> None:
+    try:
+        plan = fold_plan(n, lookback, horizon, folds, step, window, 0.2, refit)
+    except DataError:
+        return  # too short: refused, never silently shortened
+    assert plan[-1].origin + horizon == n
+    assert [f.origin for f in plan] == [plan[0].origin + i * step for i in range(folds)]
+    for f in plan:
+        part = fold_origins(plan[f.fitted_at], lookback, horizon)
+        assert len(part["train"]) > 0
+        assert len(part["val"]) > 0
+        # Everything the fitted network saw ends before the origin of the fold it forecasts.
+        assert part["val"].max() + horizon <= plan[f.fitted_at].origin <= f.origin
+        assert part["train"].max() + horizon <= plan[f.fitted_at].val_start
+        assert part["train"].min() - lookback >= plan[f.fitted_at].train_start
