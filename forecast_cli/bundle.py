@@ -5,6 +5,7 @@ Layout::
     model.weights.h5   network weights (HDF5, written by Keras)
     config.json        network spec, columns, frequency, last timestamp seen, settings
     scaler.json        scaler parameters as numbers
+    intervals.json     conformal half-widths per level, step and target (optional)
     manifest.json      format version, library versions, sha256 of every file, data fingerprint
 
 Loading checks the manifest's format version and every checksum before reading anything else,
@@ -27,6 +28,7 @@ import pandas as pd
 
 from forecast_cli import atomic
 from forecast_cli.errors import BundleError, InputMissingError
+from forecast_cli.intervals import Intervals
 from forecast_cli.model import NetworkSpec
 from forecast_cli.scaling import Scaler
 
@@ -36,6 +38,7 @@ WEIGHTS = "model.weights.h5"
 CONFIG = "config.json"
 SCALER = "scaler.json"
 MANIFEST = "manifest.json"
+INTERVALS = "intervals.json"  # optional: bundles without it forecast without intervals
 REQUIRED = (WEIGHTS, CONFIG, SCALER)
 
 
@@ -85,6 +88,7 @@ class Bundle:
     scaler: Scaler
     settings: dict[str, Any]
     manifest: dict[str, Any]
+    intervals: Intervals | None = None
 
     @property
     def weights(self) -> Path:
@@ -119,17 +123,25 @@ def _dump(obj: Any) -> str:
 
 def write_bundle(target: Path, spec: NetworkSpec, schema: DataSchema, scaler: Scaler,
                  settings: dict[str, Any], fingerprint: str,
-                 write_weights: Callable[[Path], None]) -> Path:
-    """Write a complete bundle to a temporary sibling directory, then publish it at ``target``."""
+                 write_weights: Callable[[Path], None],
+                 intervals: dict[str, Any] | None = None) -> Path:
+    """Write a complete bundle to a temporary sibling directory, then publish it at ``target``.
+
+    ``intervals`` (``Intervals.to_json()``) is written to intervals.json when given.
+    """
     with atomic.staged_dir(target) as tmp:
         write_weights(tmp / WEIGHTS)
         (tmp / CONFIG).write_text(_dump({"network": spec.to_json(), "data": schema.to_json(),
                                          "settings": settings}), encoding="utf-8")
         (tmp / SCALER).write_text(_dump(scaler.to_json()), encoding="utf-8")
+        names = list(REQUIRED)
+        if intervals is not None:
+            (tmp / INTERVALS).write_text(_dump(intervals), encoding="utf-8")
+            names.append(INTERVALS)
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION,
                     "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                     "versions": _versions(), "data_fingerprint": fingerprint,
-                    "files": {name: sha256_file(tmp / name) for name in REQUIRED}}
+                    "files": {name: sha256_file(tmp / name) for name in names}}
         (tmp / MANIFEST).write_text(_dump(manifest), encoding="utf-8")
     return target
 
@@ -181,9 +193,15 @@ def read_bundle(path: Path) -> Bundle:
         schema = DataSchema.from_json(config["data"])
         scaler = Scaler.from_json(_read_json(path / SCALER, path))
         settings = dict(config["settings"])
+        intervals = (Intervals.from_json(_read_json(path / INTERVALS, path))
+                     if INTERVALS in manifest["files"] else None)
     except (KeyError, TypeError, ValueError) as exc:
-        raise BundleError(f"{path}: {CONFIG} or {SCALER} is malformed ({exc}).") from None
+        raise BundleError(f"{path}: {CONFIG}, {SCALER} or {INTERVALS} is malformed "
+                          f"({exc}).") from None
     if len(scaler.offset) != spec.n_inputs or len(schema.inputs) != spec.n_inputs:
         raise BundleError(f"{path}: {CONFIG} and {SCALER} disagree on the number of inputs.")
+    if intervals is not None and intervals.half_widths.shape[1:] != (spec.horizon,
+                                                                    spec.n_targets):
+        raise BundleError(f"{path}: {INTERVALS} does not match the horizon and targets.")
     return Bundle(path=path, spec=spec, schema=schema, scaler=scaler, settings=settings,
-                  manifest=manifest)
+                  manifest=manifest, intervals=intervals)

@@ -110,6 +110,20 @@ class OutputFormat(StrEnum):
 DataArg = Annotated[Path, typer.Argument(help="CSV file: a time column and numeric columns.",
                                          show_default=False)]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Also draw a PNG figure here.",
+                                              show_default=False)]
+
+
+def _plot(path: Path | None, kind: str, *args: Any, quiet: bool) -> None:
+    """Draw figure ``kind`` (a function of forecast_cli.plots) when --plot was given."""
+    if path is None:
+        return
+    from forecast_cli import plots, render
+
+    _run(lambda: getattr(plots, kind)(*args, path))
+    render.message(f"Plot written to {path}", quiet)
+
+
 @app.command()
 def train(
     data: DataArg,
@@ -159,6 +173,16 @@ def train(
     window_norm: Annotated[WindowNorm | None, typer.Option(help="Per-window instance "
                            "normalisation: subtract the window's last value or mean, add it "
                            "back to the forecast. [default: last]")] = None,
+    channel_independence: Annotated[bool | None, typer.Option(
+        "--channel-independence/--no-channel-independence", help="One shared network over "
+        "each column as its own univariate series (for many targets). [default: off]",
+        show_default=False)] = None,
+    patch_len: Annotated[int | None, typer.Option(min=1, help="Input rows per LSTM step: "
+                         "the lookback is cut into segments of this length, which makes long "
+                         "lookbacks affordable. [default: 1]")] = None,
+    levels: Annotated[list[str] | None, typer.Option("--level", help="Prediction interval "
+                      "level in %, repeatable or comma-separated. [default: 80,95]",
+                      show_default=False)] = None,
     optimizer: Annotated[Optimizer | None, typer.Option(help="[default: adam]")] = None,
     epochs: Annotated[int | None, typer.Option(min=1, help="Maximum epochs (early stopping "
                                                "usually ends sooner). [default: 200]")] = None,
@@ -172,12 +196,13 @@ def train(
     seed: Annotated[int | None, typer.Option(min=0, help="[default: 42]")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics.json to stdout "
                                           "instead of the table.")] = False,
+    plot: PlotOpt = None,
     quiet: Quiet = False,
 ) -> None:
     """Train an LSTM on DATA, score it against naive baselines, and save a model bundle."""
-    # Every parameter except these four is a setting of the same name (config.Settings).
+    # Every parameter except these five is a setting of the same name (config.Settings).
     cli: dict[str, Any] = {k: v for k, v in locals().items()
-                           if k not in ("data", "config", "as_json", "quiet")}
+                           if k not in ("data", "config", "as_json", "quiet", "plot")}
     from forecast_cli import render
     from forecast_cli.config import build_settings
     from forecast_cli.training import json_safe, metrics_report
@@ -190,6 +215,7 @@ def train(
         render.message(f"Warning: applied fix: {fix}", quiet)
     for warning in (*result.frame.warnings, *result.warnings):
         render.message(f"Warning: {warning}", quiet)
+    _plot(plot, "plot_train", result, quiet=quiet)
     if quiet:
         return
     if as_json:
@@ -200,6 +226,9 @@ def train(
         from forecast_cli.render_panel import worst_series_table
 
         render.stdout().print(worst_series_table(result))
+    if result.interval_scores:
+        render.stdout().print(render.coverage_table(
+            result.interval_scores, result.intervals.n_calibration if result.intervals else None))
     render.message(render.train_summary(result))
 
 
@@ -214,9 +243,13 @@ def predict(
         OutputFormat.csv,
     series: Annotated[str | None, typer.Option(help="Only these series (comma-separated), for "
                                                "a model trained with --id-col.")] = None,
+    plot: PlotOpt = None,
     quiet: Quiet = False,
 ) -> None:
-    """Forecast the next horizon after the last row of DATA with a trained bundle."""
+    """Forecast the next horizon after the last row of DATA with a trained bundle.
+
+    With intervals in the bundle, columns TARGET_lower_LEVEL and TARGET_upper_LEVEL follow.
+    """
     from forecast_cli import atomic, render
     from forecast_cli.forecasting import predict as run_predict
     from forecast_cli.forecasting import render_forecast
@@ -225,6 +258,7 @@ def predict(
     result = _run(lambda: run_predict(model_dir, data, chosen))
     for warning in result.warnings:
         render.message(f"Warning: {warning}", quiet)
+    _plot(plot, "plot_forecast", result, data, quiet=quiet)
     text = render_forecast(result, fmt.value)
     if out is None:
         sys.stdout.write(text)
@@ -263,15 +297,13 @@ def validate(
     quiet: Quiet = False,
 ) -> None:
     """Check DATA as `train` and `predict` would, without training: exit 0 usable, 65 not."""
+    cli: dict[str, Any] = {k: v for k, v in locals().items()
+                           if k not in ("data", "config", "as_json", "quiet")}
     from forecast_cli import render_validation
     from forecast_cli.config import build_settings
     from forecast_cli.data import validate as run_validate
     from forecast_cli.errors import EXIT_DATA
 
-    cli: dict[str, Any] = {k: v for k, v in locals().items()
-                           if k not in ("data", "config", "as_json", "quiet",
-                                        "render_validation", "build_settings", "run_validate",
-                                        "EXIT_DATA")}
     settings = _run(lambda: build_settings(cli, config))
     report = _run(lambda: run_validate(data, settings))
     if as_json:
@@ -281,6 +313,89 @@ def validate(
     render_validation.write_problems(report, quiet)
     if not report.usable:
         raise typer.Exit(EXIT_DATA)
+
+
+class TrainWindow(StrEnum):
+    expanding = "expanding"
+    sliding = "sliding"
+
+
+@app.command()
+def backtest(
+    data: DataArg,
+    config: Annotated[Path | None, typer.Option(help="TOML file of settings (same names as "
+                                                "`train`); the command line wins.")] = None,
+    folds: Annotated[int | None, typer.Option(min=1, help="Number of forecast origins. "
+                                              "[default: 5]")] = None,
+    fold_step: Annotated[int | None, typer.Option(min=1, help="Rows between origins. "
+                                                  "[default: the horizon]")] = None,
+    train_window: Annotated[TrainWindow | None, typer.Option(help="expanding: train on all "
+                            "rows before the origin; sliding: on a fixed-length window. "
+                            "[default: expanding]")] = None,
+    refit_every: Annotated[int | None, typer.Option(min=1, help="Fit a new network every k "
+                           "folds; folds in between reuse it. [default: 1]")] = None,
+    time_col: Annotated[str | None, typer.Option(help="Timestamp column.")] = None,
+    target: Annotated[str | None, typer.Option(help="Column(s) to forecast.")] = None,
+    season: Annotated[int | None, typer.Option(min=1, help="Seasonal period.")] = None,
+    lookback: Annotated[int | None, typer.Option(min=1, help="Input steps per window.")] = None,
+    horizon: Annotated[int | None, typer.Option(min=1, help="Steps forecast.")] = None,
+    lstm_units: Annotated[int | None, typer.Option(min=1, help="[default: 64]")] = None,
+    epochs: Annotated[int | None, typer.Option(min=1, help="[default: 200]")] = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="[default: 32]")] = None,
+    patience: Annotated[int | None, typer.Option(min=0, help="[default: 20]")] = None,
+    window_norm: Annotated[WindowNorm | None, typer.Option(help="[default: last]")] = None,
+    channel_independence: Annotated[bool | None, typer.Option(
+        "--channel-independence/--no-channel-independence", show_default=False)] = None,
+    patch_len: Annotated[int | None, typer.Option(min=1, help="[default: 1]")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="[default: 42]")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")]
+        = False,
+    plot: PlotOpt = None,
+    quiet: Quiet = False,
+) -> None:
+    """Rolling-origin backtest: LSTM vs naive and seasonal naive on identical windows."""
+    cli: dict[str, Any] = {k: v for k, v in locals().items()
+                           if k not in ("data", "config", "as_json", "quiet", "plot")}
+    from forecast_cli import render
+    from forecast_cli.backtest import backtest as run_backtest
+    from forecast_cli.config import build_settings
+    from forecast_cli.training import json_safe
+
+    settings = _run(lambda: build_settings(cli, config))
+    result = _run(lambda: run_backtest(data, settings))
+    _plot(plot, "plot_backtest", result, quiet=quiet)
+    if quiet:
+        return
+    if as_json:
+        typer.echo(json.dumps(json_safe(result.to_json()), indent=2))
+        return
+    render.stdout().print(render.backtest_table(result))
+    render.stdout().print(render.by_step_table(result.by_step))
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    data: DataArg,
+    model_dir: Annotated[Path, typer.Option("--model", "-m", help="Model bundle directory.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    quiet: Quiet = False,
+) -> None:
+    """Score a bundle on the windows of DATA whose targets it has not seen (after training)."""
+    from forecast_cli import render
+    from forecast_cli.scoring import score_bundle
+    from forecast_cli.training import json_safe
+
+    result = _run(lambda: score_bundle(model_dir, data))
+    if quiet:
+        return
+    if as_json:
+        typer.echo(json.dumps(json_safe(result.to_json()), indent=2))
+        return
+    render.stdout().print(render.scores_table(
+        f"{model_dir} on {len(result.origins)} unseen windows of {data}",
+        result.evaluation.scores))
+    if result.interval_scores:
+        render.stdout().print(render.coverage_table(result.interval_scores, None))
 
 
 def main() -> None:

@@ -25,6 +25,8 @@ WindowNorm = Literal["none", "last", "mean"]
 SCALERS: tuple[str, ...] = ("standard", "minmax")
 OPTIMIZERS: tuple[str, ...] = ("adam", "rmsprop")
 WINDOW_NORMS: tuple[str, ...] = ("none", "last", "mean")
+TrainWindow = Literal["expanding", "sliding"]
+TRAIN_WINDOWS: tuple[str, ...] = ("expanding", "sliding")
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class Settings:
     dense_units: tuple[int, ...] = ()
     dropout: float = 0.1
     window_norm: WindowNorm = "last"
+    channel_independence: bool = False  # one shared network over each column as its own series
+    patch_len: int = 1  # input rows fed to the LSTM per step (segments); 1 = one row per step
     # optimisation
     optimizer: OptimizerKind = "adam"
     epochs: int = 200
@@ -76,6 +80,13 @@ class Settings:
     patience: int = 20
     clipnorm: float = 1.0
     seed: int = 42
+    # prediction intervals (split conformal, calibrated on the validation windows)
+    levels: tuple[float, ...] = (80.0, 95.0)
+    # backtest (rolling origin)
+    folds: int = 5
+    fold_step: int | None = None  # rows between fold origins; None: one horizon
+    train_window: TrainWindow = "expanding"
+    refit_every: int = 1
     # where results go
     output_dir: Path = field(default_factory=lambda: Path("forecast-output"))
 
@@ -85,6 +96,7 @@ class Settings:
         out["target"] = list(self.target)
         out["features"] = list(self.features)
         out["dense_units"] = list(self.dense_units)
+        out["levels"] = list(self.levels)
         out["output_dir"] = str(self.output_dir)
         return out
 
@@ -120,6 +132,11 @@ def _coerce(name: str, value: Any) -> Any:
         return _as_tuple(name, value, str)
     if name == "dense_units":
         return _as_tuple(name, value, int)
+    if name == "levels":
+        # The CLI gives a list of strings, each possibly comma-separated ("80,95").
+        parts = value if isinstance(value, (list, tuple)) else [value]
+        joined = ",".join(str(p) for p in parts)
+        return _as_tuple(name, joined, float)
     if name == "output_dir":
         return Path(value)
     if isinstance(value, StrEnum):  # choices arrive from the CLI as enum members
@@ -143,11 +160,12 @@ def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
 
 def validate(s: Settings) -> Settings:
     """Check every setting; return ``s`` unchanged or raise ConfigError naming the first bad one."""
-    for name in ("lookback", "horizon", "season"):
+    for name in ("lookback", "horizon", "season", "fold_step"):
         value = getattr(s, name)
         if value is not None:
             _check_range(name, value, int, 1)
-    for name in ("lstm_units", "lstm_layers", "epochs", "batch_size"):
+    for name in ("lstm_units", "lstm_layers", "epochs", "batch_size", "folds", "refit_every",
+                 "patch_len"):
         _check_range(name, getattr(s, name), int, 1)
     _check_range("patience", s.patience, int, 0)
     _check_range("seed", s.seed, int, 0)
@@ -168,6 +186,16 @@ def validate(s: Settings) -> Settings:
     _check_choice("optimizer", s.optimizer, OPTIMIZERS)
     _check_choice("window_norm", s.window_norm, WINDOW_NORMS)
     _validate_reading(s)
+    _check_choice("train_window", s.train_window, TRAIN_WINDOWS)
+    if not isinstance(s.channel_independence, bool):
+        raise ConfigError(f"`channel_independence` must be true or false. "
+                          f"Got {s.channel_independence!r}.")
+    if s.lookback is not None and s.patch_len > s.lookback:
+        raise ConfigError(f"`patch_len` must be ≤ `lookback` ({s.lookback}). Got {s.patch_len}.")
+    for level in s.levels:
+        if not 0.0 < level < 100.0:
+            raise ConfigError(f"`levels` must each be between 0 and 100 (exclusive). "
+                              f"Got {level!r}.")
     return s
 
 

@@ -51,11 +51,13 @@ def evaluate(actual: np.ndarray, forecasts: dict[str, np.ndarray],
 
 
 def forecasts_table(ev: Evaluation, timestamps: pd.DatetimeIndex, origins: np.ndarray,
-                    targets: tuple[str, ...]) -> pd.DataFrame:
+                    targets: tuple[str, ...],
+                    extra: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Long table: one row per window × step × target column.
 
     Columns: origin (timestamp of the last input row), timestamp (of the target), step (1…H),
-    target, actual, then one column per method.
+    target, actual, then one column per method, then one per ``extra`` array (m, H, k), such
+    as interval bounds.
     """
     m, horizon, k = ev.actual.shape
     grid = np.meshgrid(np.arange(m), np.arange(horizon), np.arange(k), indexing="ij")
@@ -68,6 +70,6 @@ def forecasts_table(ev: Evaluation, timestamps: pd.DatetimeIndex, origins: np.nd
         "target": np.asarray(targets, dtype=object)[col],
         "actual": ev.actual.ravel(),
     })
-    for name, f in ev.forecasts.items():
+    for name, f in {**ev.forecasts, **(extra or {})}.items():
         table[name] = f.ravel()
     return table

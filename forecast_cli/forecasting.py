@@ -14,6 +14,7 @@ from forecast_cli.bundle import Bundle, read_bundle
 from forecast_cli.data import Frame, load_csv
 from forecast_cli.errors import DataError
 from forecast_cli.frequency import future_index
+from forecast_cli.intervals import level_label
 from forecast_cli.loadoptions import LoadOptions
 
 # Warn when recent inputs leave the training range by more than this many training ranges.
@@ -22,7 +23,8 @@ RANGE_SLACK = 0.5
 
 @dataclass(frozen=True)
 class Forecast:
-    """Future values. ``table``: columns timestamp, step, then one column per target."""
+    """Future values. ``table``: columns timestamp, step, one column per target, then
+    ``{target}_lower_{level}`` and ``{target}_upper_{level}`` per interval level."""
 
     table: pd.DataFrame
     bundle: Bundle
@@ -116,7 +118,17 @@ def predict(bundle_dir: Path, data_path: Path,
                           "step": np.arange(1, spec.horizon + 1)})
     for j, name in enumerate(schema.targets):
         table[name] = values[:, j]
+    if bundle.intervals is not None:
+        for level, (lo, hi) in bundle.intervals.bounds(values).items():
+            for j, name in enumerate(schema.targets):
+                table[f"{name}_lower_{level_label(level)}"] = lo[:, j]
+                table[f"{name}_upper_{level_label(level)}"] = hi[:, j]
     return Forecast(table=table, bundle=bundle, origin=origin, warnings=warnings)
+
+
+def _json_float(value: float) -> float | None:
+    """Strict JSON has no infinity: an unbounded interval end is written as null."""
+    return float(value) if np.isfinite(value) else None
 
 
 def render_forecast(fc: Forecast, fmt: str) -> str:
@@ -126,8 +138,13 @@ def render_forecast(fc: Forecast, fmt: str) -> str:
 
         records = fc.table.to_dict("records")
         for row in records:
-            row["timestamp"] = row["timestamp"].isoformat()
-            row["step"] = int(row["step"])
+            for key, value in row.items():
+                if key == "timestamp":
+                    row[key] = value.isoformat()
+                elif key == "step":
+                    row[key] = int(value)
+                elif isinstance(value, float):
+                    row[key] = _json_float(value)
         doc = {"model": str(fc.bundle.path), "origin": fc.origin.isoformat(),
                "freq": fc.bundle.schema.freq, "horizon": fc.bundle.spec.horizon,
                "targets": list(fc.bundle.schema.targets), "forecast": records}

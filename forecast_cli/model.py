@@ -34,6 +34,8 @@ class NetworkSpec:
     dropout: float
     window_norm: str  # "none" | "last" | "mean": per-window instance normalisation
     seed: int
+    channel_independence: bool = False  # one shared univariate network over every column
+    patch_len: int = 1  # input rows per LSTM step (segments of the lookback; 1 = every row)
 
     @property
     def n_targets(self) -> int:
@@ -55,7 +57,11 @@ class NetworkSpec:
             lstm_units=int(raw["lstm_units"]), lstm_layers=int(raw["lstm_layers"]),
             dense_units=tuple(int(u) for u in raw["dense_units"]),
             dropout=float(raw["dropout"]), window_norm=str(raw["window_norm"]),
-            seed=int(raw["seed"]))
+            seed=int(raw["seed"]),
+            channel_independence=bool(raw.get("channel_independence", False)),
+            patch_len=int(raw.get("patch_len", 1)))
+        if not 1 <= spec.patch_len <= spec.lookback:
+            raise ValueError("patch_len must lie between 1 and the lookback")
         if min(spec.lookback, spec.horizon, spec.n_inputs, spec.lstm_units,
                spec.lstm_layers, spec.n_targets) < 1:
             raise ValueError("network sizes must be ≥ 1")
@@ -115,16 +121,17 @@ def _window_reference(keras: Any, x: Any, mode: str) -> Any:
                                name="window_mean")(x)
 
 
-def build_network(spec: NetworkSpec) -> Any:
-    """Input (B, lookback, n_inputs) → LSTM stack → Dropout → Dense* → (B, horizon, n_targets)."""
-    keras = keras_module()
+def _core(keras: Any, spec: NetworkSpec, inputs: Any, target_index: list[int]) -> Any:
+    """(B, L, F) → window norm → LSTM stack → Dropout → Dense* → (B, horizon, len(target_index))."""
     layers, init = keras.layers, keras.initializers
-    inputs = keras.Input(shape=(spec.lookback, spec.n_inputs), name="window")  # (B, L, F)
+    n_out = len(target_index)
     x = inputs
     ref = None
     if spec.window_norm != "none":
         ref = _window_reference(keras, inputs, spec.window_norm)  # (B, 1, F)
         x = layers.Subtract(name="window_norm")([inputs, ref])  # (B, L, F)
+    if spec.patch_len > 1:
+        x = _patches(keras, x, spec.lookback, spec.patch_len)  # (B, L // P, P·F)
     for i in range(spec.lstm_layers):
         last = i == spec.lstm_layers - 1
         x = layers.LSTM(  # (B, L, units) inside the stack, (B, units) at its end
@@ -135,15 +142,48 @@ def build_network(spec: NetworkSpec) -> Any:
     for i, units in enumerate(spec.dense_units):
         x = layers.Dense(units, activation="relu", name=f"hidden_{i}",  # (B, units_i)
                          kernel_initializer=init.GlorotUniform(seed=spec.seed + 200 + i))(x)
-    x = layers.Dense(spec.horizon * spec.n_targets, name="head",  # (B, H·k)
+    x = layers.Dense(spec.horizon * n_out, name="head",  # (B, H·k)
                      kernel_initializer=init.GlorotUniform(seed=spec.seed + 300))(x)
-    out = layers.Reshape((spec.horizon, spec.n_targets), name="forecast")(x)  # (B, H, k)
+    out = layers.Reshape((spec.horizon, n_out), name="forecast")(x)  # (B, H, k)
     if ref is not None:
-        idx = list(spec.target_index)
-        level = layers.Lambda(lambda r: keras.ops.take(r, idx, axis=2),
+        level = layers.Lambda(lambda r: keras.ops.take(r, target_index, axis=2),
                               name="target_level")(ref)  # (B, 1, k)
         out = layers.Add(name="denorm")([out, level])  # (B, H, k)
-    return keras.Model(inputs, out, name="forecast_lstm")
+    return out
+
+
+def _patches(keras: Any, x: Any, lookback: int, patch: int) -> Any:
+    """(B, L, F) → (B, L // P, P·F): the latest L // P whole patches, oldest rows dropped."""
+    n, f = lookback // patch, x.shape[-1]
+    recent = keras.layers.Lambda(lambda t: t[:, lookback - n * patch:, :],
+                                 name="whole_patches")(x)  # (B, n·P, F)
+    return keras.layers.Reshape((n, patch * f), name="patches")(recent)
+
+
+def build_network(spec: NetworkSpec) -> Any:
+    """Input (B, lookback, n_inputs) → LSTM stack → Dropout → Dense* → (B, horizon, n_targets).
+
+    With channel independence every column is a separate univariate series through one shared
+    network: (B, L, F) → (B·F, L, 1) → core → (B·F, H, 1) → (B, H, F) → targets (B, H, k).
+    """
+    keras = keras_module()
+    ops = keras.ops
+    inputs = keras.Input(shape=(spec.lookback, spec.n_inputs), name="window")  # (B, L, F)
+    if not spec.channel_independence:
+        out = _core(keras, spec, inputs, list(spec.target_index))
+        return keras.Model(inputs, out, name="forecast_lstm")
+    lookback, n_in, horizon = spec.lookback, spec.n_inputs, spec.horizon
+    series = keras.layers.Lambda(  # (B·F, L, 1)
+        lambda t: ops.reshape(ops.transpose(t, (0, 2, 1)), (-1, lookback, 1)),
+        name="split_channels")(inputs)
+    each = _core(keras, spec, series, [0])  # (B·F, H, 1)
+    out = keras.layers.Lambda(  # (B, H, F)
+        lambda t: ops.transpose(ops.reshape(t, (-1, n_in, horizon)), (0, 2, 1)),
+        name="merge_channels")(each)
+    if list(spec.target_index) != list(range(n_in)):
+        idx = list(spec.target_index)
+        out = keras.layers.Lambda(lambda t: ops.take(t, idx, axis=2), name="targets")(out)
+    return keras.Model(inputs, out, name="forecast_lstm_ci")
 
 
 def window_dataset(inputs: np.ndarray, targets: np.ndarray | None, origins: np.ndarray,

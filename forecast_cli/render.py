@@ -6,7 +6,7 @@ import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -15,7 +15,11 @@ from rich.table import Table
 from forecast_cli.evaluation import MODEL, NAIVE, SEASONAL
 from forecast_cli.training import TrainResult
 
+if TYPE_CHECKING:
+    from forecast_cli.backtest import BacktestResult
+
 LABELS = {MODEL: "LSTM", NAIVE: "naive (last value)", SEASONAL: "seasonal naive"}
+SHORT = {MODEL: "LSTM", NAIVE: "naive", SEASONAL: "s-naive"}
 COLUMNS = (("mae", "MAE"), ("rmse", "RMSE"), ("mape", "MAPE %"), ("smape", "sMAPE %"),
            ("mase", "MASE"))
 
@@ -42,16 +46,74 @@ def _fmt(value: float) -> str:
     return "n/a" if value is None or math.isnan(value) else f"{value:.4g}"
 
 
-def metrics_table(result: TrainResult) -> Table:
-    """Model against baselines on the identical test windows, original units."""
-    s, ev = result.settings, result.evaluation
-    table = Table(title=f"Test period: {result.windows['test']} windows × horizon {s.horizon} "
-                        f"({', '.join(s.target)}; season {s.season})")
+def scores_table(title: str, scores: dict[str, dict[str, float]]) -> Table:
+    """One row per method (LSTM, naive, seasonal naive), one column per metric."""
+    table = Table(title=title)
     table.add_column("method")
     for _, label in COLUMNS:
         table.add_column(label, justify="right")
     for name in (MODEL, NAIVE, SEASONAL):
-        table.add_row(LABELS[name], *(_fmt(ev.scores[name][key]) for key, _ in COLUMNS))
+        table.add_row(LABELS[name], *(_fmt(scores[name][key]) for key, _ in COLUMNS))
+    return table
+
+
+def metrics_table(result: TrainResult) -> Table:
+    """Model against baselines on the identical test windows, original units."""
+    s, ev = result.settings, result.evaluation
+    return scores_table(f"Test period: {result.windows['test']} windows × horizon {s.horizon} "
+                        f"({', '.join(s.target)}; season {s.season})", ev.scores)
+
+
+def coverage_table(scores: dict[str, dict[str, float]], n_calibration: int | None) -> Table:
+    """Empirical coverage and mean width of the conformal intervals, per level."""
+    source = f", {n_calibration} validation windows" if n_calibration else ""
+    table = Table(title=f"Prediction intervals (split conformal{source})")
+    for name in ("level", "coverage %", "mean width"):
+        table.add_column(name, justify="right")
+    for level, sc in scores.items():
+        table.add_row(f"{level} %", _fmt(sc["coverage"]), _fmt(sc["mean_width"]))
+    return table
+
+
+def backtest_table(r: BacktestResult) -> Table:
+    """MAE and MASE of every method per fold, then the pooled scores."""
+    table = Table(title=f"Backtest: {len(r.folds)} folds, {r.settings.train_window} window, "
+                        f"horizon {r.settings.horizon} ({', '.join(r.settings.target)})")
+    table.add_column("fold")
+    table.add_column("first target")
+    for name in (MODEL, NAIVE, SEASONAL):
+        table.add_column(f"{SHORT[name]} MAE", justify="right")
+        table.add_column(f"{SHORT[name]} MASE", justify="right")
+    for fr in r.folds:
+        cells = [_fmt(fr.scores[n][m]) for n in (MODEL, NAIVE, SEASONAL) for m in ("mae", "mase")]
+        ts = r.frame.timestamps[fr.fold.origin]
+        table.add_row(str(fr.fold.index + 1) + ("" if fr.fold.refit else " (reused)"),
+                      str(ts.date()) if ts == ts.normalize() else str(ts), *cells)
+    table.add_row("all", "", *(_fmt(r.overall[n][m]) for n in (MODEL, NAIVE, SEASONAL)
+                               for m in ("mae", "mase")), style="bold")
+    return table
+
+
+def by_step_table(by_step: dict[str, list[float]]) -> Table:
+    """MAE at each horizon step, per method."""
+    table = Table(title="MAE by horizon step (all folds)")
+    table.add_column("step", justify="right")
+    for name in (MODEL, NAIVE, SEASONAL):
+        table.add_column(LABELS[name], justify="right")
+    for h in range(len(by_step[MODEL])):
+        table.add_row(str(h + 1), *(_fmt(by_step[n][h]) for n in (MODEL, NAIVE, SEASONAL)))
+    return table
+
+
+def intervals_table(result: TrainResult) -> Table:
+    """Empirical coverage and mean width of the conformal intervals on the test windows."""
+    n = result.intervals.n_calibration if result.intervals else 0
+    table = Table(title=f"Prediction intervals on the test period (split conformal, {n} "
+                        "validation windows)")
+    for name in ("level", "coverage %", "mean width"):
+        table.add_column(name, justify="right")
+    for level, sc in result.interval_scores.items():
+        table.add_row(f"{level} %", _fmt(sc["coverage"]), _fmt(sc["mean_width"]))
     return table
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ from forecast_cli import atomic, model
 from forecast_cli.bundle import DataSchema, write_bundle
 from forecast_cli.config import Settings
 from forecast_cli.data import Frame, load_csv
-from forecast_cli.errors import DataError, TrainingError
+from forecast_cli.errors import ConfigError, DataError, TrainingError
 from forecast_cli.evaluation import (
     MODEL,
     NAIVE,
@@ -25,9 +25,10 @@ from forecast_cli.evaluation import (
     forecasts_table,
 )
 from forecast_cli.frequency import season_length
+from forecast_cli.intervals import Intervals, calibrate, coverage, level_label
 from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.metrics import mase_scale
-from forecast_cli.scaling import fit_scaler
+from forecast_cli.scaling import Scaler, fit_scaler
 from forecast_cli.splits import SplitBounds, check_length, origins, window_counts
 from forecast_cli.windowing import WindowSpec
 
@@ -55,6 +56,8 @@ class TrainResult:
     # many series (--id-col): series id → method → metric; None for a single series
     series_scores: dict[str, dict[str, dict[str, float]]] | None = None
     warnings: tuple[str, ...] = ()
+    intervals: Intervals | None = None  # calibrated on the validation windows
+    interval_scores: dict[str, dict[str, float]] = field(default_factory=dict)  # test period
 
     @property
     def bundle_dir(self) -> Path:
@@ -73,6 +76,8 @@ def resolve_settings(s: Settings, frame: Frame) -> Settings:
     season = s.season or season_length(frame.freq)
     horizon = s.horizon or min(season, MAX_DEFAULT_HORIZON)
     lookback = s.lookback or max(2 * horizon, min(2 * season, MAX_DEFAULT_LOOKBACK), 8)
+    if s.patch_len > lookback:
+        raise ConfigError(f"`patch_len` must be ≤ the lookback ({lookback}). Got {s.patch_len}.")
     return replace(s, target=tuple(target), season=season, horizon=horizon, lookback=lookback,
                    freq=frame.freq, time_col=frame.time_col)
 
@@ -106,7 +111,42 @@ def _network_spec(s: Settings, n_inputs: int) -> model.NetworkSpec:
         lookback=s.lookback, horizon=s.horizon, n_inputs=n_inputs,
         target_index=tuple(range(len(s.target))), lstm_units=s.lstm_units,
         lstm_layers=s.lstm_layers, dense_units=s.dense_units, dropout=s.dropout,
-        window_norm=s.window_norm, seed=s.seed)
+        window_norm=s.window_norm, seed=s.seed, channel_independence=s.channel_independence,
+        patch_len=s.patch_len)
+
+
+def fit_network(scaled: np.ndarray, train_origins: np.ndarray, val_origins: np.ndarray,
+                spec: model.NetworkSpec, s: Settings,
+                on_epoch: model.EpochCallback | None = None, *,
+                backup_dir: Path | None = None) -> tuple[Any, dict[str, list[float]]]:
+    """Seed, build and fit a network on windows of ``scaled`` (n, F); best weights restored.
+
+    Targets are the columns ``spec.target_index`` of ``scaled``. Raises TrainingError when the
+    validation loss never became finite.
+    """
+    model.seed_everything(s.seed)
+    net = model.build_network(spec)
+    targets = scaled[:, list(spec.target_index)]  # (n, k)
+    train_ds = model.window_dataset(scaled, targets, train_origins, spec, s.batch_size,
+                                    shuffle_seed=s.seed)
+    val_ds = model.window_dataset(scaled, targets, val_origins, spec, s.batch_size)
+    history = model.fit(net, train_ds, val_ds, model.FitOptions(
+        s.optimizer, s.learning_rate, s.clipnorm, s.epochs, s.patience), on_epoch,
+        backup_dir=backup_dir)
+    if not np.isfinite(np.asarray(history.get("val_loss", []), dtype=np.float64)).any():
+        raise TrainingError("training diverged (non-finite loss); nothing was saved. Try a "
+                            "lower --learning-rate or --clipnorm.")
+    return net, history
+
+
+def forecast_windows(net: Any, scaled: np.ndarray, origins: np.ndarray,
+                     spec: model.NetworkSpec, scaler: Scaler) -> np.ndarray:
+    """Forecasts of the windows at ``origins``, in original units. → (m, horizon, k)."""
+    x = model.window_dataset(scaled, None, origins, spec, 1024)
+    pred = scaler.select(list(spec.target_index)).inverse(model.predict(net, x))
+    if not np.isfinite(pred).all():
+        raise TrainingError("the trained network produced non-finite forecasts; nothing saved.")
+    return pred
 
 
 def train(data_path: Path, settings: Settings,
@@ -114,7 +154,9 @@ def train(data_path: Path, settings: Settings,
           backup_dir: Path | None = None) -> TrainResult:
     """Train, evaluate against baselines and write bundle, metrics, forecasts and history.
 
-    ``backup_dir``: resume an interrupted fit from its last epoch (see ``model.fit``).
+    Prediction intervals are calibrated on the validation windows (split conformal) and their
+    coverage is measured on the test windows. ``backup_dir``: resume an interrupted fit from
+    its last completed epoch (see ``model.fit``).
     """
     started = time.perf_counter()
     frame = _load(Path(data_path), settings)
@@ -142,24 +184,12 @@ def train(data_path: Path, settings: Settings,
                         "rows before the test period; seasonal naive cannot be scored. Pass a "
                         "shorter --season.")
 
-    model.seed_everything(s.seed)
-    net = model.build_network(spec)
-    train_ds = model.window_dataset(scaled, scaled[:, :k], parts["train"], spec, s.batch_size,
-                                    shuffle_seed=s.seed)
-    val_ds = model.window_dataset(scaled, scaled[:, :k], parts["val"], spec, s.batch_size)
-    history = model.fit(net, train_ds, val_ds, model.FitOptions(
-        s.optimizer, s.learning_rate, s.clipnorm, s.epochs, s.patience), on_epoch,
-        backup_dir=backup_dir)
-    val_losses = np.asarray(history.get("val_loss", []), dtype=np.float64)
-    if not np.isfinite(val_losses).any():
-        raise TrainingError("training diverged (non-finite loss); nothing was saved. Try a "
-                            "lower --learning-rate or --clipnorm.")
-
-    test_x = model.window_dataset(scaled, None, parts["test"], spec, 1024)
-    pred = scaler.select(list(range(k))).inverse(model.predict(net, test_x))  # (m, H, k)
-    if not np.isfinite(pred).all():
-        raise TrainingError("the trained network produced non-finite forecasts; nothing saved.")
+    net, history = fit_network(scaled, parts["train"], parts["val"], spec, s, on_epoch,
+                               backup_dir=backup_dir)
     windows = WindowSpec(s.lookback, s.horizon)
+    calib = calibrate(windows.targets(target_values, parts["val"]),
+                      forecast_windows(net, scaled, parts["val"], spec, scaler), s.levels)
+    pred = forecast_windows(net, scaled, parts["test"], spec, scaler)  # (m, H, k)
     actual = windows.targets(target_values, parts["test"])
     forecasts = {MODEL: pred, **baseline_forecasts(target_values, parts["test"], s.horizon,
                                                    s.season)}
@@ -168,7 +198,8 @@ def train(data_path: Path, settings: Settings,
     result = TrainResult(settings=s, frame=frame, bounds=bounds,
                          windows=window_counts(bounds, s.lookback, s.horizon), evaluation=ev,
                          history=history, best_epoch=best_epoch(history),
-                         seconds=time.perf_counter() - started, output_dir=s.output_dir)
+                         seconds=time.perf_counter() - started, output_dir=s.output_dir,
+                         intervals=calib, interval_scores=coverage(calib, actual, pred))
     _publish(result, spec, scaler, net, parts["test"])
     return result
 
@@ -202,6 +233,9 @@ def metrics_report(r: TrainResult) -> dict[str, Any]:
         "windows": r.windows,
         "settings": r.settings.to_json(),
         "test": ev.scores,
+        "intervals": {"method": "split-conformal on validation residuals",
+                      "calibration_windows": r.intervals.n_calibration if r.intervals else 0,
+                      "test": r.interval_scores},
         "skill_mase": {NAIVE: ev.skill(NAIVE), SEASONAL: ev.skill(SEASONAL)},
         "training": {"epochs_run": len(r.history.get("loss", [])), "best_epoch": r.best_epoch,
                      "best_val_loss": r.history["val_loss"][r.best_epoch - 1],
@@ -238,14 +272,27 @@ def history_csv(history: dict[str, list[float]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _interval_columns(r: TrainResult) -> dict[str, np.ndarray]:
+    """lower_80, upper_80, … around the model's test forecasts, each (m, H, k)."""
+    if r.intervals is None:
+        return {}
+    out: dict[str, np.ndarray] = {}
+    for level, (lo, hi) in r.intervals.bounds(r.evaluation.forecasts[MODEL]).items():
+        out[f"lower_{level_label(level)}"] = lo
+        out[f"upper_{level_label(level)}"] = hi
+    return out
+
+
 def _publish(r: TrainResult, spec: model.NetworkSpec, scaler: Any, net: Any,
              test_origins: np.ndarray) -> None:
     """Every output is written atomically; the bundle last-but-one, metrics last."""
     out = atomic.ensure_dir(r.output_dir)
-    table = forecasts_table(r.evaluation, r.frame.timestamps, test_origins, r.settings.target)
+    table = forecasts_table(r.evaluation, r.frame.timestamps, test_origins, r.settings.target,
+                            extra=_interval_columns(r))
     atomic.write_text(out / FORECASTS_FILE, table.to_csv(index=False))
     atomic.write_text(out / HISTORY_FILE, history_csv(r.history))
     write_bundle(out / BUNDLE_DIR, spec, _schema(r), scaler, r.settings.to_json(),
-                 r.frame.fingerprint(), lambda p: model.save_weights(net, p))
+                 r.frame.fingerprint(), lambda p: model.save_weights(net, p),
+                 intervals=r.intervals.to_json() if r.intervals else None)
     report = metrics_report(r)
     atomic.write_text(out / METRICS_FILE, json.dumps(json_safe(report), indent=2) + "\n")

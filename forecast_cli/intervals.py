@@ -1,0 +1,107 @@
+"""Prediction intervals by split conformal prediction, per horizon step and target column.
+
+Calibration: the absolute errors ``|actual − forecast|`` of the validation windows, in original
+units, shape (m, horizon, k). For a level of ``100·(1 − α)`` % the half-width at step ``h`` and
+column ``j`` is the ``⌈(m + 1)(1 − α)⌉``-th smallest of the ``m`` errors at (h, j): the
+finite-sample corrected quantile ``⌈(m + 1)(1 − α)⌉ / m`` of split conformal prediction. When
+that rank exceeds ``m`` (too few calibration windows for the level) the half-width is infinite:
+no finite interval is honest. Intervals are ``forecast ± half-width``.
+
+Validation windows overlap (stride 1) and were used for early stopping, so the guarantee is
+approximate; the test-period coverage reported by ``forecast train`` is the check.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+DEFAULT_LEVELS: tuple[float, ...] = (80.0, 95.0)
+
+
+def conformal_rank(m: int, level: float) -> int:
+    """1-based rank ``⌈(m + 1)·level/100⌉`` of the calibration error used as the half-width."""
+    # Round first so that e.g. (9 + 1)·0.8 = 8.000000000000002 does not become 9.
+    return math.ceil(round((m + 1) * level / 100.0, 9))
+
+
+def conformal_quantile(abs_errors: np.ndarray, level: float) -> np.ndarray:
+    """Half-widths for one level. abs_errors (m, …) → (…); ``inf`` where m is too small."""
+    m = abs_errors.shape[0]
+    rank = conformal_rank(m, level)
+    if m == 0 or rank > m:
+        return np.full(abs_errors.shape[1:], np.inf)
+    return np.asarray(np.sort(abs_errors, axis=0)[rank - 1], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """Calibrated half-widths. ``half_widths``: (n_levels, horizon, k), original units."""
+
+    levels: tuple[float, ...]
+    half_widths: np.ndarray
+    n_calibration: int
+
+    def bounds(self, forecast: np.ndarray) -> dict[float, tuple[np.ndarray, np.ndarray]]:
+        """forecast (…, horizon, k) → level → (lower, upper), each of the forecast's shape."""
+        return {level: (forecast - w, forecast + w)
+                for level, w in zip(self.levels, self.half_widths, strict=True)}
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready; an infinite half-width is written as ``null``."""
+        widths = [[[None if not math.isfinite(v) else float(v) for v in row] for row in lvl]
+                  for lvl in self.half_widths.tolist()]
+        return {"method": "split-conformal", "levels": list(self.levels),
+                "n_calibration": self.n_calibration, "half_widths": widths}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Intervals:
+        """Rebuild from ``to_json`` output; raises ValueError/KeyError/TypeError if malformed."""
+        levels = tuple(float(v) for v in raw["levels"])
+        widths = np.asarray([[[np.inf if v is None else float(v) for v in row] for row in lvl]
+                             for lvl in raw["half_widths"]], dtype=np.float64)
+        if widths.ndim != 3 or widths.shape[0] != len(levels):
+            raise ValueError("half_widths must have shape (levels, horizon, targets)")
+        if (widths < 0).any() or np.isnan(widths).any():
+            raise ValueError("half_widths must be ≥ 0")
+        check_levels(levels)
+        return cls(levels, widths, int(raw["n_calibration"]))
+
+
+def check_levels(levels: tuple[float, ...]) -> None:
+    """Every level must lie strictly between 0 and 100 %."""
+    for level in levels:
+        if not 0.0 < level < 100.0:
+            raise ValueError(f"interval level must be between 0 and 100 (exclusive); "
+                             f"got {level!r}")
+
+
+def calibrate(actual: np.ndarray, forecast: np.ndarray, levels: tuple[float, ...]) -> Intervals:
+    """Half-widths from calibration windows. actual, forecast: (m, horizon, k)."""
+    check_levels(levels)
+    errors = np.abs(actual - forecast)
+    widths = np.stack([conformal_quantile(errors, lv) for lv in levels]) if levels else \
+        np.empty((0, *actual.shape[1:]))
+    return Intervals(tuple(levels), widths, int(actual.shape[0]))
+
+
+def coverage(intervals: Intervals, actual: np.ndarray,
+             forecast: np.ndarray) -> dict[str, dict[str, float]]:
+    """Empirical coverage (%) and mean width per level, on windows (m, horizon, k).
+
+    Keys are level labels such as ``"80"``; width is upper − lower in original units.
+    """
+    out: dict[str, dict[str, float]] = {}
+    for level, (lower, upper) in intervals.bounds(forecast).items():
+        inside = (actual >= lower) & (actual <= upper)
+        out[level_label(level)] = {"coverage": float(100.0 * inside.mean()),
+                                   "mean_width": float(np.mean(upper - lower))}
+    return out
+
+
+def level_label(level: float) -> str:
+    """80.0 → "80", 97.5 → "97.5": used in column names and JSON keys."""
+    return f"{level:g}"
