@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import TINY_ARGS, run_forecast
+
+from tests.conftest import TINY_ARGS, run_forecast
 
 DAYS = "".join(f"2024-01-{d:02d},{d}\n" for d in range(1, 11))  # 10 clean daily rows
 

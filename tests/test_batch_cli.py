@@ -201,7 +201,7 @@ def test_one_bad_job_does_not_stop_two_good_ones(tmp_path: Path) -> None:
     assert proc.stderr.splitlines() == [proc.stderr.strip()]  # one line: one failed job
     assert proc.stderr.startswith("Error: job 'bad' failed: ")
     assert "line 11" in proc.stderr
-    assert "not a number" in proc.stderr
+    assert "not numbers" in proc.stderr
     for name in ("a", "b"):
         assert len(pd.read_csv(tmp_path / "out" / f"{name}.csv")) == HORIZON
     assert not (tmp_path / "out" / "bad.csv").exists()

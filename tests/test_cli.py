@@ -38,13 +38,14 @@ def test_train_writes_every_output_and_keeps_streams_apart(trained: Trained) -> 
     assert sorted(p.name for p in out.iterdir()) == [
         "history.csv", "metrics.json", "model", "test_forecasts.csv"]
     assert sorted(p.name for p in (out / "model").iterdir()) == [
-        "config.json", "manifest.json", "model.weights.h5", "scaler.json"]
+        "config.json", "intervals.json", "manifest.json", "model.weights.h5", "scaler.json"]
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["test"]) == {"model", "naive", "seasonal_naive"}
     assert metrics["windows"]["test"] == 200 - 170 - 4 + 1  # test rows [170, 200), horizon 4
     table = pd.read_csv(out / "test_forecasts.csv")
     assert list(table.columns) == ["origin", "timestamp", "step", "target", "actual", "model",
-                                   "naive", "seasonal_naive"]
+                                   "naive", "seasonal_naive", "lower_80", "upper_80",
+                                   "lower_95", "upper_95"]
     assert len(table) == metrics["windows"]["test"] * 4
     history = pd.read_csv(out / "history.csv")
     assert {"epoch", "loss", "val_loss"} <= set(history.columns)
@@ -56,7 +57,8 @@ def test_predict_to_stdout_continues_the_calendar(trained: Trained) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     lines = proc.stdout.splitlines()
-    assert lines[0] == "timestamp,step,value"
+    assert lines[0] == ("timestamp,step,value,value_lower_80,value_upper_80,value_lower_95,"
+                        "value_upper_95")
     last = pd.read_csv(csv)["timestamp"].iloc[-1]  # 200 days from 2020-01-01
     expected = pd.date_range(last, periods=5, freq="D")[1:]
     assert [line.split(",")[0] for line in lines[1:]] == [
@@ -119,8 +121,8 @@ def test_config_file_and_command_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("args", "code", "message"), [
     (["train", "{tmp}/missing.csv"], 66, "Error: {tmp}/missing.csv: file not found."),
-    (["train", "{tmp}/bad.csv"], 65, "Error: {tmp}/bad.csv: column 'value': 1 not a number(s): "
-                                     "line 3: 'oops'"),
+    (["train", "{tmp}/bad.csv"], 65, "Error: {tmp}/bad.csv, column 'value': cell(s) that are "
+                                     "not numbers: line 3: 'oops'"),
     (["train", "{tmp}/short.csv", "--lookback", "24", "--horizon", "12"], 65,
      "Error: {tmp}/short.csv: series too short: need ≥"),
     (["train", "{tmp}/short.csv", "--train-frac", "0.9"], 2,

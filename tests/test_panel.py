@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, run_forecast
 
 from forecast_cli import panel
 from forecast_cli.data import load_csv
 from forecast_cli.errors import DataError
 from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.validation import check_csv
+from tests.conftest import REPO, run_forecast
 
 MACRO = REPO / "sample_data" / "macro_quarterly_long.csv"
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, run_forecast
+
+from tests.conftest import REPO, run_forecast
 
 ETTH1 = REPO.parent / "shared" / "data" / "ett" / "ETTh1.csv"
 TARGETS = ("HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL", "OT")
@@ -95,7 +96,10 @@ def test_case35_far_outside_training_range_warns(trained: Path, tmp_path: Path) 
     assert "Warning: column 'OT': recent values lie far outside the training range" in (
         result.stderr)
     forecast = pd.read_csv(io.StringIO(result.stdout))
-    assert list(forecast.columns) == ["timestamp", "step", *TARGETS]
+    bounds = [f"{t}_{side}_{level}" for t in TARGETS for level in (80, 95)
+              for side in ("lower", "upper")]
+    assert list(forecast.columns)[: 2 + len(TARGETS)] == ["timestamp", "step", *TARGETS]
+    assert sorted(list(forecast.columns)[2 + len(TARGETS):]) == sorted(bounds)
     assert len(forecast) == 4
     assert np.isfinite(forecast[list(TARGETS)].to_numpy()).all()
     config = json.loads((trained / "model" / "config.json").read_text())

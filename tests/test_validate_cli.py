@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO, run_forecast
+from tests.conftest import REPO, run_forecast
 
 HEAVY = ("tensorflow", "keras", "sklearn")
 
