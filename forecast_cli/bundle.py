@@ -3,6 +3,8 @@
 Layout::
 
     model.weights.h5   network weights (HDF5, written by Keras)
+    model.onnx         the same network exported to ONNX for TensorFlow-free inference
+                       (optional: bundles written before the export load without it)
     config.json        network spec, columns, frequency, last timestamp seen, settings
     scaler.json        scaler parameters as numbers
     manifest.json      format version, library versions, sha256 of every file, data fingerprint
@@ -36,6 +38,7 @@ WEIGHTS = "model.weights.h5"
 CONFIG = "config.json"
 SCALER = "scaler.json"
 MANIFEST = "manifest.json"
+ONNX = "model.onnx"
 REQUIRED = (WEIGHTS, CONFIG, SCALER)
 
 
@@ -81,6 +84,12 @@ class Bundle:
     def weights(self) -> Path:
         return self.path / WEIGHTS
 
+    @property
+    def onnx(self) -> Path | None:
+        """The ONNX export, only when the manifest lists it (and so its checksum was checked)."""
+        files = self.manifest.get("files", {})
+        return self.path / ONNX if ONNX in files else None
+
 
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
@@ -110,17 +119,25 @@ def _dump(obj: Any) -> str:
 
 def write_bundle(target: Path, spec: NetworkSpec, schema: DataSchema, scaler: Scaler,
                  settings: dict[str, Any], fingerprint: str,
-                 write_weights: Callable[[Path], None]) -> Path:
-    """Write a complete bundle to a temporary sibling directory, then publish it at ``target``."""
+                 write_weights: Callable[[Path], None],
+                 write_onnx: Callable[[Path], None] | None = None) -> Path:
+    """Write a complete bundle to a temporary sibling directory, then publish it at ``target``.
+
+    ``write_onnx`` (optional) writes the ONNX export; it is then checksummed like every file.
+    """
     with atomic.staged_dir(target) as tmp:
         write_weights(tmp / WEIGHTS)
+        names = list(REQUIRED)
+        if write_onnx is not None:
+            write_onnx(tmp / ONNX)
+            names.append(ONNX)
         (tmp / CONFIG).write_text(_dump({"network": spec.to_json(), "data": schema.to_json(),
                                          "settings": settings}), encoding="utf-8")
         (tmp / SCALER).write_text(_dump(scaler.to_json()), encoding="utf-8")
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION,
                     "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                     "versions": _versions(), "data_fingerprint": fingerprint,
-                    "files": {name: sha256_file(tmp / name) for name in REQUIRED}}
+                    "files": {name: sha256_file(tmp / name) for name in names}}
         (tmp / MANIFEST).write_text(_dump(manifest), encoding="utf-8")
     return target
 

@@ -79,6 +79,12 @@ class WindowNorm(StrEnum):
     mean = "mean"
 
 
+class Engine(StrEnum):
+    auto = "auto"
+    keras = "keras"
+    onnx = "onnx"
+
+
 class OutputFormat(StrEnum):
     csv = "csv"
     json = "json"
@@ -170,6 +176,9 @@ def predict(
                                              "of stdout.")] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", help="csv or json.")] =
         OutputFormat.csv,
+    engine: Annotated[Engine, typer.Option(help="Inference engine: onnx (ONNX Runtime on the "
+                      "bundle's export, no TensorFlow: fast start), keras, or auto (onnx when "
+                      "the bundle has the export).")] = Engine.auto,
     quiet: Quiet = False,
 ) -> None:
     """Forecast the next horizon after the last row of DATA with a trained bundle."""
@@ -177,7 +186,7 @@ def predict(
     from forecast_cli.forecasting import predict as run_predict
     from forecast_cli.forecasting import render_forecast
 
-    result = _run(lambda: run_predict(model_dir, data))
+    result = _run(lambda: run_predict(model_dir, data, engine=engine.value))
     for warning in result.warnings:
         render.message(f"Warning: {warning}", quiet)
     text = render_forecast(result, fmt.value)

@@ -229,6 +229,29 @@ def save_weights(model: Any, path: Path) -> None:
     model.save_weights(str(path))
 
 
+ONNX_OPSET = 17
+ONNX_INPUT = "window"
+
+
+def export_onnx(model: Any, spec: NetworkSpec, path: Path) -> None:
+    """Convert the network to ONNX (tf2onnx, opset 17) and write it to ``path``.
+
+    The graph takes ``window`` (B, lookback, n_inputs) float32 with a free batch dimension and
+    returns (B, horizon, n_targets) float32, window normalisation included.
+    """
+    tf = _tf()
+    with _stderr_silenced():
+        import tf2onnx
+
+    signature = (tf.TensorSpec((None, spec.lookback, spec.n_inputs), tf.float32,
+                               name=ONNX_INPUT),)
+    forward = tf.function(lambda window: model(window, training=False))
+    with _stderr_silenced():
+        proto, _ = tf2onnx.convert.from_function(forward, input_signature=signature,
+                                                 opset=ONNX_OPSET)
+    path.write_bytes(proto.SerializeToString())
+
+
 def load_network(spec: NetworkSpec, weights: Path) -> Any:
     """Rebuild the architecture with our own code, then load the weights into it."""
     model = build_network(spec)
