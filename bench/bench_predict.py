@@ -47,14 +47,16 @@ def measure(cmds: dict[str, list[str | Path]], repeats: int) -> dict[str, list[R
 
 
 def table(runs: dict[str, list[Run]], reference: str) -> str:
-    """Medians per process; the last column is reference wall / this wall (> 1: faster)."""
-    ref = median([r.wall for r in runs[reference]])
-    lines = ["| process | median wall s | runs (s) | median peak RSS MB | reference wall / wall |",
-             "|---|---|---|---|---|"]
+    """Medians per process; ratios are reference / this (> 1: this one is faster)."""
+    ref_wall = median([r.wall for r in runs[reference]])
+    ref_cpu = median([r.cpu for r in runs[reference]])
+    lines = ["| process | median wall s | runs (s) | median CPU s | median peak RSS MB | "
+             "reference wall / wall | reference CPU / CPU |", "|---|---|---|---|---|---|---|"]
     for name, rs in runs.items():
-        wall = median([r.wall for r in rs])
+        wall, cpu = median([r.wall for r in rs]), median([r.cpu for r in rs])
         lines.append(f"| {name} | {wall:.3f} | {', '.join(f'{r.wall:.2f}' for r in rs)} | "
-                     f"{median([r.peak_mb for r in rs]):.0f} | {ref / wall:.2f} |")
+                     f"{cpu:.2f} | {median([r.peak_mb for r in rs]):.0f} | "
+                     f"{ref_wall / wall:.2f} | {ref_cpu / cpu:.2f} |")
     return "\n".join(lines)
 
 

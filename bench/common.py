@@ -30,9 +30,11 @@ PY = sys.executable
 
 @dataclass(frozen=True)
 class Run:
-    """One child process: wall seconds, peak resident set size in MB, exit code, stdout."""
+    """One child process: wall seconds, CPU seconds (user + system: what it costs whatever the
+    machine's load), peak resident set size in MB, exit code, stdout."""
 
     wall: float
+    cpu: float
     peak_mb: float
     code: int
     stdout: str
@@ -50,7 +52,8 @@ def run_child(cmd: Sequence[str | Path], env: dict[str, str] | None = None) -> R
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
-    return Run(wall=wall, peak_mb=usage.ru_maxrss / 1024, code=proc.returncode, stdout=out)
+    return Run(wall=wall, cpu=usage.ru_utime + usage.ru_stime, peak_mb=usage.ru_maxrss / 1024,
+               code=proc.returncode, stdout=out)
 
 
 def median(values: Sequence[float]) -> float:

@@ -56,3 +56,29 @@ def test_xla_is_chosen_by_the_size_of_an_epoch() -> None:
     assert model.use_xla(net, big, opts)
     forced = model.FitOptions("adam", 1e-3, 1.0, 1, 1, jit_compile=False)
     assert not model.use_xla(net, big, forced)
+
+
+def _epoch_orders(seed: int, passes: int) -> list[np.ndarray]:
+    """The origins' order in each pass (epoch) over a shuffled training dataset."""
+    spec, values = _spec(12), _data(400)
+    ds = model.window_dataset(values, values, np.arange(12, 397), spec, 32, shuffle_seed=seed)
+    orders = []
+    for _ in range(passes):
+        # the last input row of each window is its origin - 1; window_norm does not apply here
+        firsts = [np.asarray(x)[:, -1, 0] for x, _ in ds]
+        orders.append(np.concatenate(firsts))
+    return orders
+
+
+def test_shuffled_windows_cover_every_origin_once_per_epoch_in_a_new_seeded_order() -> None:
+    values = np.sin(np.arange(400, dtype=np.float64) / 3)
+    first, second = _epoch_orders(seed=1, passes=2)
+    expected = np.sort(values[np.arange(12, 397) - 1].astype(np.float32))
+    for order in (first, second):
+        assert len(order) == 397 - 12
+        assert np.array_equal(np.sort(order), expected)
+    assert not np.array_equal(first, second)  # reshuffled between epochs
+    again = _epoch_orders(seed=1, passes=2)
+    assert np.array_equal(again[0], first)  # same seed, same orders
+    assert np.array_equal(again[1], second)
+    assert not np.array_equal(_epoch_orders(seed=2, passes=1)[0], first)
