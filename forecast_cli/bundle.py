@@ -3,6 +3,8 @@
 Layout::
 
     model.weights.h5   network weights (HDF5, written by Keras)
+    model.onnx         the same network exported to ONNX for TensorFlow-free inference
+                       (optional: bundles written before the export load without it)
     config.json        network spec, columns, frequency, last timestamp seen, settings
     scaler.json        scaler parameters as numbers
     intervals.json     conformal half-widths per level, step and target (optional)
@@ -39,6 +41,7 @@ CONFIG = "config.json"
 SCALER = "scaler.json"
 MANIFEST = "manifest.json"
 INTERVALS = "intervals.json"  # optional: bundles without it forecast without intervals
+ONNX = "model.onnx"
 REQUIRED = (WEIGHTS, CONFIG, SCALER)
 
 
@@ -94,6 +97,12 @@ class Bundle:
     def weights(self) -> Path:
         return self.path / WEIGHTS
 
+    @property
+    def onnx(self) -> Path | None:
+        """The ONNX export, only when the manifest lists it (and so its checksum was checked)."""
+        files = self.manifest.get("files", {})
+        return self.path / ONNX if ONNX in files else None
+
 
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
@@ -124,17 +133,22 @@ def _dump(obj: Any) -> str:
 def write_bundle(target: Path, spec: NetworkSpec, schema: DataSchema, scaler: Scaler,
                  settings: dict[str, Any], fingerprint: str,
                  write_weights: Callable[[Path], None],
-                 intervals: dict[str, Any] | None = None) -> Path:
+                 intervals: dict[str, Any] | None = None,
+                 write_onnx: Callable[[Path], None] | None = None) -> Path:
     """Write a complete bundle to a temporary sibling directory, then publish it at ``target``.
 
-    ``intervals`` (``Intervals.to_json()``) is written to intervals.json when given.
+    ``intervals`` (``Intervals.to_json()``) is written to intervals.json when given;
+    ``write_onnx`` (optional) writes the ONNX export. Every file written is checksummed.
     """
     with atomic.staged_dir(target) as tmp:
         write_weights(tmp / WEIGHTS)
+        names = list(REQUIRED)
+        if write_onnx is not None:
+            write_onnx(tmp / ONNX)
+            names.append(ONNX)
         (tmp / CONFIG).write_text(_dump({"network": spec.to_json(), "data": schema.to_json(),
                                          "settings": settings}), encoding="utf-8")
         (tmp / SCALER).write_text(_dump(scaler.to_json()), encoding="utf-8")
-        names = list(REQUIRED)
         if intervals is not None:
             (tmp / INTERVALS).write_text(_dump(intervals), encoding="utf-8")
             names.append(INTERVALS)

@@ -102,6 +102,12 @@ class WindowNorm(StrEnum):
     mean = "mean"
 
 
+class Engine(StrEnum):
+    auto = "auto"
+    keras = "keras"
+    onnx = "onnx"
+
+
 class OutputFormat(StrEnum):
     csv = "csv"
     json = "json"
@@ -244,6 +250,9 @@ def predict(
     series: Annotated[str | None, typer.Option(help="Only these series (comma-separated), for "
                                                "a model trained with --id-col.")] = None,
     plot: PlotOpt = None,
+    engine: Annotated[Engine, typer.Option(help="Inference engine: onnx (ONNX Runtime on the "
+                      "bundle's export, no TensorFlow: fast start), keras, or auto (onnx when "
+                      "the bundle has the export).")] = Engine.auto,
     quiet: Quiet = False,
 ) -> None:
     """Forecast the next horizon after the last row of DATA with a trained bundle.
@@ -255,7 +264,7 @@ def predict(
     from forecast_cli.forecasting import render_forecast
 
     chosen = tuple(x.strip() for x in series.split(",") if x.strip()) if series else None
-    result = _run(lambda: run_predict(model_dir, data, chosen))
+    result = _run(lambda: run_predict(model_dir, data, chosen, engine=engine.value))
     for warning in result.warnings:
         render.message(f"Warning: {warning}", quiet)
     _plot(plot, "plot_forecast", result, data, quiet=quiet)

@@ -12,10 +12,12 @@ from pandas.tseries.frequencies import to_offset
 from forecast_cli import model
 from forecast_cli.bundle import Bundle, read_bundle
 from forecast_cli.data import Frame, load_csv
-from forecast_cli.errors import DataError
+from forecast_cli.errors import BundleError, DataError
 from forecast_cli.frequency import future_index
 from forecast_cli.intervals import level_label
 from forecast_cli.loadoptions import LoadOptions
+
+ENGINES = ("auto", "keras", "onnx")
 
 # Warn when recent inputs leave the training range by more than this many training ranges.
 RANGE_SLACK = 0.5
@@ -89,12 +91,32 @@ def check_compatible(bundle: Bundle, frame: Frame) -> list[str]:
     return warnings
 
 
-def predict(bundle_dir: Path, data_path: Path,
-            series: tuple[str, ...] | None = None) -> Forecast:
+def run_network(bundle: Bundle, x: np.ndarray, engine: str = "auto") -> np.ndarray:
+    """x (B, lookback, F) scaled → (B, horizon, k) float64 scaled, by the chosen engine.
+
+    ``onnx``: ONNX Runtime on the bundle's export, no TensorFlow. ``keras``: rebuild the network
+    and load its weights. ``auto``: onnx when the bundle has the export, else keras.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}")
+    if engine == "keras" or (engine == "auto" and bundle.onnx is None):
+        net = model.load_network(bundle.spec, bundle.weights)
+        return model.predict_array(net, x)
+    if bundle.onnx is None:
+        raise BundleError(f"{bundle.path}: the bundle has no ONNX export (model.onnx); "
+                          "use --engine keras, or retrain to add it.")
+    from forecast_cli.onnx_engine import OnnxNetwork
+
+    return OnnxNetwork(bundle.onnx).predict(x)
+
+
+def predict(bundle_dir: Path, data_path: Path, series: tuple[str, ...] | None = None,
+            engine: str = "auto") -> Forecast:
     """Forecast the ``horizon`` steps after the last row of ``data_path``.
 
     A model trained on many series (``--id-col``) forecasts each series of the file, or those
-    named in ``series``, in long format (id, timestamp, step, targets).
+    named in ``series``, in long format (id, timestamp, step, targets), in one batch.
+    ``engine``: see :func:`run_network`.
     """
     bundle = read_bundle(Path(bundle_dir))
     schema = bundle.schema
@@ -104,14 +126,14 @@ def predict(bundle_dir: Path, data_path: Path,
         from forecast_cli.panel_predict import predict_panel
 
         table, origin, more = predict_panel(bundle, frame, series,
-                                            bool(bundle.settings.get("strict")))
+                                            bool(bundle.settings.get("strict")),
+                                            lambda x: run_network(bundle, x, engine))
         return Forecast(table=table, bundle=bundle, origin=origin, warnings=warnings + more)
     if series:
         raise DataError(f"{bundle.path}: --series needs a model trained with --id-col.")
     spec = bundle.spec
     window = bundle.scaler.transform(frame.values[-spec.lookback:])  # (L, F)
-    net = model.load_network(spec, bundle.weights)
-    scaled = model.predict_array(net, window[None, :, :])[0]  # (H, k)
+    scaled = run_network(bundle, window[None, :, :], engine)[0]  # (H, k)
     values = bundle.scaler.select(list(spec.target_index)).inverse(scaled)
     origin = frame.timestamps[-1]
     table = pd.DataFrame({"timestamp": future_index(origin, schema.freq, spec.horizon),

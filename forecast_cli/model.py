@@ -106,10 +106,16 @@ def keras_module() -> Any:
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and TensorFlow, and make TensorFlow's kernels deterministic."""
+    """Seed Python, NumPy and TensorFlow, and make TensorFlow's kernels deterministic.
+
+    On a GPU, op determinism is switched on. On CPU it is left off: the CPU kernels this network
+    uses are deterministic already (tests/test_fit_speed.py trains twice and compares every
+    weight bit for bit), and Keras refuses XLA while it is on, which costs 2-4× per epoch here.
+    """
     tf = _tf()
     keras_module().utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    if tf.config.list_physical_devices("GPU"):
+        tf.config.experimental.enable_op_determinism()
 
 
 def _window_reference(keras: Any, x: Any, mode: str) -> Any:
@@ -186,6 +192,22 @@ def build_network(spec: NetworkSpec) -> Any:
     return keras.Model(inputs, out, name="forecast_lstm_ci")
 
 
+def _shuffled_batches(tf: Any, origins: np.ndarray, batch_size: int, seed: int) -> Any:
+    """Batches of origins (B,) in a new seeded order on every pass over the dataset (epoch).
+
+    The whole vector is permuted at once (one int64 tensor) rather than through a shuffle
+    buffer, which holds every origin as a separate element: ~300 MB for 1.4 million windows.
+    """
+    all_origins = tf.constant(origins)
+    n_batches = -(-len(origins) // batch_size)
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
+    order = seeds.map(lambda s: tf.random.experimental.stateless_shuffle(
+        all_origins, seed=tf.stack([s, tf.constant(0, tf.int64)])))
+    ds = order.flat_map(lambda perm: tf.data.Dataset.range(n_batches).map(
+        lambda i: perm[i * batch_size:(i + 1) * batch_size]))
+    return ds.apply(tf.data.experimental.assert_cardinality(n_batches))
+
+
 def window_dataset(inputs: np.ndarray, targets: np.ndarray | None, origins: np.ndarray,
                    spec: NetworkSpec, batch_size: int, shuffle_seed: int | None = None) -> Any:
     """tf.data pipeline that gathers each batch's windows by index, never all at once.
@@ -195,14 +217,15 @@ def window_dataset(inputs: np.ndarray, targets: np.ndarray | None, origins: np.n
     tf = _tf()
     x_all = tf.constant(np.asarray(inputs, np.float32))
     in_off = tf.range(-spec.lookback, 0, dtype=tf.int64)
-    ds = tf.data.Dataset.from_tensor_slices(np.asarray(origins, np.int64))
-    if shuffle_seed is not None:
-        ds = ds.shuffle(len(origins), seed=shuffle_seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
+    if shuffle_seed is None:
+        ds = tf.data.Dataset.from_tensor_slices(np.asarray(origins, np.int64)).batch(batch_size)
+    else:
+        ds = _shuffled_batches(tf, np.asarray(origins, np.int64), batch_size, shuffle_seed)
     if targets is None:
         ds = ds.map(lambda t: tf.gather(x_all, t[:, None] + in_off))
     else:
-        y_all = tf.constant(np.asarray(targets, np.float32))
+        # training.train passes one array as both: keep a single float32 copy of the data.
+        y_all = x_all if targets is inputs else tf.constant(np.asarray(targets, np.float32))
         out_off = tf.range(0, spec.horizon, dtype=tf.int64)
         ds = ds.map(lambda t: (tf.gather(x_all, t[:, None] + in_off),
                                tf.gather(y_all, t[:, None] + out_off)))
@@ -215,15 +238,33 @@ def _optimizer(keras: Any, name: str, learning_rate: float, clipnorm: float) -> 
     return keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm)
 
 
+# XLA compiles the LSTM's time loop into one fused kernel: 2-4× faster epochs on CPU
+# (bench/README.md), for a compilation of a few seconds that tiny fits do not repay.
+XLA_MIN_WORK = 20_000  # training batches per epoch × lookback from which XLA is used
+
+
 @dataclass(frozen=True)
 class FitOptions:
-    """Optimisation settings of one fit."""
+    """Optimisation settings of one fit. ``jit_compile`` None: XLA when the fit is big enough."""
 
     optimizer: str
     learning_rate: float
     clipnorm: float
     epochs: int
     patience: int
+    jit_compile: bool | None = None
+
+
+def use_xla(model: Any, train_ds: Any, opts: FitOptions) -> bool:
+    """Whether to compile the training step with XLA (never while op determinism is on)."""
+    tf = _tf()
+    if opts.jit_compile is not None:
+        wanted = opts.jit_compile
+    else:
+        steps = int(train_ds.cardinality())
+        lookback = int(model.input_shape[1] or 0)
+        wanted = steps > 0 and steps * lookback >= XLA_MIN_WORK
+    return bool(wanted and not tf.config.list_physical_devices("GPU"))
 
 
 def fit(model: Any, train_ds: Any, val_ds: Any, opts: FitOptions,
@@ -242,7 +283,8 @@ def fit(model: Any, train_ds: Any, val_ds: Any, opts: FitOptions,
     keras = keras_module()
     cb = keras.callbacks
     model.compile(optimizer=_optimizer(keras, opts.optimizer, opts.learning_rate,
-                                       opts.clipnorm), loss="mse")
+                                       opts.clipnorm), loss="mse",
+                  jit_compile=use_xla(model, train_ds, opts))
     callbacks = [] if backup_dir is None else [  # first: saved before any later callback runs
         cb.BackupAndRestore(str(backup_dir), double_checkpoint=True)]
     callbacks += [
@@ -276,6 +318,29 @@ def predict_array(model: Any, x: np.ndarray) -> np.ndarray:
 def save_weights(model: Any, path: Path) -> None:
     """Keras HDF5 weights file (name must end in ``.weights.h5``); no pickle involved."""
     model.save_weights(str(path))
+
+
+ONNX_OPSET = 17
+ONNX_INPUT = "window"
+
+
+def export_onnx(model: Any, spec: NetworkSpec, path: Path) -> None:
+    """Convert the network to ONNX (tf2onnx, opset 17) and write it to ``path``.
+
+    The graph takes ``window`` (B, lookback, n_inputs) float32 with a free batch dimension and
+    returns (B, horizon, n_targets) float32, window normalisation included.
+    """
+    tf = _tf()
+    with _stderr_silenced():
+        import tf2onnx
+
+    signature = (tf.TensorSpec((None, spec.lookback, spec.n_inputs), tf.float32,
+                               name=ONNX_INPUT),)
+    forward = tf.function(lambda window: model(window, training=False))
+    with _stderr_silenced():
+        proto, _ = tf2onnx.convert.from_function(forward, input_signature=signature,
+                                                 opset=ONNX_OPSET)
+    path.write_bytes(proto.SerializeToString())
 
 
 def load_network(spec: NetworkSpec, weights: Path) -> Any:

@@ -7,12 +7,12 @@ format: id, timestamp, step, then one column per target.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from forecast_cli import model
 from forecast_cli.bundle import Bundle
 from forecast_cli.data import Frame
 from forecast_cli.errors import BundleError, DataError
@@ -72,13 +72,17 @@ def windows(bundle: Bundle, frame: Frame, series: tuple[str, ...] | None,
     return kept, np.stack(xs), warnings
 
 
-def predict_panel(bundle: Bundle, frame: Frame, series: tuple[str, ...] | None,
-                  strict: bool) -> tuple[pd.DataFrame, pd.Timestamp, list[str]]:
-    """Forecast table (long format), the latest origin, warnings."""
+def predict_panel(bundle: Bundle, frame: Frame, series: tuple[str, ...] | None, strict: bool,
+                  run: Callable[[np.ndarray], np.ndarray],
+                  ) -> tuple[pd.DataFrame, pd.Timestamp, list[str]]:
+    """Forecast table (long format), the latest origin, warnings.
+
+    ``run`` maps scaled windows (S, lookback, F) to scaled forecasts (S, horizon, k): the
+    engine chosen by ``forecasting.run_network`` (ONNX Runtime or Keras).
+    """
     spec, schema = bundle.spec, bundle.schema
     kept, x, warnings = windows(bundle, frame, series, strict)
-    net = model.load_network(spec, bundle.weights)
-    scaled = model.predict_array(net, x)  # (S, H, k), one call for every series
+    scaled = run(x)  # (S, H, k), one call for every series
     scalers, edges = _scalers(bundle), frame.bounds()
     parts: list[dict[str, Any]] = []
     for j, sid in enumerate(kept):

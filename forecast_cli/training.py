@@ -293,6 +293,7 @@ def _publish(r: TrainResult, spec: model.NetworkSpec, scaler: Any, net: Any,
     atomic.write_text(out / HISTORY_FILE, history_csv(r.history))
     write_bundle(out / BUNDLE_DIR, spec, _schema(r), scaler, r.settings.to_json(),
                  r.frame.fingerprint(), lambda p: model.save_weights(net, p),
-                 intervals=r.intervals.to_json() if r.intervals else None)
+                 intervals=r.intervals.to_json() if r.intervals else None,
+                 write_onnx=lambda p: model.export_onnx(net, spec, p))
     report = metrics_report(r)
     atomic.write_text(out / METRICS_FILE, json.dumps(json_safe(report), indent=2) + "\n")

@@ -1,0 +1,93 @@
+"""Memory while training (issue 6, goal 4): 2,000,000 rows × 8 features, lookback 336.
+
+    .venv/bin/python bench/bench_memory.py [--rows 2000000] [--steps 30]
+
+Each case is a fresh process running forecast's training path as ``training.train`` runs it
+after loading (float64 values → scaler fitted on the training rows → scaled copy →
+``model.window_dataset`` for train and validation → ``model.build_network`` → ``model.fit``),
+on an in-memory array, so the figure is the training pipeline's and not the CSV parser's.
+To keep the run short, it is ONE epoch of STEPS batches (``Dataset.take``) and 5 validation
+batches: the pipeline's memory does not depend on how many batches are drawn, only on the data
+and the windows, which is what lookback 48 vs 336 shows. Peak RSS comes from wait4.
+
+TensorFlow's own footprint is measured in the same invocation by the same code on 2,000 rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import PY, REPO, median, run_child, write_results
+
+FEATURES = 8
+
+
+def child(rows: int, lookback: int, steps: int) -> None:
+    from forecast_cli import model
+    from forecast_cli.scaling import fit_scaler
+    from forecast_cli.splits import origins, split_bounds
+
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(rows, FEATURES)).cumsum(axis=0)  # (n, 8) float64, as loaded
+    bounds = split_bounds(rows, 0.7, 0.15)
+    scaler = fit_scaler("standard", values[: bounds.train_end])
+    scaled = scaler.transform(values)  # (n, 8), as training.train keeps it
+    spec = model.NetworkSpec(lookback=lookback, horizon=24, n_inputs=FEATURES,
+                             target_index=tuple(range(FEATURES)), lstm_units=64,
+                             lstm_layers=1, dense_units=(), dropout=0.1, window_norm="last",
+                             seed=0)
+    model.seed_everything(0)
+    net = model.build_network(spec)
+    train_ds = model.window_dataset(scaled, scaled, origins(bounds, "train", lookback, 24),
+                                    spec, 64, shuffle_seed=0).take(steps)
+    val_ds = model.window_dataset(scaled, scaled, origins(bounds, "val", lookback, 24),
+                                  spec, 64).take(5)
+    model.fit(net, train_ds, val_ds, model.FitOptions("adam", 1e-3, 1.0, 1, 5))
+    print("ok")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--child", nargs=3, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    cases = {"TensorFlow footprint: 2,000 rows, lookback 336": (2_000, 336),
+             f"{args.rows:,} rows, lookback 48": (args.rows, 48),
+             f"{args.rows:,} rows, lookback 336": (args.rows, 336)}
+    peaks: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(args.repeats):
+        for name, (rows, lookback) in cases.items():
+            run = run_child([PY, REPO / "bench" / "bench_memory.py", "--child", str(rows),
+                             str(lookback), str(args.steps)])
+            if run.code != 0:
+                raise SystemExit(f"{name} failed with exit {run.code}")
+            peaks[name].append(run.peak_mb)
+    raw_mb = args.rows * FEATURES * 4 / 2**20
+    tf_mb = median(peaks[next(iter(cases))])
+    lines = ["| case | median peak RSS MB | runs | above TF footprint, MB | ÷ raw float32 size |",
+             "|---|---|---|---|---|"]
+    for name, ps in peaks.items():
+        extra = median(ps) - tf_mb
+        lines.append(f"| {name} | {median(ps):.0f} | {', '.join(f'{p:.0f}' for p in ps)} | "
+                     f"{extra:.0f} | {extra / raw_mb:.2f}× |")
+    body = ("\n".join(lines) + f"\n\nRaw float32 size of {args.rows:,} × {FEATURES}: "
+            f"{raw_mb:.0f} MB. Goal: peak < TensorFlow footprint + 3 × raw = "
+            f"{tf_mb + 3 * raw_mb:.0f} MB; and no growth from lookback 48 to 336. One epoch of "
+            f"{args.steps} training batches (64 windows) and 5 validation batches: a short run, "
+            "by design (see the module docstring).\n")
+    write_results("memory", "Memory while training", body)
+
+
+if __name__ == "__main__":
+    main()
