@@ -219,16 +219,21 @@ def _validate_reading(s: Settings) -> None:
                           "European export usually needs --sep ';' --decimal ','.")
 
 
-def read_config_file(path: Path) -> dict[str, Any]:
-    """Read a flat TOML table of settings; unknown names are refused with a suggestion."""
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """Parse a TOML file; ``what`` ("config file", "batch file") names it in the errors."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputMissingError(f"{path}: config file not found.") from None
+        raise InputMissingError(f"{path}: {what} not found.") from None
     except OSError as exc:
-        raise InputMissingError(f"{path}: cannot read config file ({exc.strerror}).") from None
+        raise InputMissingError(f"{path}: cannot read {what} ({exc.strerror}).") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}).") from None
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Read a flat TOML table of settings; unknown names are refused with a suggestion."""
+    raw = read_toml(path, "config file")
     for key in raw:
         if key not in SETTING_NAMES:
             raise ConfigError(f"{path}: unknown setting `{key}`.{_suggest(key)}")

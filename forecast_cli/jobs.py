@@ -22,13 +22,12 @@ from __future__ import annotations
 import glob
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from forecast_cli.config import Settings, build_settings
+from forecast_cli.config import Settings, build_settings, read_toml
 from forecast_cli.errors import ConfigError, InputMissingError
 from forecast_cli.policy import RetrainPolicy, parse_policy
 
@@ -76,17 +75,6 @@ class BatchSpec:
     @property
     def names(self) -> list[str]:
         return sorted([j.name for j in self.jobs] + list(self.invalid))
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputMissingError(f"{path}: batch file not found.") from None
-    except OSError as exc:
-        raise InputMissingError(f"{path}: cannot read batch file ({exc.strerror}).") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}).") from None
 
 
 def _table(raw: Any, where: str) -> dict[str, Any]:
@@ -139,7 +127,7 @@ def parse_job(name: str, raw: dict[str, Any], base: Path) -> Job:
 def load_batch(path: Path, state_dir: Path | None = None) -> BatchSpec:
     """Parse a batch file. A broken file raises; a broken job lands in ``invalid``."""
     path = Path(path).resolve()
-    raw = _read_toml(path)
+    raw = read_toml(path, "batch file")
     for key in raw:
         if key not in TOP_KEYS:
             raise ConfigError(f"{path}: unknown top-level key `{key}` (expected "
