@@ -7,6 +7,11 @@ finite-sample corrected quantile ``⌈(m + 1)(1 − α)⌉ / m`` of split confor
 that rank exceeds ``m`` (too few calibration windows for the level) the half-width is infinite:
 no finite interval is honest. Intervals are ``forecast ± half-width``.
 
+Half-widths are then made non-decreasing along the horizon (a running maximum over steps): a
+forecast further ahead is never more certain than a nearer one from the same origin, while the
+per-step quantiles of a few dozen overlapping windows wobble (on co2 the 80 % width at step 3 came
+out below step 2's). Taking the maximum only widens intervals, so it cannot lower coverage.
+
 Validation windows overlap (stride 1) and were used for early stopping, so the guarantee is
 approximate; the test-period coverage reported by ``forecast train`` is the check.
 """
@@ -85,7 +90,12 @@ def calibrate(actual: np.ndarray, forecast: np.ndarray, levels: tuple[float, ...
     errors = np.abs(actual - forecast)
     widths = np.stack([conformal_quantile(errors, lv) for lv in levels]) if levels else \
         np.empty((0, *actual.shape[1:]))
-    return Intervals(tuple(levels), widths, int(actual.shape[0]))
+    return Intervals(tuple(levels), monotone_in_horizon(widths), int(actual.shape[0]))
+
+
+def monotone_in_horizon(widths: np.ndarray) -> np.ndarray:
+    """Running maximum over the horizon axis: (levels, horizon, k) → same shape."""
+    return np.maximum.accumulate(widths, axis=1) if widths.size else widths
 
 
 def coverage(intervals: Intervals, actual: np.ndarray,

@@ -57,6 +57,15 @@ def test_calibrate_uses_absolute_errors_per_step_and_column() -> None:
     assert cal.n_calibration == m
 
 
+def test_half_widths_never_shrink_further_ahead() -> None:
+    # Step 2's errors (1..9) are smaller than step 1's (10..90); step 3's are the largest.
+    errors = np.stack([np.arange(10.0, 100.0, 10.0), np.arange(1.0, 10.0),
+                       np.arange(100.0, 1000.0, 100.0)], axis=1)[:, :, None]  # (9, 3, 1)
+    cal = calibrate(errors, np.zeros_like(errors), (80.0,))
+    # rank ⌈10·0.8⌉ = 8 per step: 80, 8, 800 → running maximum 80, 80, 800.
+    assert cal.half_widths[0, :, 0].tolist() == [80.0, 80.0, 800.0]
+
+
 def test_coverage_and_width_are_counted_exactly() -> None:
     cal = Intervals((80.0,), np.full((1, 1, 1), 2.0), n_calibration=10)
     forecast = np.zeros((5, 1, 1))
