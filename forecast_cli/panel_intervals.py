@@ -14,7 +14,8 @@ level, step and target:
   whole pool is too small for the level.
 
 Which method served each level is recorded per series (``calibration``), in intervals.json and
-in metrics.json.
+in metrics.json. As for one series (main's ``intervals.monotone_in_horizon``), each series'
+half-widths are then made non-decreasing along the horizon by a running maximum over steps.
 """
 
 from __future__ import annotations
@@ -117,8 +118,9 @@ def calibrate_series(errors: np.ndarray, which: np.ndarray, ids: tuple[str, ...]
                 widths.append(pooled[lv] * scales[i])
                 methods.append(POOLED)
         shape = (len(levels), *errors.shape[1:])
-        out[sid] = SeriesCalibration(np.stack(widths) if widths else np.empty(shape),
-                                     tuple(methods), len(own), np.asarray(scales[i], float))
+        stacked = np.maximum.accumulate(np.stack(widths), axis=1) if widths else np.empty(shape)
+        out[sid] = SeriesCalibration(stacked, tuple(methods), len(own),
+                                     np.asarray(scales[i], float))
     return SeriesIntervals(tuple(levels), out, len(errors))
 
 

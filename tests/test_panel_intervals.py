@@ -69,6 +69,15 @@ def test_levels_too_high_for_own_windows_fall_back_per_level() -> None:
     assert np.isinf(si.series["b"].half_widths[2]).all()
 
 
+def test_widths_never_shrink_further_ahead() -> None:
+    # one series, 9 windows: step 1 errors 1..9, step 2 errors 0.1..0.9 → own 80 % quantiles
+    # 8 and 0.8; the running maximum over steps lifts step 2 to 8.
+    e = np.arange(1.0, 10.0)
+    errors = np.stack([e, e / 10], axis=1)[:, :, None]
+    si = calibrate_series(errors, np.zeros(9, np.int64), ("a",), np.ones((1, 1)), (80.0,))
+    assert si.series["a"].half_widths[0, :, 0].tolist() == [8.0, 8.0]
+
+
 def test_json_round_trip_keeps_widths_methods_and_infinity() -> None:
     errors, which, scales = _known()
     si = calibrate_series(errors, which, IDS, scales, (80.0, 99.0))
