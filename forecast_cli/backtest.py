@@ -8,12 +8,17 @@ expanding window, ``o_i − o_0`` for a sliding one (the length of fold 0's part
 stopping and the scaler is fitted on the rest, so nothing at or after the origin is ever seen.
 With ``refit_every = k`` a network is fitted at folds 0, k, 2k … and reused (with its scaler)
 by the folds in between, which still forecast from their own most recent ``lookback`` rows.
+
+Prediction intervals: each fitted network is calibrated by split conformal prediction on the
+validation windows of the fold it was fitted at (``intervals.calibrate``, original units), and
+every fold reports the empirical coverage and mean width of those intervals on its own test
+window; overall is their mean (every fold has the same horizon × targets points).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +28,7 @@ from forecast_cli.config import Settings
 from forecast_cli.data import Frame
 from forecast_cli.errors import DataError
 from forecast_cli.evaluation import MODEL, NAIVE, SEASONAL, baseline_forecasts
+from forecast_cli.intervals import Intervals, calibrate, coverage
 from forecast_cli.metrics import mase_scale, score
 from forecast_cli.scaling import Scaler
 
@@ -86,6 +92,9 @@ class FoldResult:
     forecasts: dict[str, np.ndarray]
     scores: dict[str, dict[str, float]]
     epochs_run: int  # 0 when the network of an earlier fold was reused
+    # level → coverage % and mean width on this fold's test window; calibration windows used
+    intervals: dict[str, dict[str, float]] = field(default_factory=dict)
+    calibration_windows: int = 0
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,7 @@ class BacktestResult:
     overall: dict[str, dict[str, float]]
     by_step: dict[str, list[float]]  # method → MAE at steps 1…H (over folds and columns)
     seconds: float
+    intervals: dict[str, dict[str, float]] = field(default_factory=dict)  # mean over folds
 
     def to_json(self) -> dict[str, Any]:
         ts = self.frame.timestamps
@@ -108,9 +118,13 @@ class BacktestResult:
                        "val_rows": [r.fold.val_start, r.fold.origin],
                        "origin": ts[r.fold.origin - 1].isoformat(),
                        "first_target": ts[r.fold.origin].isoformat(),
-                       "refit": r.fold.refit, "epochs_run": r.epochs_run, "scores": r.scores}
+                       "refit": r.fold.refit, "epochs_run": r.epochs_run, "scores": r.scores,
+                       "intervals": {"calibration_windows": r.calibration_windows,
+                                     "test": r.intervals}}
                       for r in self.folds],
             "overall": self.overall, "by_step_mae": self.by_step,
+            "intervals": {"method": "split-conformal on each fitted fold's validation windows",
+                          "test": self.intervals},
             "seconds": round(self.seconds, 2)}
 
 
@@ -132,10 +146,45 @@ def _by_step(folds: list[FoldResult]) -> dict[str, list[float]]:
                           axis=(0, 2)).tolist() for name in folds[0].forecasts}
 
 
+def _pool_intervals(folds: list[FoldResult]) -> dict[str, dict[str, float]]:
+    """Mean coverage and width over folds: each fold has the same number of points."""
+    if not folds or not folds[0].intervals:
+        return {}
+    return {lv: {key: float(np.mean([r.intervals[lv][key] for r in folds]))
+                 for key in ("coverage", "mean_width")} for lv in folds[0].intervals}
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    """A fold's network, the scaler of its training rows and its calibrated intervals."""
+
+    net: Any
+    scaler: Scaler
+    intervals: Intervals
+    epochs: int
+
+
+def _fit_fold(f: Fold, values: np.ndarray, spec: Any, s: Settings) -> _Fitted:
+    """Fit on the fold's training part, stop early and calibrate on its validation part."""
+    from forecast_cli import training
+    from forecast_cli.scaling import fit_scaler
+    from forecast_cli.windowing import WindowSpec
+
+    assert s.lookback is not None
+    assert s.horizon is not None
+    scaler = fit_scaler(s.scaler, values[f.train_start:f.val_start])
+    scaled = scaler.transform(values)
+    part = fold_origins(f, s.lookback, s.horizon)
+    net, history = training.fit_network(scaled, part["train"], part["val"], spec, s)
+    targets = values[:, list(spec.target_index)]
+    actual = WindowSpec(s.lookback, s.horizon).targets(targets, part["val"])
+    pred = training.forecast_windows(net, scaled, part["val"], spec, scaler)
+    return _Fitted(net, scaler, calibrate(actual, pred, s.levels), len(history["loss"]))
+
+
 def backtest(data_path: Path, settings: Settings) -> BacktestResult:
     """Run every fold: fit (or reuse) a network, forecast one window, score all methods."""
     from forecast_cli import training
-    from forecast_cli.scaling import fit_scaler
 
     started = time.perf_counter()
     frame = training._load(Path(data_path), settings)
@@ -149,26 +198,24 @@ def backtest(data_path: Path, settings: Settings) -> BacktestResult:
                      str(frame.path))
     spec = training._network_spec(s, len(frame.columns))
     results: list[FoldResult] = []
-    net: Any = None
-    scaler: Scaler | None = None
+    fitted: _Fitted | None = None
     for f in plan:
-        epochs = 0
         if f.refit:
-            scaler = fit_scaler(s.scaler, values[f.train_start:f.val_start])
-            part = fold_origins(f, s.lookback, s.horizon)
-            net, history = training.fit_network(scaler.transform(values), part["train"],
-                                                part["val"], spec, s)
-            epochs = len(history["loss"])
-        assert scaler is not None  # fold 0 always fits
+            fitted = _fit_fold(f, values, spec, s)
+        assert fitted is not None  # fold 0 always fits
         at = np.array([f.origin], dtype=np.int64)
-        pred = training.forecast_windows(net, scaler.transform(values), at, spec, scaler)
+        pred = training.forecast_windows(fitted.net, fitted.scaler.transform(values), at, spec,
+                                         fitted.scaler)
         forecasts = {MODEL: pred, **baseline_forecasts(values, at, s.horizon, s.season)}
         actual = values[f.origin:f.origin + s.horizon][None]  # (1, H, k)
         scale = mase_scale(values[f.train_start:f.origin], s.season)
-        results.append(FoldResult(f, actual, forecasts, {
-            name: score(actual, fc, scale) for name, fc in forecasts.items()}, epochs))
+        results.append(FoldResult(
+            f, actual, forecasts, {name: score(actual, fc, scale)
+                                   for name, fc in forecasts.items()},
+            fitted.epochs if f.refit else 0, coverage(fitted.intervals, actual, pred),
+            fitted.intervals.n_calibration))
     return BacktestResult(s, frame, results, _pool(results), _by_step(results),
-                          time.perf_counter() - started)
+                          time.perf_counter() - started, _pool_intervals(results))
 
 
 METHODS = (MODEL, NAIVE, SEASONAL)

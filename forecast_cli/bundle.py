@@ -7,7 +7,8 @@ Layout::
                        (optional: bundles written before the export load without it)
     config.json        network spec, columns, frequency, last timestamp seen, settings
     scaler.json        scaler parameters as numbers
-    intervals.json     conformal half-widths per level, step and target (optional)
+    intervals.json     conformal half-widths per level, step and target (optional); for a
+                       many-series model, per series (``panel_intervals.SeriesIntervals``)
     manifest.json      format version, library versions, sha256 of every file, data fingerprint
 
 Loading checks the manifest's format version and every checksum before reading anything else,
@@ -32,6 +33,7 @@ from forecast_cli import atomic
 from forecast_cli.errors import BundleError, InputMissingError
 from forecast_cli.intervals import Intervals
 from forecast_cli.model import NetworkSpec
+from forecast_cli.panel_intervals import SeriesIntervals
 from forecast_cli.scaling import Scaler
 
 FORMAT = "forecast-bundle"
@@ -92,6 +94,7 @@ class Bundle:
     settings: dict[str, Any]
     manifest: dict[str, Any]
     intervals: Intervals | None = None
+    series_intervals: SeriesIntervals | None = None  # many series (schema.panel) only
 
     @property
     def weights(self) -> Path:
@@ -193,6 +196,17 @@ def _verify_manifest(path: Path) -> dict[str, Any]:
     return manifest
 
 
+def _intervals(path: Path, manifest: dict[str, Any], schema: DataSchema,
+               ) -> tuple[Intervals | None, SeriesIntervals | None]:
+    """intervals.json if listed: one set of half-widths, or one per series (many series)."""
+    if INTERVALS not in manifest["files"]:
+        return None, None
+    raw = _read_json(path / INTERVALS, path)
+    if schema.panel is not None:
+        return None, SeriesIntervals.from_json(raw)
+    return Intervals.from_json(raw), None
+
+
 def read_bundle(path: Path) -> Bundle:
     """Load and verify a bundle; BundleError (exit 65) on any inconsistency."""
     path = Path(path)
@@ -207,8 +221,7 @@ def read_bundle(path: Path) -> Bundle:
         schema = DataSchema.from_json(config["data"])
         scaler = Scaler.from_json(_read_json(path / SCALER, path))
         settings = dict(config["settings"])
-        intervals = (Intervals.from_json(_read_json(path / INTERVALS, path))
-                     if INTERVALS in manifest["files"] else None)
+        intervals, series_iv = _intervals(path, manifest, schema)
     except (KeyError, TypeError, ValueError) as exc:
         raise BundleError(f"{path}: {CONFIG}, {SCALER} or {INTERVALS} is malformed "
                           f"({exc}).") from None
@@ -217,5 +230,8 @@ def read_bundle(path: Path) -> Bundle:
     if intervals is not None and intervals.half_widths.shape[1:] != (spec.horizon,
                                                                     spec.n_targets):
         raise BundleError(f"{path}: {INTERVALS} does not match the horizon and targets.")
+    if series_iv is not None and any(c.half_widths.shape[1:] != (spec.horizon, spec.n_targets)
+                                     for c in series_iv.series.values()):
+        raise BundleError(f"{path}: {INTERVALS} does not match the horizon and targets.")
     return Bundle(path=path, spec=spec, schema=schema, scaler=scaler, settings=settings,
-                  manifest=manifest, intervals=intervals)
+                  manifest=manifest, intervals=intervals, series_intervals=series_iv)

@@ -379,6 +379,8 @@ def backtest(
         typer.echo(json.dumps(json_safe(result.to_json()), indent=2))
         return
     render.stdout().print(render.backtest_table(result))
+    if result.intervals:
+        render.stdout().print(render.backtest_intervals_table(result))
     render.stdout().print(render.by_step_table(result.by_step))
 
 

@@ -2,7 +2,8 @@
 
 Each series is scaled with its own training scaler from the bundle, its last ``lookback`` rows
 form one window, and all windows go through the network in a single call. The result is long
-format: id, timestamp, step, then one column per target.
+format: id, timestamp, step, then one column per target, then (when the bundle has per-series
+intervals) ``{target}_lower_{level}`` and ``{target}_upper_{level}`` as for one series.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from forecast_cli.bundle import Bundle
 from forecast_cli.data import Frame
 from forecast_cli.errors import BundleError, DataError
 from forecast_cli.frequency import future_index
+from forecast_cli.intervals import level_label
 from forecast_cli.scaling import Scaler
 
 RANGE_SLACK = 0.5
@@ -72,6 +74,19 @@ def windows(bundle: Bundle, frame: Frame, series: tuple[str, ...] | None,
     return kept, np.stack(xs), warnings
 
 
+def _bounds(bundle: Bundle, sid: str, values: np.ndarray) -> dict[str, np.ndarray]:
+    """Interval columns of one series' forecast (H, k); none without calibrated intervals."""
+    si = bundle.series_intervals
+    if si is None or sid not in si.series:
+        return {}
+    out: dict[str, np.ndarray] = {}
+    for level, widths in zip(si.levels, si.series[sid].half_widths, strict=True):
+        for t, name in enumerate(bundle.schema.targets):
+            out[f"{name}_lower_{level_label(level)}"] = values[:, t] - widths[:, t]
+            out[f"{name}_upper_{level_label(level)}"] = values[:, t] + widths[:, t]
+    return out
+
+
 def predict_panel(bundle: Bundle, frame: Frame, series: tuple[str, ...] | None, strict: bool,
                   run: Callable[[np.ndarray], np.ndarray],
                   ) -> tuple[pd.DataFrame, pd.Timestamp, list[str]]:
@@ -93,6 +108,7 @@ def predict_panel(bundle: Bundle, frame: Frame, series: tuple[str, ...] | None, 
                                 "timestamp": future_index(last, schema.freq, spec.horizon),
                                 "step": np.arange(1, spec.horizon + 1)}
         part.update({name: values[:, t] for t, name in enumerate(schema.targets)})
+        part.update(_bounds(bundle, sid, values))
         parts.append(part)
     table = pd.concat([pd.DataFrame(p) for p in parts], ignore_index=True)
     return table, pd.Timestamp(frame.timestamps.max()), warnings

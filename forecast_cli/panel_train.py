@@ -19,6 +19,12 @@ from forecast_cli.config import Settings
 from forecast_cli.data import Frame
 from forecast_cli.errors import TrainingError
 from forecast_cli.evaluation import MODEL, Evaluation, baseline_forecasts, forecasts_table
+from forecast_cli.panel_intervals import (
+    SeriesIntervals,
+    bounds_columns,
+    calibrate_series,
+    series_coverage,
+)
 from forecast_cli.scaling import fit_scaler
 from forecast_cli.windowing import WindowSpec
 
@@ -63,6 +69,29 @@ def _evaluate(frame: Frame, p: panel.Panel, s: Settings, pred: np.ndarray, test_
     return Evaluation(actual=actual, forecasts=forecasts, scores=overall), per
 
 
+def _forecast(net: Any, scaled: np.ndarray, origins: np.ndarray, which: np.ndarray,
+              spec: model.NetworkSpec, scalers: list[Any]) -> np.ndarray:
+    """Forecasts of the windows at ``origins`` of series ``which``, original units. (m, H, k)."""
+    x = model.window_dataset(scaled, None, origins, spec, 1024)
+    pred = panel.inverse(model.predict(net, x), which, scalers, list(spec.target_index))
+    if not np.isfinite(pred).all():
+        raise TrainingError("the trained network produced non-finite forecasts; nothing saved.")
+    return pred
+
+
+def _calibrate(frame: Frame, p: panel.Panel, s: Settings, net: Any, scaled: np.ndarray,
+               spec: model.NetworkSpec, scalers: list[Any]) -> SeriesIntervals:
+    """Per-series conformal half-widths from the validation windows (see panel_intervals)."""
+    assert s.lookback is not None
+    assert s.horizon is not None
+    val_o, val_which = p.origins("val", s.lookback, s.horizon)
+    k = len(s.target)
+    actual = WindowSpec(s.lookback, s.horizon).targets(frame.values[:, :k], val_o)
+    errors = np.abs(actual - _forecast(net, scaled, val_o, val_which, spec, scalers))
+    scales = np.stack([sc.scale[list(spec.target_index)] for sc in scalers])  # (S, k)
+    return calibrate_series(errors, val_which, p.ids, scales, s.levels)
+
+
 def train_panel(frame: Frame, s: Settings, spec: model.NetworkSpec,
                 on_epoch: model.EpochCallback | None, started: float) -> Any:
     """Train one network on every series long enough; returns a ``training.TrainResult``."""
@@ -74,25 +103,36 @@ def train_panel(frame: Frame, s: Settings, spec: model.NetworkSpec,
     p = panel.layout(frame, s.train_frac, s.val_frac, s.lookback, s.horizon, s.season, s.strict)
     scaled, scalers = panel.scale(frame, p, s.scaler)
     net, history = _fit(scaled, p, spec, s, on_epoch)
+    calib = _calibrate(frame, p, s, net, scaled, spec, scalers)
     test_o, which = p.origins("test", s.lookback, s.horizon)
-    x = model.window_dataset(scaled, None, test_o, spec, 1024)
-    pred = panel.inverse(model.predict(net, x), which, scalers, list(spec.target_index))
-    if not np.isfinite(pred).all():
-        raise TrainingError("the trained network produced non-finite forecasts; nothing saved.")
+    pred = _forecast(net, scaled, test_o, which, spec, scalers)
     ev, per = _evaluate(frame, p, s, pred, test_o, which)
+    cov, cov_per = series_coverage(calib, ev.actual, pred, which, p.ids)
     windows = {part: len(p.origins(part, s.lookback, s.horizon)[0])
                for part in ("train", "val", "test")}
     result = TrainResult(settings=s, frame=frame, bounds=p.bounds[0], windows=windows,
                          evaluation=ev, history=history,
                          best_epoch=int(np.argmin(history["val_loss"])) + 1,
                          seconds=time.perf_counter() - started, output_dir=s.output_dir,
-                         series_scores=per, warnings=p.warnings)
-    _publish(result, p, spec, scalers, net, test_o, which)
+                         series_scores=per, warnings=p.warnings, interval_scores=cov,
+                         series_intervals=_intervals_report(calib, cov, cov_per))
+    _publish(result, p, spec, scalers, net, test_o, which, calib)
     return result
 
 
+def _intervals_report(calib: SeriesIntervals, overall: dict[str, dict[str, float]],
+                      per: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The ``intervals`` section of metrics.json for many series."""
+    pooled = sorted(sid for sid, c in calib.series.items() if "pooled" in c.methods)
+    return {"method": "split-conformal on validation residuals, per series; a series with too "
+                      "few validation windows for a level uses the pooled scale-normalised "
+                      "quantile × its scale",
+            "calibration_windows": calib.n_pooled, "test": overall,
+            "series_using_pooled": pooled, "series": per}
+
+
 def _publish(r: Any, p: panel.Panel, spec: model.NetworkSpec, scalers: list[Any], net: Any,
-             test_o: np.ndarray, which: np.ndarray) -> None:
+             test_o: np.ndarray, which: np.ndarray, calib: SeriesIntervals) -> None:
     from forecast_cli.training import (
         BUNDLE_DIR,
         FORECASTS_FILE,
@@ -105,7 +145,9 @@ def _publish(r: Any, p: panel.Panel, spec: model.NetworkSpec, scalers: list[Any]
 
     s, f = r.settings, r.frame
     out = atomic.ensure_dir(r.output_dir)
-    table = forecasts_table(r.evaluation, f.timestamps, test_o, s.target)
+    ids = [p.ids[i] for i in which]
+    table = forecasts_table(r.evaluation, f.timestamps, test_o, s.target,
+                            extra=bounds_columns(calib, r.evaluation.forecasts[MODEL], ids))
     table.insert(0, f.id_col, np.asarray(p.ids, dtype=object)[
         np.repeat(which, s.horizon * len(s.target))])
     atomic.write_text(out / FORECASTS_FILE, table.to_csv(index=False))
@@ -120,6 +162,6 @@ def _publish(r: Any, p: panel.Panel, spec: model.NetworkSpec, scalers: list[Any]
         panel={"id_col": f.id_col, "skipped": list(p.skipped),
                "series": {sid: sc.to_json() for sid, sc in zip(p.ids, scalers, strict=True)}})
     write_bundle(out / BUNDLE_DIR, spec, schema, pooled, s.to_json(), f.fingerprint(),
-                 lambda path: model.save_weights(net, path))
+                 lambda path: model.save_weights(net, path), intervals=calib.to_json())
     report = metrics_report(r)
     atomic.write_text(out / METRICS_FILE, json.dumps(json_safe(report), indent=2) + "\n")

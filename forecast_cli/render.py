@@ -94,6 +94,25 @@ def backtest_table(r: BacktestResult) -> Table:
     return table
 
 
+def backtest_intervals_table(r: BacktestResult) -> Table:
+    """Per fold: coverage % and mean width of each level on the fold's test window."""
+    levels = list(r.intervals)
+    table = Table(title="Prediction intervals by fold (split conformal on each fitted fold's "
+                        "validation windows)")
+    table.add_column("fold")
+    table.add_column("calibration windows", justify="right")
+    for lv in levels:
+        table.add_column(f"{lv} % coverage", justify="right")
+        table.add_column(f"{lv} % mean width", justify="right")
+    for fr in r.folds:
+        table.add_row(str(fr.fold.index + 1), str(fr.calibration_windows),
+                      *(_fmt(fr.intervals[lv][m]) for lv in levels
+                        for m in ("coverage", "mean_width")))
+    table.add_row("all", "", *(_fmt(r.intervals[lv][m]) for lv in levels
+                               for m in ("coverage", "mean_width")), style="bold")
+    return table
+
+
 def by_step_table(by_step: dict[str, list[float]]) -> Table:
     """MAE at each horizon step, per method."""
     table = Table(title="MAE by horizon step (all folds)")

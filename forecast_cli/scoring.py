@@ -33,15 +33,24 @@ class BundleScore:
     origins: np.ndarray  # (m,) first target row of each scored window
     evaluation: Evaluation
     interval_scores: dict[str, dict[str, float]]
+    # many series (--id-col): series id → method → metric, and per-series interval scores
+    series: dict[str, dict[str, dict[str, float]]] | None = None
+    series_intervals: dict[str, dict[str, Any]] | None = None
 
     def to_json(self) -> dict[str, Any]:
         ts = self.frame.timestamps
-        return {"model": str(self.bundle.path), "data": str(self.frame.path),
-                "trained_until": self.bundle.schema.last_timestamp.isoformat(),
-                "windows": len(self.origins),
-                "first_target": ts[self.origins[0]].isoformat(),
-                "last_target": ts[self.origins[-1] + self.bundle.spec.horizon - 1].isoformat(),
-                "scores": self.evaluation.scores, "intervals": self.interval_scores}
+        targets = ts[(self.origins[:, None] + np.arange(self.bundle.spec.horizon)).ravel()]
+        out = {"model": str(self.bundle.path), "data": str(self.frame.path),
+               "trained_until": self.bundle.schema.last_timestamp.isoformat(),
+               "windows": len(self.origins),
+               "first_target": targets.min().isoformat(),
+               "last_target": targets.max().isoformat(),
+               "scores": self.evaluation.scores, "intervals": self.interval_scores}
+        if self.series is not None:
+            out["series"] = self.series
+        if self.series_intervals is not None:
+            out["series_intervals"] = self.series_intervals
+        return out
 
 
 def unseen_origins(frame: Frame, bundle: Bundle) -> np.ndarray:
@@ -66,6 +75,10 @@ def score_bundle(bundle_dir: Path, data_path: Path) -> BundleScore:
     from forecast_cli.training import forecast_windows
 
     bundle = read_bundle(Path(bundle_dir))
+    if bundle.schema.panel is not None:
+        from forecast_cli.panel_scoring import score_panel
+
+        return score_panel(bundle, Path(data_path))
     schema, spec = bundle.schema, bundle.spec
     frame = load_csv(Path(data_path), columns=list(schema.inputs), time_col=schema.time_col)
     check_compatible(bundle, frame)

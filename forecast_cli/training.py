@@ -58,6 +58,8 @@ class TrainResult:
     warnings: tuple[str, ...] = ()
     intervals: Intervals | None = None  # calibrated on the validation windows
     interval_scores: dict[str, dict[str, float]] = field(default_factory=dict)  # test period
+    # many series: metrics.json's "intervals" section, per series (panel_train); else None
+    series_intervals: dict[str, Any] | None = None
 
     @property
     def bundle_dir(self) -> Path:
@@ -245,12 +247,16 @@ def metrics_report(r: TrainResult) -> dict[str, Any]:
 
 
 def _series_report(r: TrainResult) -> dict[str, Any]:
-    """Many series: the per-series scores and what was left out (nothing for one series)."""
+    """Many series: the per-series scores and what was left out (nothing for one series).
+
+    Its keys replace those of the single-series report (``split_rows``, ``intervals``).
+    """
     if r.series_scores is None:
         return {}
+    extra = {} if r.series_intervals is None else {"intervals": r.series_intervals}
     return {"split_rows": "per series, by train_frac / val_frac / test_frac of its own rows",
             "id_col": r.frame.id_col, "series_count": len(r.series_scores),
-            "warnings": list(r.warnings), "series": r.series_scores}
+            "warnings": list(r.warnings), "series": r.series_scores, **extra}
 
 
 def json_safe(obj: Any) -> Any:

@@ -82,6 +82,18 @@ def test_backtest_cli_json_and_plot(daily_csv: Path, tmp_path: Path) -> None:
     for name in ("model", "naive", "seasonal_naive"):
         assert set(report["overall"][name]) == {"mae", "rmse", "mape", "smape", "mase"}
         assert len(report["by_step_mae"][name]) == 7
+    for fold in folds:  # intervals calibrated on the fitted fold's validation windows
+        assert set(fold["intervals"]["test"]) == {"80", "95"}
+        assert fold["intervals"]["calibration_windows"] > 0
+        for level in fold["intervals"]["test"].values():
+            assert 0.0 <= level["coverage"] <= 100.0
+            assert level["mean_width"] >= 0.0
+    # fold 2 reuses fold 1's network and calibration: the same widths (upper − lower rounds)
+    assert folds[1]["intervals"]["test"]["80"]["mean_width"] == pytest.approx(
+        folds[0]["intervals"]["test"]["80"]["mean_width"], rel=1e-12)
+    assert folds[1]["intervals"]["calibration_windows"] == \
+        folds[0]["intervals"]["calibration_windows"]
+    assert set(report["intervals"]["test"]) == {"80", "95"}
     assert png.read_bytes()[:8] == PNG_SIGNATURE
     assert png.stat().st_size > 10_000
     assert "Plot written to" in res.stderr

@@ -117,7 +117,10 @@ def test_predict_all_or_chosen_series_in_long_format(macro_model: Path) -> None:
                           "realgdp,cpi")
     assert result.returncode == 0, result.stderr
     table = pd.read_csv(io.StringIO(result.stdout))
-    assert list(table.columns) == ["series", "timestamp", "step", "value"]
+    assert list(table.columns) == ["series", "timestamp", "step", "value", "value_lower_80",
+                                   "value_upper_80", "value_lower_95", "value_upper_95"]
+    assert (table["value_lower_80"] <= table["value"]).all()
+    assert (table["value"] <= table["value_upper_80"]).all()
     assert list(table["series"]) == ["realgdp"] * 4 + ["cpi"] * 4
     assert list(table["timestamp"][:4]) == ["2009-10-01T00:00:00", "2010-01-01T00:00:00",
                                             "2010-04-01T00:00:00", "2010-07-01T00:00:00"]
