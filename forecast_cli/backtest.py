@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from forecast_cli import calendar_features
 from forecast_cli.config import Settings
 from forecast_cli.data import Frame
 from forecast_cli.errors import DataError
@@ -148,6 +149,7 @@ def backtest(data_path: Path, settings: Settings) -> BacktestResult:
                      s.train_window, s.val_frac / (s.train_frac + s.val_frac), s.refit_every,
                      str(frame.path))
     spec = training._network_spec(s, len(frame.columns))
+    future = calendar_features.future_columns(frame, spec.n_future)  # (n, n_future) or None
     results: list[FoldResult] = []
     net: Any = None
     scaler: Scaler | None = None
@@ -157,11 +159,12 @@ def backtest(data_path: Path, settings: Settings) -> BacktestResult:
             scaler = fit_scaler(s.scaler, values[f.train_start:f.val_start])
             part = fold_origins(f, s.lookback, s.horizon)
             net, history = training.fit_network(scaler.transform(values), part["train"],
-                                                part["val"], spec, s)
+                                                part["val"], spec, s, future=future)
             epochs = len(history["loss"])
         assert scaler is not None  # fold 0 always fits
         at = np.array([f.origin], dtype=np.int64)
-        pred = training.forecast_windows(net, scaler.transform(values), at, spec, scaler)
+        pred = training.forecast_windows(net, scaler.transform(values), at, spec, scaler,
+                                         future)
         forecasts = {MODEL: pred, **baseline_forecasts(values, at, s.horizon, s.season)}
         actual = values[f.origin:f.origin + s.horizon][None]  # (1, H, k)
         scale = mase_scale(values[f.train_start:f.origin], s.season)

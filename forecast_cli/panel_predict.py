@@ -73,22 +73,26 @@ def windows(bundle: Bundle, frame: Frame, series: tuple[str, ...] | None,
 
 
 def predict_panel(bundle: Bundle, frame: Frame, series: tuple[str, ...] | None, strict: bool,
-                  run: Callable[[np.ndarray], np.ndarray],
+                  run: Callable[[np.ndarray, np.ndarray | None], np.ndarray],
                   ) -> tuple[pd.DataFrame, pd.Timestamp, list[str]]:
     """Forecast table (long format), the latest origin, warnings.
 
-    ``run`` maps scaled windows (S, lookback, F) to scaled forecasts (S, horizon, k): the
-    engine chosen by ``forecasting.run_network`` (ONNX Runtime or Keras).
+    ``run`` maps scaled windows (S, lookback, F) and the known-future inputs
+    (S, horizon, n_future) or None to scaled forecasts (S, horizon, k): the engine chosen by
+    ``forecasting.run_network`` (ONNX Runtime or Keras). The future inputs of each series
+    are those of the horizon after its own last timestamp (``forecasting.future_inputs``).
     """
+    from forecast_cli.forecasting import future_inputs
+
     spec, schema = bundle.spec, bundle.schema
     kept, x, warnings = windows(bundle, frame, series, strict)
-    scaled = run(x)  # (S, H, k), one call for every series
     scalers, edges = _scalers(bundle), frame.bounds()
+    lasts = [frame.timestamps[edges[frame.series_ids.index(sid) + 1] - 1] for sid in kept]
+    scaled = run(x, future_inputs(bundle, lasts))  # (S, H, k), one call for every series
     parts: list[dict[str, Any]] = []
-    for j, sid in enumerate(kept):
+    for j, (sid, last) in enumerate(zip(kept, lasts, strict=True)):
         sc = scalers[sid].select(list(spec.target_index))
         values = sc.inverse(scaled[j])
-        last = frame.timestamps[edges[frame.series_ids.index(sid) + 1] - 1]
         part: dict[str, Any] = {frame.id_col or "id": [sid] * spec.horizon,
                                 "timestamp": future_index(last, schema.freq, spec.horizon),
                                 "step": np.arange(1, spec.horizon + 1)}

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from forecast_cli import atomic, model, panel
+from forecast_cli import atomic, calendar_features, model, panel
 from forecast_cli.bundle import DataSchema, write_bundle
 from forecast_cli.config import Settings
 from forecast_cli.data import Frame
@@ -24,7 +24,8 @@ from forecast_cli.windowing import WindowSpec
 
 
 def _fit(scaled: np.ndarray, p: panel.Panel, spec: model.NetworkSpec,
-         s: Settings, on_epoch: model.EpochCallback | None) -> tuple[Any, dict[str, list[float]]]:
+         s: Settings, on_epoch: model.EpochCallback | None,
+         future: np.ndarray | None = None) -> tuple[Any, dict[str, list[float]]]:
     assert s.lookback is not None
     assert s.horizon is not None
     train_o, _ = p.origins("train", s.lookback, s.horizon)
@@ -33,8 +34,9 @@ def _fit(scaled: np.ndarray, p: panel.Panel, spec: model.NetworkSpec,
     net = model.build_network(spec)
     k = spec.n_targets  # targets come first among the inputs, then --features
     train_ds = model.window_dataset(scaled, scaled[:, :k], train_o, spec, s.batch_size,
-                                    shuffle_seed=s.seed)
-    val_ds = model.window_dataset(scaled, scaled[:, :k], val_o, spec, s.batch_size)
+                                    shuffle_seed=s.seed, future=future)
+    val_ds = model.window_dataset(scaled, scaled[:, :k], val_o, spec, s.batch_size,
+                                  future=future)
     history = model.fit(net, train_ds, val_ds, model.FitOptions(
         s.optimizer, s.learning_rate, s.clipnorm, s.epochs, s.patience), on_epoch)
     val_losses = history.get("val_loss", [])
@@ -73,9 +75,10 @@ def train_panel(frame: Frame, s: Settings, spec: model.NetworkSpec,
     assert s.season is not None
     p = panel.layout(frame, s.train_frac, s.val_frac, s.lookback, s.horizon, s.season, s.strict)
     scaled, scalers = panel.scale(frame, p, s.scaler)
-    net, history = _fit(scaled, p, spec, s, on_epoch)
+    future = calendar_features.future_columns(frame, spec.n_future)  # (n, n_future) or None
+    net, history = _fit(scaled, p, spec, s, on_epoch, future)
     test_o, which = p.origins("test", s.lookback, s.horizon)
-    x = model.window_dataset(scaled, None, test_o, spec, 1024)
+    x = model.window_dataset(scaled, None, test_o, spec, 1024, future=future)
     pred = panel.inverse(model.predict(net, x), which, scalers, list(spec.target_index))
     if not np.isfinite(pred).all():
         raise TrainingError("the trained network produced non-finite forecasts; nothing saved.")
