@@ -144,7 +144,8 @@ def backtest(data_path: Path, settings: Settings) -> BacktestResult:
     assert s.lookback is not None
     assert s.horizon is not None
     assert s.season is not None
-    values = frame.values
+    values = frame.values  # (n, F): the targets first, then --features and --calendar
+    targets = values[:, : len(s.target)]  # (n, k)
     plan = fold_plan(len(values), s.lookback, s.horizon, s.folds, s.fold_step or s.horizon,
                      s.train_window, s.val_frac / (s.train_frac + s.val_frac), s.refit_every,
                      str(frame.path))
@@ -165,9 +166,9 @@ def backtest(data_path: Path, settings: Settings) -> BacktestResult:
         at = np.array([f.origin], dtype=np.int64)
         pred = training.forecast_windows(net, scaler.transform(values), at, spec, scaler,
                                          future)
-        forecasts = {MODEL: pred, **baseline_forecasts(values, at, s.horizon, s.season)}
-        actual = values[f.origin:f.origin + s.horizon][None]  # (1, H, k)
-        scale = mase_scale(values[f.train_start:f.origin], s.season)
+        forecasts = {MODEL: pred, **baseline_forecasts(targets, at, s.horizon, s.season)}
+        actual = targets[f.origin:f.origin + s.horizon][None]  # (1, H, k)
+        scale = mase_scale(targets[f.train_start:f.origin], s.season)
         results.append(FoldResult(f, actual, forecasts, {
             name: score(actual, fc, scale) for name, fc in forecasts.items()}, epochs))
     return BacktestResult(s, frame, results, _pool(results), _by_step(results),

@@ -55,8 +55,8 @@ def _phase(index: pd.DatetimeIndex, cycle: str) -> np.ndarray:
     if cycle == "hour":
         return np.asarray((index.hour + index.minute / 60) / 24)
     if cycle == "weekday":
-        return np.asarray(index.dayofweek / 7)
-    return np.asarray((index.dayofyear - 1) / 365.25)
+        return np.asarray(index.day_of_week / 7)
+    return np.asarray((index.day_of_year - 1) / 365.25)
 
 
 def names(freq: str) -> list[str]:

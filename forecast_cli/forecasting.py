@@ -62,6 +62,17 @@ def load_for(bundle: Bundle, data_path: Path) -> Frame:
     return frame
 
 
+def range_checked(bundle: Bundle) -> np.ndarray:
+    """(F,) True for the inputs whose recent values are compared with the training range: all
+    but the calendar ones, whose unseen phases (a later month of the year) are no anomaly."""
+    calendar: set[str] = set()
+    if bundle.settings.get("calendar"):
+        from forecast_cli.calendar_features import names
+
+        calendar = set(names(bundle.schema.freq))
+    return np.array([c not in calendar for c in bundle.schema.inputs])
+
+
 def check_compatible(bundle: Bundle, frame: Frame) -> list[str]:
     """Refuse data the model cannot use; return warnings for data it can use with caution."""
     schema, lookback = bundle.schema, bundle.spec.lookback
@@ -85,7 +96,7 @@ def check_compatible(bundle: Bundle, frame: Frame) -> list[str]:
     recent = frame.values[-lookback:]
     lo, hi = bundle.scaler.data_min, bundle.scaler.data_max
     slack = RANGE_SLACK * np.maximum(hi - lo, 1e-12)
-    outside = (recent < lo - slack) | (recent > hi + slack)
+    outside = ((recent < lo - slack) | (recent > hi + slack)) & range_checked(bundle)
     for j in np.flatnonzero(outside.any(axis=0)):
         warnings.append(f"column {frame.columns[j]!r}: recent values lie far outside the "
                         f"training range [{lo[j]:g}, {hi[j]:g}]; the forecast may be unreliable.")

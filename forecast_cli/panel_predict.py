@@ -41,15 +41,19 @@ def _chosen(frame: Frame, series: tuple[str, ...] | None) -> list[str]:
     return list(series)
 
 
-def _outside(window: np.ndarray, scaler: Scaler) -> bool:
+def _outside(window: np.ndarray, scaler: Scaler, checked: np.ndarray) -> bool:
+    """Whether a checked column (``checked`` (F,) bool) of ``window`` leaves the range."""
     slack = RANGE_SLACK * np.maximum(scaler.data_max - scaler.data_min, 1e-12)
-    return bool(((window < scaler.data_min - slack) | (window > scaler.data_max + slack)).any())
+    far = (window < scaler.data_min - slack) | (window > scaler.data_max + slack)
+    return bool((far & checked).any())
 
 
 def windows(bundle: Bundle, frame: Frame, series: tuple[str, ...] | None,
             strict: bool) -> tuple[list[str], np.ndarray, list[str]]:
     """Ids kept, their scaled last windows (S, lookback, F) and the warnings."""
-    scalers, lookback = _scalers(bundle), bundle.spec.lookback
+    from forecast_cli.forecasting import range_checked
+
+    scalers, lookback, checked = _scalers(bundle), bundle.spec.lookback, range_checked(bundle)
     edges, kept, xs, warnings = frame.bounds(), [], [], []
     for sid in _chosen(frame, series):
         i = frame.series_ids.index(sid)
@@ -60,7 +64,7 @@ def windows(bundle: Bundle, frame: Frame, series: tuple[str, ...] | None,
             warnings.append(f"series {sid!r} left out: {why}.")
             continue
         window = rows[-lookback:]
-        if _outside(window, scalers[sid]):
+        if _outside(window, scalers[sid], checked):
             warnings.append(f"series {sid!r}: recent values lie far outside its training range;"
                             " the forecast may be unreliable.")
         kept.append(sid)
