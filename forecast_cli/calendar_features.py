@@ -40,7 +40,7 @@ def cycles(freq: str) -> list[str]:
         step = pd.Timedelta(offset)  # type: ignore[arg-type]
     except (ValueError, TypeError):
         step = None
-    name = offset.name.upper()
+    name = offset.rule_code.upper()
     if step is not None and step < _DAY:
         return ["hour", "weekday", "year"]
     if (step is not None and step == _DAY) or name in ("D", "B", "C"):

@@ -123,6 +123,7 @@ def _publish(r: Any, p: panel.Panel, spec: model.NetworkSpec, scalers: list[Any]
         panel={"id_col": f.id_col, "skipped": list(p.skipped),
                "series": {sid: sc.to_json() for sid, sc in zip(p.ids, scalers, strict=True)}})
     write_bundle(out / BUNDLE_DIR, spec, schema, pooled, s.to_json(), f.fingerprint(),
-                 lambda path: model.save_weights(net, path))
+                 lambda path: model.save_weights(net, path),
+                 write_onnx=lambda path: model.export_onnx(net, spec, path))
     report = metrics_report(r)
     atomic.write_text(out / METRICS_FILE, json.dumps(json_safe(report), indent=2) + "\n")
