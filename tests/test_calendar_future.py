@@ -105,3 +105,20 @@ def test_spec_without_future_keeps_one_input_and_old_bundles_load() -> None:
         model.window_dataset(values, None, np.arange(6, 17), old, 4, future=values[:, :2])
     with pytest.raises(ValueError, match=r"future inputs of shape \(20, 2\)"):
         model.window_dataset(values, None, np.arange(6, 17), spec(), 4)
+
+
+def test_backtest_with_calendar_scores_the_targets_only(tmp_path: Path) -> None:
+    """In-process, one fold: the actuals are the 4 target values after the origin (a ramp, so
+    row r holds r), not the calendar columns, and the network got its future block."""
+    from forecast_cli.backtest import backtest
+    from forecast_cli.config import Settings
+
+    data = write_series(tmp_path / "h.csv", np.arange(80, dtype=float), start="2024-01-01",
+                        freq="h", columns=("y",))
+    result = backtest(data, Settings(target=("y",), calendar=True, lookback=8, horizon=4,
+                                     lstm_units=4, epochs=1, patience=1, folds=1, seed=7))
+    (fold,) = result.folds
+    assert fold.fold.origin == 76
+    np.testing.assert_array_equal(fold.actual, np.arange(76.0, 80.0).reshape(1, 4, 1))
+    assert fold.forecasts["model"].shape == (1, 4, 1)
+    assert np.isfinite(fold.forecasts["model"]).all()
