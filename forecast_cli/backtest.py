@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from forecast_cli import calendar_features
 from forecast_cli.config import Settings
 from forecast_cli.data import Frame
 from forecast_cli.errors import DataError
@@ -164,8 +165,12 @@ class _Fitted:
     epochs: int
 
 
-def _fit_fold(f: Fold, values: np.ndarray, spec: Any, s: Settings) -> _Fitted:
-    """Fit on the fold's training part, stop early and calibrate on its validation part."""
+def _fit_fold(f: Fold, values: np.ndarray, spec: Any, s: Settings,
+              future: np.ndarray | None) -> _Fitted:
+    """Fit on the fold's training part, stop early and calibrate on its validation part.
+
+    values (n, F); future (n, n_future) calendar inputs of the forecast steps, or None.
+    """
     from forecast_cli import training
     from forecast_cli.scaling import fit_scaler
     from forecast_cli.windowing import WindowSpec
@@ -175,10 +180,11 @@ def _fit_fold(f: Fold, values: np.ndarray, spec: Any, s: Settings) -> _Fitted:
     scaler = fit_scaler(s.scaler, values[f.train_start:f.val_start])
     scaled = scaler.transform(values)
     part = fold_origins(f, s.lookback, s.horizon)
-    net, history = training.fit_network(scaled, part["train"], part["val"], spec, s)
+    net, history = training.fit_network(scaled, part["train"], part["val"], spec, s,
+                                        future=future)
     targets = values[:, list(spec.target_index)]
     actual = WindowSpec(s.lookback, s.horizon).targets(targets, part["val"])
-    pred = training.forecast_windows(net, scaled, part["val"], spec, scaler)
+    pred = training.forecast_windows(net, scaled, part["val"], spec, scaler, future)
     return _Fitted(net, scaler, calibrate(actual, pred, s.levels), len(history["loss"]))
 
 
@@ -192,23 +198,25 @@ def backtest(data_path: Path, settings: Settings) -> BacktestResult:
     assert s.lookback is not None
     assert s.horizon is not None
     assert s.season is not None
-    values = frame.values
+    values = frame.values  # (n, F): the targets first, then --features and --calendar
+    targets = values[:, : len(s.target)]  # (n, k)
     plan = fold_plan(len(values), s.lookback, s.horizon, s.folds, s.fold_step or s.horizon,
                      s.train_window, s.val_frac / (s.train_frac + s.val_frac), s.refit_every,
                      str(frame.path))
     spec = training._network_spec(s, len(frame.columns))
+    future = calendar_features.future_columns(frame, spec.n_future)  # (n, n_future) or None
     results: list[FoldResult] = []
     fitted: _Fitted | None = None
     for f in plan:
         if f.refit:
-            fitted = _fit_fold(f, values, spec, s)
+            fitted = _fit_fold(f, values, spec, s, future)
         assert fitted is not None  # fold 0 always fits
         at = np.array([f.origin], dtype=np.int64)
         pred = training.forecast_windows(fitted.net, fitted.scaler.transform(values), at, spec,
-                                         fitted.scaler)
-        forecasts = {MODEL: pred, **baseline_forecasts(values, at, s.horizon, s.season)}
-        actual = values[f.origin:f.origin + s.horizon][None]  # (1, H, k)
-        scale = mase_scale(values[f.train_start:f.origin], s.season)
+                                         fitted.scaler, future)
+        forecasts = {MODEL: pred, **baseline_forecasts(targets, at, s.horizon, s.season)}
+        actual = targets[f.origin:f.origin + s.horizon][None]  # (1, H, k)
+        scale = mase_scale(targets[f.train_start:f.origin], s.season)
         results.append(FoldResult(
             f, actual, forecasts, {name: score(actual, fc, scale)
                                    for name, fc in forecasts.items()},

@@ -47,7 +47,9 @@ def _champion_forecasts(bundle: Bundle, result: TrainResult, kept: np.ndarray) -
     cols = [frame.columns.index(c) for c in bundle.schema.inputs]
     scaled = bundle.scaler.transform(frame.values[:, cols])  # (n, F)
     net = model.load_network(bundle.spec, bundle.weights)
-    ds = model.window_dataset(scaled, None, kept, bundle.spec, 1024)
+    n_future = bundle.spec.n_future  # its calendar columns are the last of its inputs
+    future = frame.values[:, cols[len(cols) - n_future:]] if n_future else None
+    ds = model.window_dataset(scaled, None, kept, bundle.spec, 1024, future=future)
     pred = model.predict(net, ds)  # (m, H, k) scaled
     return bundle.scaler.select(list(bundle.spec.target_index)).inverse(pred)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -61,6 +62,17 @@ def load_for(bundle: Bundle, data_path: Path) -> Frame:
     return frame
 
 
+def range_checked(bundle: Bundle) -> np.ndarray:
+    """(F,) True for the inputs whose recent values are compared with the training range: all
+    but the calendar ones, whose unseen phases (a later month of the year) are no anomaly."""
+    calendar: set[str] = set()
+    if bundle.settings.get("calendar"):
+        from forecast_cli.calendar_features import names
+
+        calendar = set(names(bundle.schema.freq))
+    return np.array([c not in calendar for c in bundle.schema.inputs])
+
+
 def check_compatible(bundle: Bundle, frame: Frame) -> list[str]:
     """Refuse data the model cannot use; return warnings for data it can use with caution."""
     schema, lookback = bundle.schema, bundle.spec.lookback
@@ -84,30 +96,54 @@ def check_compatible(bundle: Bundle, frame: Frame) -> list[str]:
     recent = frame.values[-lookback:]
     lo, hi = bundle.scaler.data_min, bundle.scaler.data_max
     slack = RANGE_SLACK * np.maximum(hi - lo, 1e-12)
-    outside = (recent < lo - slack) | (recent > hi + slack)
+    outside = ((recent < lo - slack) | (recent > hi + slack)) & range_checked(bundle)
     for j in np.flatnonzero(outside.any(axis=0)):
         warnings.append(f"column {frame.columns[j]!r}: recent values lie far outside the "
                         f"training range [{lo[j]:g}, {hi[j]:g}]; the forecast may be unreliable.")
     return warnings
 
 
-def run_network(bundle: Bundle, x: np.ndarray, engine: str = "auto") -> np.ndarray:
-    """x (B, lookback, F) scaled → (B, horizon, k) float64 scaled, by the chosen engine.
+def future_inputs(bundle: Bundle, lasts: Sequence[pd.Timestamp]) -> np.ndarray | None:
+    """The known-future inputs of the horizon after each timestamp of ``lasts`` (one per
+    series): (S, horizon, n_future), the calendar values of the forecast timestamps; None when
+    the network has no future input. BundleError when the bundle cannot say what they are."""
+    spec, freq = bundle.spec, bundle.schema.freq
+    if spec.n_future == 0:
+        return None
+    from forecast_cli.calendar_features import horizon_values, names
+
+    given = len(names(freq)) if bundle.settings.get("calendar") else 0
+    if given != spec.n_future:
+        raise BundleError(f"{bundle.path}: the network takes {spec.n_future} known-future "
+                          f"inputs per forecast step, but the bundle's settings give {given} "
+                          f"(calendar at frequency {freq!r}); the bundle is inconsistent: "
+                          "retrain the model.")
+    return horizon_values(lasts, freq, spec.horizon)
+
+
+def run_network(bundle: Bundle, x: np.ndarray, engine: str = "auto",
+                future: np.ndarray | None = None) -> np.ndarray:
+    """x (B, lookback, F) scaled [and future (B, horizon, n_future), see ``future_inputs``] →
+    (B, horizon, k) float64 scaled, by the chosen engine.
 
     ``onnx``: ONNX Runtime on the bundle's export, no TensorFlow. ``keras``: rebuild the network
     and load its weights. ``auto``: onnx when the bundle has the export, else keras.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}")
+    n_future = 0 if future is None else future.shape[-1]
+    if n_future != bundle.spec.n_future:
+        raise BundleError(f"{bundle.path}: the network takes {bundle.spec.n_future} "
+                          f"known-future inputs per step; {n_future} were given.")
     if engine == "keras" or (engine == "auto" and bundle.onnx is None):
         net = model.load_network(bundle.spec, bundle.weights)
-        return model.predict_array(net, x)
+        return model.predict_array(net, x, future)
     if bundle.onnx is None:
         raise BundleError(f"{bundle.path}: the bundle has no ONNX export (model.onnx); "
                           "use --engine keras, or retrain to add it.")
     from forecast_cli.onnx_engine import OnnxNetwork
 
-    return OnnxNetwork(bundle.onnx).predict(x)
+    return OnnxNetwork(bundle.onnx).predict(x, future)
 
 
 def predict(bundle_dir: Path, data_path: Path, series: tuple[str, ...] | None = None,
@@ -127,15 +163,17 @@ def predict(bundle_dir: Path, data_path: Path, series: tuple[str, ...] | None = 
 
         table, origin, more = predict_panel(bundle, frame, series,
                                             bool(bundle.settings.get("strict")),
-                                            lambda x: run_network(bundle, x, engine))
+                                            lambda x, fut: run_network(bundle, x, engine,
+                                                                       fut))
         return Forecast(table=table, bundle=bundle, origin=origin, warnings=warnings + more)
     if series:
         raise DataError(f"{bundle.path}: --series needs a model trained with --id-col.")
     spec = bundle.spec
     window = bundle.scaler.transform(frame.values[-spec.lookback:])  # (L, F)
-    scaled = run_network(bundle, window[None, :, :], engine)[0]  # (H, k)
-    values = bundle.scaler.select(list(spec.target_index)).inverse(scaled)
     origin = frame.timestamps[-1]
+    future = future_inputs(bundle, [origin])  # (1, H, n_future) or None
+    scaled = run_network(bundle, window[None, :, :], engine, future)[0]  # (H, k)
+    values = bundle.scaler.select(list(spec.target_index)).inverse(scaled)
     table = pd.DataFrame({"timestamp": future_index(origin, schema.freq, spec.horizon),
                           "step": np.arange(1, spec.horizon + 1)})
     for j, name in enumerate(schema.targets):

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 
 EpochCallback = Callable[[int, dict[str, float]], None]
+ONNX_INPUT = "window"  # names of the network's inputs, in Keras and in the ONNX export
+ONNX_FUTURE = "future"
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,9 @@ class NetworkSpec:
     seed: int
     channel_independence: bool = False  # one shared univariate network over every column
     patch_len: int = 1  # input rows per LSTM step (segments of the lookback; 1 = every row)
+    # known-future inputs per horizon step (calendar values of the target rows); 0 = none,
+    # the network then has its single ``window`` input (bundles written before this field)
+    n_future: int = 0
 
     @property
     def n_targets(self) -> int:
@@ -59,7 +64,9 @@ class NetworkSpec:
             dropout=float(raw["dropout"]), window_norm=str(raw["window_norm"]),
             seed=int(raw["seed"]),
             channel_independence=bool(raw.get("channel_independence", False)),
-            patch_len=int(raw.get("patch_len", 1)))
+            patch_len=int(raw.get("patch_len", 1)), n_future=int(raw.get("n_future", 0)))
+        if spec.n_future < 0:
+            raise ValueError("n_future must be ≥ 0")
         if not 1 <= spec.patch_len <= spec.lookback:
             raise ValueError("patch_len must lie between 1 and the lookback")
         if min(spec.lookback, spec.horizon, spec.n_inputs, spec.lstm_units,
@@ -127,8 +134,13 @@ def _window_reference(keras: Any, x: Any, mode: str) -> Any:
                                name="window_mean")(x)
 
 
-def _core(keras: Any, spec: NetworkSpec, inputs: Any, target_index: list[int]) -> Any:
-    """(B, L, F) → window norm → LSTM stack → Dropout → Dense* → (B, horizon, len(target_index))."""
+def _core(keras: Any, spec: NetworkSpec, inputs: Any, target_index: list[int],
+          future: Any = None) -> Any:
+    """(B, L, F) → window norm → LSTM stack → Dropout → Dense* → (B, horizon, len(target_index)).
+
+    ``future`` (B, horizon, n_future), when given, is flattened and concatenated with the LSTM
+    stack's output, so the hidden layers and the head see the known values of every step.
+    """
     layers, init = keras.layers, keras.initializers
     n_out = len(target_index)
     x = inputs
@@ -145,6 +157,9 @@ def _core(keras: Any, spec: NetworkSpec, inputs: Any, target_index: list[int]) -
             kernel_initializer=init.GlorotUniform(seed=spec.seed + i),
             recurrent_initializer=init.Orthogonal(seed=spec.seed + 100 + i))(x)
     x = layers.Dropout(spec.dropout, seed=spec.seed, name="dropout")(x)  # (B, units)
+    if future is not None:
+        flat = layers.Flatten(name="future_flat")(future)  # (B, H·n_future)
+        x = layers.Concatenate(name="with_future")([x, flat])  # (B, units + H·n_future)
     for i, units in enumerate(spec.dense_units):
         x = layers.Dense(units, activation="relu", name=f"hidden_{i}",  # (B, units_i)
                          kernel_initializer=init.GlorotUniform(seed=spec.seed + 200 + i))(x)
@@ -169,27 +184,37 @@ def _patches(keras: Any, x: Any, lookback: int, patch: int) -> Any:
 def build_network(spec: NetworkSpec) -> Any:
     """Input (B, lookback, n_inputs) → LSTM stack → Dropout → Dense* → (B, horizon, n_targets).
 
+    With ``spec.n_future > 0`` the model takes two inputs, ``[window, future]``: window
+    (B, lookback, n_inputs) and future (B, horizon, n_future), the known inputs of each forecast
+    step, flattened and joined to the LSTM output before the Dense layers (see ``_core``).
+
     With channel independence every column is a separate univariate series through one shared
-    network: (B, L, F) → (B·F, L, 1) → core → (B·F, H, 1) → (B, H, F) → targets (B, H, k).
+    network: (B, L, F) → (B·F, L, 1) → core → (B·F, H, 1) → (B, H, F) → targets (B, H, k); the
+    future block is repeated per channel: (B, H, n_future) → (B·F, H, n_future).
     """
     keras = keras_module()
     ops = keras.ops
-    inputs = keras.Input(shape=(spec.lookback, spec.n_inputs), name="window")  # (B, L, F)
+    inputs = keras.Input(shape=(spec.lookback, spec.n_inputs), name=ONNX_INPUT)  # (B, L, F)
+    future = (keras.Input(shape=(spec.horizon, spec.n_future), name=ONNX_FUTURE)  # (B, H, n_f)
+              if spec.n_future > 0 else None)
+    model_inputs = inputs if future is None else [inputs, future]
     if not spec.channel_independence:
-        out = _core(keras, spec, inputs, list(spec.target_index))
-        return keras.Model(inputs, out, name="forecast_lstm")
+        out = _core(keras, spec, inputs, list(spec.target_index), future)
+        return keras.Model(model_inputs, out, name="forecast_lstm")
     lookback, n_in, horizon = spec.lookback, spec.n_inputs, spec.horizon
     series = keras.layers.Lambda(  # (B·F, L, 1)
         lambda t: ops.reshape(ops.transpose(t, (0, 2, 1)), (-1, lookback, 1)),
         name="split_channels")(inputs)
-    each = _core(keras, spec, series, [0])  # (B·F, H, 1)
+    per_channel = None if future is None else keras.layers.Lambda(  # (B·F, H, n_future)
+        lambda t: ops.repeat(t, n_in, axis=0), name="future_per_channel")(future)
+    each = _core(keras, spec, series, [0], per_channel)  # (B·F, H, 1)
     out = keras.layers.Lambda(  # (B, H, F)
         lambda t: ops.transpose(ops.reshape(t, (-1, n_in, horizon)), (0, 2, 1)),
         name="merge_channels")(each)
     if list(spec.target_index) != list(range(n_in)):
         idx = list(spec.target_index)
         out = keras.layers.Lambda(lambda t: ops.take(t, idx, axis=2), name="targets")(out)
-    return keras.Model(inputs, out, name="forecast_lstm_ci")
+    return keras.Model(model_inputs, out, name="forecast_lstm_ci")
 
 
 def _shuffled_batches(tf: Any, origins: np.ndarray, batch_size: int, seed: int) -> Any:
@@ -209,27 +234,52 @@ def _shuffled_batches(tf: Any, origins: np.ndarray, batch_size: int, seed: int) 
 
 
 def window_dataset(inputs: np.ndarray, targets: np.ndarray | None, origins: np.ndarray,
-                   spec: NetworkSpec, batch_size: int, shuffle_seed: int | None = None) -> Any:
+                   spec: NetworkSpec, batch_size: int, shuffle_seed: int | None = None,
+                   future: np.ndarray | None = None) -> Any:
     """tf.data pipeline that gathers each batch's windows by index, never all at once.
 
     inputs (n, F) and targets (n, k) scaled; yields x (B, lookback, F) [and y (B, horizon, k)].
+    With ``spec.n_future > 0``, ``future`` (n, n_future) holds the known-future inputs of every
+    row and x is the dict {"window": (B, lookback, F), "future": (B, horizon, n_future)}, keyed
+    by the network's input names (a bare pair would read as (x, y) to Keras): the future rows
+    of origin t are t … t+horizon−1, the rows whose targets are forecast.
     """
     tf = _tf()
+    _check_future(spec, future, len(inputs))
     x_all = tf.constant(np.asarray(inputs, np.float32))
+    f_all = None if future is None else tf.constant(np.asarray(future, np.float32))
     in_off = tf.range(-spec.lookback, 0, dtype=tf.int64)
+    out_off = tf.range(0, spec.horizon, dtype=tf.int64)
     if shuffle_seed is None:
         ds = tf.data.Dataset.from_tensor_slices(np.asarray(origins, np.int64)).batch(batch_size)
     else:
         ds = _shuffled_batches(tf, np.asarray(origins, np.int64), batch_size, shuffle_seed)
+
+    def x_of(t: Any) -> Any:
+        window = tf.gather(x_all, t[:, None] + in_off)  # (B, L, F)
+        if f_all is None:
+            return window
+        return {ONNX_INPUT: window, ONNX_FUTURE: tf.gather(f_all, t[:, None] + out_off)}
+
     if targets is None:
-        ds = ds.map(lambda t: tf.gather(x_all, t[:, None] + in_off))
+        ds = ds.map(x_of)
     else:
         # training.train passes one array as both: keep a single float32 copy of the data.
         y_all = x_all if targets is inputs else tf.constant(np.asarray(targets, np.float32))
-        out_off = tf.range(0, spec.horizon, dtype=tf.int64)
-        ds = ds.map(lambda t: (tf.gather(x_all, t[:, None] + in_off),
-                               tf.gather(y_all, t[:, None] + out_off)))
+        ds = ds.map(lambda t: (x_of(t), tf.gather(y_all, t[:, None] + out_off)))
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _check_future(spec: NetworkSpec, future: np.ndarray | None, n: int) -> None:
+    """ValueError unless ``future`` is (n, spec.n_future), or None when the spec has none."""
+    if spec.n_future == 0:
+        if future is not None:
+            raise ValueError("future inputs given to a network without a future input")
+        return
+    if future is None or future.shape != (n, spec.n_future):
+        got = None if future is None else future.shape
+        raise ValueError(f"the network needs future inputs of shape ({n}, {spec.n_future}); "
+                         f"got {got}")
 
 
 def _optimizer(keras: Any, name: str, learning_rate: float, clipnorm: float) -> Any:
@@ -262,7 +312,7 @@ def use_xla(model: Any, train_ds: Any, opts: FitOptions) -> bool:
         wanted = opts.jit_compile
     else:
         steps = int(train_ds.cardinality())
-        lookback = int(model.input_shape[1] or 0)
+        lookback = int(model.inputs[0].shape[1] or 0)  # the window input, first of one or two
         wanted = steps > 0 and steps * lookback >= XLA_MIN_WORK
     return bool(wanted and not tf.config.list_physical_devices("GPU"))
 
@@ -309,9 +359,18 @@ def predict(model: Any, ds: Any) -> np.ndarray:
     return np.asarray(model.predict(ds, verbose=0), dtype=np.float64)
 
 
-def predict_array(model: Any, x: np.ndarray) -> np.ndarray:
-    """x (m, lookback, F) → (m, horizon, k) float64, scaled."""
-    out = model(np.asarray(x, np.float32), training=False)
+def predict_array(model: Any, x: np.ndarray, future: np.ndarray | None = None) -> np.ndarray:
+    """x (m, lookback, F) [and future (m, horizon, n_future)] → (m, horizon, k) float64, scaled.
+
+    ``future`` is required exactly when the network has a ``future`` input.
+    """
+    if (future is not None) != (len(model.inputs) == 2):
+        raise ValueError(f"the network takes {len(model.inputs)} input(s); got "
+                         f"{1 if future is None else 2}")
+    window = np.asarray(x, np.float32)
+    args = window if future is None else {ONNX_INPUT: window,
+                                          ONNX_FUTURE: np.asarray(future, np.float32)}
+    out = model(args, training=False)
     return np.asarray(out, dtype=np.float64)
 
 
@@ -321,22 +380,29 @@ def save_weights(model: Any, path: Path) -> None:
 
 
 ONNX_OPSET = 17
-ONNX_INPUT = "window"
 
 
 def export_onnx(model: Any, spec: NetworkSpec, path: Path) -> None:
     """Convert the network to ONNX (tf2onnx, opset 17) and write it to ``path``.
 
-    The graph takes ``window`` (B, lookback, n_inputs) float32 with a free batch dimension and
-    returns (B, horizon, n_targets) float32, window normalisation included.
+    The graph takes ``window`` (B, lookback, n_inputs) float32 with a free batch dimension —
+    and, when ``spec.n_future > 0``, ``future`` (B, horizon, n_future) float32 — and returns
+    (B, horizon, n_targets) float32, window normalisation included.
     """
     tf = _tf()
     with _stderr_silenced():
         import tf2onnx
 
-    signature = (tf.TensorSpec((None, spec.lookback, spec.n_inputs), tf.float32,
-                               name=ONNX_INPUT),)
-    forward = tf.function(lambda window: model(window, training=False))
+    window_spec = tf.TensorSpec((None, spec.lookback, spec.n_inputs), tf.float32,
+                                name=ONNX_INPUT)
+    if spec.n_future == 0:
+        signature: tuple[Any, ...] = (window_spec,)
+        forward = tf.function(lambda window: model(window, training=False))
+    else:
+        signature = (window_spec, tf.TensorSpec((None, spec.horizon, spec.n_future),
+                                                tf.float32, name=ONNX_FUTURE))
+        forward = tf.function(lambda window, future: model(
+            {ONNX_INPUT: window, ONNX_FUTURE: future}, training=False))
     with _stderr_silenced():
         proto, _ = tf2onnx.convert.from_function(forward, input_signature=signature,
                                                  opset=ONNX_OPSET)

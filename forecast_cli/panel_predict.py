@@ -43,15 +43,19 @@ def _chosen(frame: Frame, series: tuple[str, ...] | None) -> list[str]:
     return list(series)
 
 
-def _outside(window: np.ndarray, scaler: Scaler) -> bool:
+def _outside(window: np.ndarray, scaler: Scaler, checked: np.ndarray) -> bool:
+    """Whether a checked column (``checked`` (F,) bool) of ``window`` leaves the range."""
     slack = RANGE_SLACK * np.maximum(scaler.data_max - scaler.data_min, 1e-12)
-    return bool(((window < scaler.data_min - slack) | (window > scaler.data_max + slack)).any())
+    far = (window < scaler.data_min - slack) | (window > scaler.data_max + slack)
+    return bool((far & checked).any())
 
 
 def windows(bundle: Bundle, frame: Frame, series: tuple[str, ...] | None,
             strict: bool) -> tuple[list[str], np.ndarray, list[str]]:
     """Ids kept, their scaled last windows (S, lookback, F) and the warnings."""
-    scalers, lookback = _scalers(bundle), bundle.spec.lookback
+    from forecast_cli.forecasting import range_checked
+
+    scalers, lookback, checked = _scalers(bundle), bundle.spec.lookback, range_checked(bundle)
     edges, kept, xs, warnings = frame.bounds(), [], [], []
     for sid in _chosen(frame, series):
         i = frame.series_ids.index(sid)
@@ -62,7 +66,7 @@ def windows(bundle: Bundle, frame: Frame, series: tuple[str, ...] | None,
             warnings.append(f"series {sid!r} left out: {why}.")
             continue
         window = rows[-lookback:]
-        if _outside(window, scalers[sid]):
+        if _outside(window, scalers[sid], checked):
             warnings.append(f"series {sid!r}: recent values lie far outside its training range;"
                             " the forecast may be unreliable.")
         kept.append(sid)
@@ -88,22 +92,26 @@ def _bounds(bundle: Bundle, sid: str, values: np.ndarray) -> dict[str, np.ndarra
 
 
 def predict_panel(bundle: Bundle, frame: Frame, series: tuple[str, ...] | None, strict: bool,
-                  run: Callable[[np.ndarray], np.ndarray],
+                  run: Callable[[np.ndarray, np.ndarray | None], np.ndarray],
                   ) -> tuple[pd.DataFrame, pd.Timestamp, list[str]]:
     """Forecast table (long format), the latest origin, warnings.
 
-    ``run`` maps scaled windows (S, lookback, F) to scaled forecasts (S, horizon, k): the
-    engine chosen by ``forecasting.run_network`` (ONNX Runtime or Keras).
+    ``run`` maps scaled windows (S, lookback, F) and the known-future inputs
+    (S, horizon, n_future) or None to scaled forecasts (S, horizon, k): the engine chosen by
+    ``forecasting.run_network`` (ONNX Runtime or Keras). The future inputs of each series
+    are those of the horizon after its own last timestamp (``forecasting.future_inputs``).
     """
+    from forecast_cli.forecasting import future_inputs
+
     spec, schema = bundle.spec, bundle.schema
     kept, x, warnings = windows(bundle, frame, series, strict)
-    scaled = run(x)  # (S, H, k), one call for every series
     scalers, edges = _scalers(bundle), frame.bounds()
+    lasts = [frame.timestamps[edges[frame.series_ids.index(sid) + 1] - 1] for sid in kept]
+    scaled = run(x, future_inputs(bundle, lasts))  # (S, H, k), one call for every series
     parts: list[dict[str, Any]] = []
-    for j, sid in enumerate(kept):
+    for j, (sid, last) in enumerate(zip(kept, lasts, strict=True)):
         sc = scalers[sid].select(list(spec.target_index))
         values = sc.inverse(scaled[j])
-        last = frame.timestamps[edges[frame.series_ids.index(sid) + 1] - 1]
         part: dict[str, Any] = {frame.id_col or "id": [sid] * spec.horizon,
                                 "timestamp": future_index(last, schema.freq, spec.horizon),
                                 "step": np.arange(1, spec.horizon + 1)}

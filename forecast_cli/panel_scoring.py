@@ -62,7 +62,7 @@ def _scaled(frame: Frame, ids: list[str], scalers: list[Any]) -> np.ndarray:
 
 def score_panel(bundle: Bundle, data_path: Path) -> BundleScore:
     """Forecast every unseen window of every known series of ``data_path`` and score it."""
-    from forecast_cli import model
+    from forecast_cli import calendar_features, model
     from forecast_cli.forecasting import check_compatible, load_for
 
     spec, schema = bundle.spec, bundle.schema
@@ -71,7 +71,9 @@ def score_panel(bundle: Bundle, data_path: Path) -> BundleScore:
     by_id = _scalers(bundle)
     ids, origins, which = _unseen(frame, bundle, [s for s in frame.series_ids if s in by_id])
     scalers = [by_id[sid] for sid in ids]
-    x = model.window_dataset(_scaled(frame, ids, scalers), None, origins, spec, 1024)
+    future = calendar_features.future_columns(frame, spec.n_future)  # (n, n_future) or None
+    x = model.window_dataset(_scaled(frame, ids, scalers), None, origins, spec, 1024,
+                             future=future)
     net = model.load_network(spec, bundle.weights)
     pred = panel.inverse(model.predict(net, x), which, scalers, list(spec.target_index))
     targets = frame.values[:, list(spec.target_index)]

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from forecast_cli import atomic, model, panel
+from forecast_cli import atomic, calendar_features, model, panel
 from forecast_cli.bundle import DataSchema, write_bundle
 from forecast_cli.config import Settings
 from forecast_cli.data import Frame
@@ -30,7 +30,8 @@ from forecast_cli.windowing import WindowSpec
 
 
 def _fit(scaled: np.ndarray, p: panel.Panel, spec: model.NetworkSpec,
-         s: Settings, on_epoch: model.EpochCallback | None) -> tuple[Any, dict[str, list[float]]]:
+         s: Settings, on_epoch: model.EpochCallback | None,
+         future: np.ndarray | None = None) -> tuple[Any, dict[str, list[float]]]:
     assert s.lookback is not None
     assert s.horizon is not None
     train_o, _ = p.origins("train", s.lookback, s.horizon)
@@ -39,8 +40,9 @@ def _fit(scaled: np.ndarray, p: panel.Panel, spec: model.NetworkSpec,
     net = model.build_network(spec)
     k = spec.n_targets  # targets come first among the inputs, then --features
     train_ds = model.window_dataset(scaled, scaled[:, :k], train_o, spec, s.batch_size,
-                                    shuffle_seed=s.seed)
-    val_ds = model.window_dataset(scaled, scaled[:, :k], val_o, spec, s.batch_size)
+                                    shuffle_seed=s.seed, future=future)
+    val_ds = model.window_dataset(scaled, scaled[:, :k], val_o, spec, s.batch_size,
+                                  future=future)
     history = model.fit(net, train_ds, val_ds, model.FitOptions(
         s.optimizer, s.learning_rate, s.clipnorm, s.epochs, s.patience), on_epoch)
     val_losses = history.get("val_loss", [])
@@ -70,9 +72,13 @@ def _evaluate(frame: Frame, p: panel.Panel, s: Settings, pred: np.ndarray, test_
 
 
 def _forecast(net: Any, scaled: np.ndarray, origins: np.ndarray, which: np.ndarray,
-              spec: model.NetworkSpec, scalers: list[Any]) -> np.ndarray:
-    """Forecasts of the windows at ``origins`` of series ``which``, original units. (m, H, k)."""
-    x = model.window_dataset(scaled, None, origins, spec, 1024)
+              spec: model.NetworkSpec, scalers: list[Any],
+              future: np.ndarray | None) -> np.ndarray:
+    """Forecasts of the windows at ``origins`` of series ``which``, original units. (m, H, k).
+
+    future: (n, n_future) calendar inputs of the forecast steps, or None.
+    """
+    x = model.window_dataset(scaled, None, origins, spec, 1024, future=future)
     pred = panel.inverse(model.predict(net, x), which, scalers, list(spec.target_index))
     if not np.isfinite(pred).all():
         raise TrainingError("the trained network produced non-finite forecasts; nothing saved.")
@@ -80,14 +86,15 @@ def _forecast(net: Any, scaled: np.ndarray, origins: np.ndarray, which: np.ndarr
 
 
 def _calibrate(frame: Frame, p: panel.Panel, s: Settings, net: Any, scaled: np.ndarray,
-               spec: model.NetworkSpec, scalers: list[Any]) -> SeriesIntervals:
+               spec: model.NetworkSpec, scalers: list[Any],
+               future: np.ndarray | None) -> SeriesIntervals:
     """Per-series conformal half-widths from the validation windows (see panel_intervals)."""
     assert s.lookback is not None
     assert s.horizon is not None
     val_o, val_which = p.origins("val", s.lookback, s.horizon)
     k = len(s.target)
     actual = WindowSpec(s.lookback, s.horizon).targets(frame.values[:, :k], val_o)
-    errors = np.abs(actual - _forecast(net, scaled, val_o, val_which, spec, scalers))
+    errors = np.abs(actual - _forecast(net, scaled, val_o, val_which, spec, scalers, future))
     scales = np.stack([sc.scale[list(spec.target_index)] for sc in scalers])  # (S, k)
     return calibrate_series(errors, val_which, p.ids, scales, s.levels)
 
@@ -102,10 +109,11 @@ def train_panel(frame: Frame, s: Settings, spec: model.NetworkSpec,
     assert s.season is not None
     p = panel.layout(frame, s.train_frac, s.val_frac, s.lookback, s.horizon, s.season, s.strict)
     scaled, scalers = panel.scale(frame, p, s.scaler)
-    net, history = _fit(scaled, p, spec, s, on_epoch)
-    calib = _calibrate(frame, p, s, net, scaled, spec, scalers)
+    future = calendar_features.future_columns(frame, spec.n_future)  # (n, n_future) or None
+    net, history = _fit(scaled, p, spec, s, on_epoch, future)
+    calib = _calibrate(frame, p, s, net, scaled, spec, scalers, future)
     test_o, which = p.origins("test", s.lookback, s.horizon)
-    pred = _forecast(net, scaled, test_o, which, spec, scalers)
+    pred = _forecast(net, scaled, test_o, which, spec, scalers, future)
     ev, per = _evaluate(frame, p, s, pred, test_o, which)
     cov, cov_per = series_coverage(calib, ev.actual, pred, which, p.ids)
     windows = {part: len(p.origins(part, s.lookback, s.horizon)[0])
@@ -162,6 +170,7 @@ def _publish(r: Any, p: panel.Panel, spec: model.NetworkSpec, scalers: list[Any]
         panel={"id_col": f.id_col, "skipped": list(p.skipped),
                "series": {sid: sc.to_json() for sid, sc in zip(p.ids, scalers, strict=True)}})
     write_bundle(out / BUNDLE_DIR, spec, schema, pooled, s.to_json(), f.fingerprint(),
-                 lambda path: model.save_weights(net, path), intervals=calib.to_json())
+                 lambda path: model.save_weights(net, path), intervals=calib.to_json(),
+                 write_onnx=lambda path: model.export_onnx(net, spec, path))
     report = metrics_report(r)
     atomic.write_text(out / METRICS_FILE, json.dumps(json_safe(report), indent=2) + "\n")

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from forecast_cli.bundle import Bundle, read_bundle
-from forecast_cli.data import Frame, load_csv
+from forecast_cli.data import Frame
 from forecast_cli.errors import DataError
 from forecast_cli.evaluation import MODEL, Evaluation, baseline_forecasts, evaluate
 from forecast_cli.intervals import coverage
@@ -70,8 +70,8 @@ def unseen_origins(frame: Frame, bundle: Bundle) -> np.ndarray:
 
 def score_bundle(bundle_dir: Path, data_path: Path) -> BundleScore:
     """Forecast every unseen window of ``data_path`` with the bundle and score it."""
-    from forecast_cli import model
-    from forecast_cli.forecasting import check_compatible
+    from forecast_cli import calendar_features, model
+    from forecast_cli.forecasting import check_compatible, load_for
     from forecast_cli.training import forecast_windows
 
     bundle = read_bundle(Path(bundle_dir))
@@ -80,11 +80,13 @@ def score_bundle(bundle_dir: Path, data_path: Path) -> BundleScore:
 
         return score_panel(bundle, Path(data_path))
     schema, spec = bundle.schema, bundle.spec
-    frame = load_csv(Path(data_path), columns=list(schema.inputs), time_col=schema.time_col)
+    frame = load_for(bundle, Path(data_path))  # with the calendar columns, if trained so
     check_compatible(bundle, frame)
     at = unseen_origins(frame, bundle)
     net = model.load_network(spec, bundle.weights)
-    pred = forecast_windows(net, bundle.scaler.transform(frame.values), at, spec, bundle.scaler)
+    future = calendar_features.future_columns(frame, spec.n_future)  # (n, n_future) or None
+    pred = forecast_windows(net, bundle.scaler.transform(frame.values), at, spec, bundle.scaler,
+                            future)
     targets = frame.values[:, list(spec.target_index)]
     actual = WindowSpec(spec.lookback, spec.horizon).targets(targets, at)
     forecasts = {MODEL: pred, **baseline_forecasts(targets, at, spec.horizon, schema.season)}

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from forecast_cli import atomic, model
+from forecast_cli import atomic, calendar_features, model
 from forecast_cli.bundle import DataSchema, write_bundle
 from forecast_cli.config import Settings
 from forecast_cli.data import Frame, load_csv
@@ -107,31 +107,36 @@ def _load(data_path: Path, s: Settings) -> Frame:
 
 
 def _network_spec(s: Settings, n_inputs: int) -> model.NetworkSpec:
+    """The network for resolved settings; ``--calendar`` adds its values per horizon step."""
     assert s.lookback is not None
     assert s.horizon is not None
+    n_future = len(calendar_features.names(s.freq or "")) if s.calendar else 0
     return model.NetworkSpec(
         lookback=s.lookback, horizon=s.horizon, n_inputs=n_inputs,
         target_index=tuple(range(len(s.target))), lstm_units=s.lstm_units,
         lstm_layers=s.lstm_layers, dense_units=s.dense_units, dropout=s.dropout,
         window_norm=s.window_norm, seed=s.seed, channel_independence=s.channel_independence,
-        patch_len=s.patch_len)
+        patch_len=s.patch_len, n_future=n_future)
 
 
 def fit_network(scaled: np.ndarray, train_origins: np.ndarray, val_origins: np.ndarray,
                 spec: model.NetworkSpec, s: Settings,
                 on_epoch: model.EpochCallback | None = None, *,
-                backup_dir: Path | None = None) -> tuple[Any, dict[str, list[float]]]:
+                backup_dir: Path | None = None,
+                future: np.ndarray | None = None) -> tuple[Any, dict[str, list[float]]]:
     """Seed, build and fit a network on windows of ``scaled`` (n, F); best weights restored.
 
-    Targets are the columns ``spec.target_index`` of ``scaled``. Raises TrainingError when the
-    validation loss never became finite.
+    Targets are the columns ``spec.target_index`` of ``scaled``; ``future`` (n, n_future): the
+    known-future inputs when ``spec.n_future > 0`` (``future_columns``). Raises
+    TrainingError when the validation loss never became finite.
     """
     model.seed_everything(s.seed)
     net = model.build_network(spec)
     targets = scaled[:, list(spec.target_index)]  # (n, k)
     train_ds = model.window_dataset(scaled, targets, train_origins, spec, s.batch_size,
-                                    shuffle_seed=s.seed)
-    val_ds = model.window_dataset(scaled, targets, val_origins, spec, s.batch_size)
+                                    shuffle_seed=s.seed, future=future)
+    val_ds = model.window_dataset(scaled, targets, val_origins, spec, s.batch_size,
+                                  future=future)
     history = model.fit(net, train_ds, val_ds, model.FitOptions(
         s.optimizer, s.learning_rate, s.clipnorm, s.epochs, s.patience), on_epoch,
         backup_dir=backup_dir)
@@ -142,9 +147,13 @@ def fit_network(scaled: np.ndarray, train_origins: np.ndarray, val_origins: np.n
 
 
 def forecast_windows(net: Any, scaled: np.ndarray, origins: np.ndarray,
-                     spec: model.NetworkSpec, scaler: Scaler) -> np.ndarray:
-    """Forecasts of the windows at ``origins``, in original units. → (m, horizon, k)."""
-    x = model.window_dataset(scaled, None, origins, spec, 1024)
+                     spec: model.NetworkSpec, scaler: Scaler,
+                     future: np.ndarray | None = None) -> np.ndarray:
+    """Forecasts of the windows at ``origins``, in original units. → (m, horizon, k).
+
+    ``future`` (n, n_future): the known-future inputs of every row, when the spec has them.
+    """
+    x = model.window_dataset(scaled, None, origins, spec, 1024, future=future)
     pred = scaler.select(list(spec.target_index)).inverse(model.predict(net, x))
     if not np.isfinite(pred).all():
         raise TrainingError("the trained network produced non-finite forecasts; nothing saved.")
@@ -186,12 +195,14 @@ def train(data_path: Path, settings: Settings,
                         "rows before the test period; seasonal naive cannot be scored. Pass a "
                         "shorter --season.")
 
+    future = calendar_features.future_columns(frame, spec.n_future)  # (n, n_future) or None
     net, history = fit_network(scaled, parts["train"], parts["val"], spec, s, on_epoch,
-                               backup_dir=backup_dir)
+                               backup_dir=backup_dir, future=future)
     windows = WindowSpec(s.lookback, s.horizon)
     calib = calibrate(windows.targets(target_values, parts["val"]),
-                      forecast_windows(net, scaled, parts["val"], spec, scaler), s.levels)
-    pred = forecast_windows(net, scaled, parts["test"], spec, scaler)  # (m, H, k)
+                      forecast_windows(net, scaled, parts["val"], spec, scaler, future),
+                      s.levels)
+    pred = forecast_windows(net, scaled, parts["test"], spec, scaler, future)  # (m, H, k)
     actual = windows.targets(target_values, parts["test"])
     forecasts = {MODEL: pred, **baseline_forecasts(target_values, parts["test"], s.horizon,
                                                    s.season)}
