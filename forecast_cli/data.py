@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecast_cli.buffers import aligned_empty
 from forecast_cli.errors import DataError
 from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.report import ValidationReport
@@ -71,7 +72,7 @@ class Frame:
         digest.update(",".join(self.columns).encode())
         digest.update(",".join(self.series_ids).encode())
         digest.update(self.timestamps.asi8.tobytes())
-        digest.update(np.ascontiguousarray(self.values, dtype="<f8").tobytes())
+        digest.update(np.ascontiguousarray(self.values, dtype="<f8").data)  # no copy
         return digest.hexdigest()
 
 
@@ -106,13 +107,20 @@ def load_csv(
         path=Path(path), time_col=checked.time_col, columns=checked.columns,
         timestamps=pd.DatetimeIndex(np.concatenate([r.ns for r in parts])
                                     .astype("datetime64[ns]")),
-        values=np.concatenate([r.values for r in parts]), freq=checked.freq,
+        values=_concatenated([r.values for r in parts]), freq=checked.freq,
         line_numbers=np.concatenate([r.lines for r in parts]), fixes=checked.fixes,
         warnings=tuple(f.message(report.file) for f in report.warnings), tz=checked.tz,
         id_col=checked.id_col,
         series_ids=tuple(str(label) for label, _ in checked.series) if checked.id_col else (),
         series_starts=(np.concatenate(([0], np.cumsum(lengths))) if checked.id_col else None),
         report=report)
+
+
+def _concatenated(blocks: list[np.ndarray]) -> np.ndarray:
+    """Row blocks (n_i, F) → (Σn_i, F) float64 in a 64-byte aligned buffer, so that training
+    can hand it to TensorFlow without a copy (see ``buffers``)."""
+    out = aligned_empty((sum(len(b) for b in blocks), blocks[0].shape[1]), np.float64)
+    return np.concatenate(blocks, out=out)
 
 
 def validate(path: Path, settings: Any) -> ValidationReport:

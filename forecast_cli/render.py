@@ -13,10 +13,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from forecast_cli.evaluation import MODEL, NAIVE, SEASONAL
-from forecast_cli.training import TrainResult
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # not at run time: predict and validate never load the training modules
     from forecast_cli.backtest import BacktestResult
+    from forecast_cli.training import TrainResult
 
 LABELS = {MODEL: "LSTM", NAIVE: "naive (last value)", SEASONAL: "seasonal naive"}
 SHORT = {MODEL: "LSTM", NAIVE: "naive", SEASONAL: "s-naive"}

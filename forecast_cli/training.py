@@ -119,24 +119,26 @@ def _network_spec(s: Settings, n_inputs: int) -> model.NetworkSpec:
         patch_len=s.patch_len, n_future=n_future)
 
 
-def fit_network(scaled: np.ndarray, train_origins: np.ndarray, val_origins: np.ndarray,
+def fit_network(values: np.ndarray, train_origins: np.ndarray, val_origins: np.ndarray,
                 spec: model.NetworkSpec, s: Settings,
                 on_epoch: model.EpochCallback | None = None, *,
                 backup_dir: Path | None = None,
-                future: np.ndarray | None = None) -> tuple[Any, dict[str, list[float]]]:
-    """Seed, build and fit a network on windows of ``scaled`` (n, F); best weights restored.
+                future: np.ndarray | None = None,
+                scaler: Scaler | None = None) -> tuple[Any, dict[str, list[float]]]:
+    """Seed, build and fit a network on windows of ``values`` (n, F); best weights restored.
 
-    Targets are the columns ``spec.target_index`` of ``scaled``; ``future`` (n, n_future): the
-    known-future inputs when ``spec.n_future > 0`` (``future_columns``). Raises
-    TrainingError when the validation loss never became finite.
+    ``values`` is scaled already, or in original units with the ``scaler`` to apply batch by
+    batch (no scaled copy of the data: see ``model.window_dataset``). Targets are its columns
+    ``spec.target_index``; ``future`` (n, n_future): the known-future inputs when
+    ``spec.n_future > 0`` (``future_columns``). Raises TrainingError when the validation loss
+    never became finite.
     """
     model.seed_everything(s.seed)
     net = model.build_network(spec)
-    targets = scaled[:, list(spec.target_index)]  # (n, k)
-    train_ds = model.window_dataset(scaled, targets, train_origins, spec, s.batch_size,
-                                    shuffle_seed=s.seed, future=future)
-    val_ds = model.window_dataset(scaled, targets, val_origins, spec, s.batch_size,
-                                  future=future)
+    train_ds = model.window_dataset(values, values, train_origins, spec, s.batch_size,
+                                    shuffle_seed=s.seed, future=future, scaler=scaler)
+    val_ds = model.window_dataset(values, values, val_origins, spec, s.batch_size,
+                                  future=future, scaler=scaler)
     history = model.fit(net, train_ds, val_ds, model.FitOptions(
         s.optimizer, s.learning_rate, s.clipnorm, s.epochs, s.patience), on_epoch,
         backup_dir=backup_dir)
@@ -146,14 +148,16 @@ def fit_network(scaled: np.ndarray, train_origins: np.ndarray, val_origins: np.n
     return net, history
 
 
-def forecast_windows(net: Any, scaled: np.ndarray, origins: np.ndarray,
+def forecast_windows(net: Any, values: np.ndarray, origins: np.ndarray,
                      spec: model.NetworkSpec, scaler: Scaler,
-                     future: np.ndarray | None = None) -> np.ndarray:
+                     future: np.ndarray | None = None, *, scaled: bool = True) -> np.ndarray:
     """Forecasts of the windows at ``origins``, in original units. → (m, horizon, k).
 
+    values (n, F): scaled by ``scaler`` already, or (``scaled=False``) in original units.
     ``future`` (n, n_future): the known-future inputs of every row, when the spec has them.
     """
-    x = model.window_dataset(scaled, None, origins, spec, 1024, future=future)
+    x = model.window_dataset(values, None, origins, spec, 1024, future=future,
+                             scaler=None if scaled else scaler)
     pred = scaler.select(list(spec.target_index)).inverse(model.predict(net, x))
     if not np.isfinite(pred).all():
         raise TrainingError("the trained network produced non-finite forecasts; nothing saved.")
@@ -185,7 +189,8 @@ def train(data_path: Path, settings: Settings,
                           str(frame.path))
     atomic.ensure_dir(s.output_dir)  # fail before training, not after it
     scaler = fit_scaler(s.scaler, frame.values[: bounds.train_end])  # targets and features
-    scaled = scaler.transform(frame.values)  # (n, F): targets first, then --features
+    # The network reads frame.values (n, F: targets first, then --features) in place, scaled
+    # batch by batch: no scaled copy of the data (bench/bench_memory.py).
     k = len(s.target)
     target_values = frame.values[:, :k]  # (n, k) original units
     spec = _network_spec(s, len(frame.columns))
@@ -196,13 +201,14 @@ def train(data_path: Path, settings: Settings,
                         "shorter --season.")
 
     future = calendar_features.future_columns(frame, spec.n_future)  # (n, n_future) or None
-    net, history = fit_network(scaled, parts["train"], parts["val"], spec, s, on_epoch,
-                               backup_dir=backup_dir, future=future)
+    net, history = fit_network(frame.values, parts["train"], parts["val"], spec, s, on_epoch,
+                               backup_dir=backup_dir, future=future, scaler=scaler)
     windows = WindowSpec(s.lookback, s.horizon)
     calib = calibrate(windows.targets(target_values, parts["val"]),
-                      forecast_windows(net, scaled, parts["val"], spec, scaler, future),
-                      s.levels)
-    pred = forecast_windows(net, scaled, parts["test"], spec, scaler, future)  # (m, H, k)
+                      forecast_windows(net, frame.values, parts["val"], spec, scaler, future,
+                                       scaled=False), s.levels)
+    pred = forecast_windows(net, frame.values, parts["test"], spec, scaler, future,
+                            scaled=False)  # (m, H, k)
     actual = windows.targets(target_values, parts["test"])
     forecasts = {MODEL: pred, **baseline_forecasts(target_values, parts["test"], s.horizon,
                                                    s.season)}
