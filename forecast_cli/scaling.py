@@ -57,8 +57,18 @@ class Scaler:
 
 
 def fit_scaler(kind: str, train_values: np.ndarray) -> Scaler:
-    """Fit on training rows only. ``train_values``: (n_train, k), finite."""
+    """Fit on training rows only. ``train_values``: (n_train, k).
+
+    Rows with a NaN (kept out by ``--fill drop``) are left out of the fit; ValueError when no
+    complete row is left.
+    """
     from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    complete = np.isfinite(train_values).all(axis=1)
+    if not complete.all():
+        train_values = train_values[complete]
+    if not len(train_values):
+        raise ValueError("no complete training row to fit the scaler on")
 
     if kind == "standard":
         std = StandardScaler().fit(train_values)
