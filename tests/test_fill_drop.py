@@ -211,3 +211,20 @@ def test_panel_predict_leaves_out_a_series_with_a_missing_latest_row(tmp_path: P
     assert "line 40 (2024-01-19" in warnings[0]
     with pytest.raises(DataError, match="line 40"):
         panel_predict.windows(bundle, frame, None, strict=True)
+
+
+def test_check_windows_refuses_a_window_with_a_nan_row() -> None:
+    values = np.arange(20.0)[:, None]
+    values[10] = np.nan
+    keepout.check_windows(values, np.array([4, 15]), 4, 2)  # rows [0, 6) and [11, 17)
+    with pytest.raises(keepout.IncompleteWindowError, match="first origin row 9"):
+        keepout.check_windows(values, np.array([4, 9]), 4, 2)  # rows [5, 11) read row 10
+    keepout.check_windows(values, np.array([15]), 4, 0)  # inputs only: rows [11, 15)
+
+
+def test_a_part_left_without_windows_is_a_data_error() -> None:
+    values = np.arange(40.0)[:, None]
+    values[29] = np.nan  # val origins 28…32 read rows [24, 30) … [28, 34): all read row 29
+    bounds = split_bounds(40, 0.7, 0.15)
+    with pytest.raises(DataError, match=r"the val part\(s\) have no complete window"):
+        keepout.split_origins(values, bounds, 4, 2, 3, "x.csv")
