@@ -141,6 +141,8 @@ def validate(path: Path, settings: Any) -> ValidationReport:
         kept, total = sum(c[0] for c in counts), sum(c[1] for c in counts)
         report.drop_windows = {"lookback": lookback, "horizon": horizon, "kept": kept,
                                "total": total}
+        given = settings.lookback and settings.horizon
         report.fixes.append(f"--fill drop: the kept-out rows cost {total - kept} of {total} "
-                            f"windows of lookback {lookback} + horizon {horizon}")
+                            f"windows of lookback {lookback} + horizon {horizon}"
+                            + ("" if given else " (train's defaults for this frequency)"))
     return report

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli.errors import DataError
-from forecast_cli.splits import PARTS, SplitBounds, origins
+from forecast_cli.splits import PARTS, SplitBounds, origins, window_counts
 
 SHOWN = 5  # rows named in a message
 
@@ -89,6 +89,16 @@ def cost_note(kept_out: int, kept: dict[str, int], total: dict[str, int]) -> str
     per = ", ".join(f"{p} {kept[p]} of {total[p]}" for p in total)
     return (f"kept {kept_out} row(s) with a missing value out of every window (--fill drop): "
             f"{lost} of {sum(total.values())} windows left out (windows kept: {per})")
+
+
+def split_note(values: np.ndarray, bounds: SplitBounds, parts: dict[str, np.ndarray],
+               lookback: int, horizon: int) -> str | None:
+    """``cost_note`` for one series split by ``bounds``; None when no row was kept out."""
+    kept_out = int(missing_rows(values).sum())
+    if not kept_out:
+        return None
+    return cost_note(kept_out, {p: len(o) for p, o in parts.items()},
+                     window_counts(bounds, lookback, horizon))
 
 
 def stride_windows(missing: np.ndarray, lookback: int, horizon: int) -> tuple[int, int]:

@@ -29,7 +29,7 @@ from forecast_cli.intervals import Intervals, calibrate, coverage, level_label
 from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.metrics import mase_scale
 from forecast_cli.scaling import Scaler, fit_scaler
-from forecast_cli.splits import SplitBounds, check_length, window_counts
+from forecast_cli.splits import SplitBounds, check_length
 from forecast_cli.windowing import WindowSpec
 
 BUNDLE_DIR = "model"
@@ -178,7 +178,8 @@ def train(data_path: Path, settings: Settings,
     # --fill drop: no window reads a row with a missing value (keepout)
     parts = keepout.split_origins(frame.values, bounds, s.lookback, s.horizon, s.season,
                                   str(frame.path))
-    frame = _note_kept_out(frame, bounds, parts, s.lookback, s.horizon)
+    note = keepout.split_note(frame.values, bounds, parts, s.lookback, s.horizon)
+    frame = replace(frame, fixes=(*frame.fixes, note)) if note else frame
     if parts["test"][0] < s.season:
         raise DataError(f"{frame.path}: season {s.season} is longer than the {parts['test'][0]} "
                         "rows before the test period; seasonal naive cannot be scored. Pass a "
@@ -202,17 +203,6 @@ def train(data_path: Path, settings: Settings,
                          intervals=calib, interval_scores=coverage(calib, actual, pred))
     _publish(result, spec, scaler, net, parts["test"])
     return result
-
-
-def _note_kept_out(frame: Frame, bounds: SplitBounds, parts: dict[str, np.ndarray],
-                   lookback: int, horizon: int) -> Frame:
-    """With rows kept out (--fill drop), record the windows that cost among the frame's fixes."""
-    kept_out = int(frame.missing_rows().sum())
-    if not kept_out:
-        return frame
-    note = keepout.cost_note(kept_out, {p: len(o) for p, o in parts.items()},
-                             window_counts(bounds, lookback, horizon))
-    return replace(frame, fixes=(*frame.fixes, note))
 
 
 def best_epoch(history: dict[str, list[float]]) -> int:
