@@ -228,3 +228,32 @@ def test_a_part_left_without_windows_is_a_data_error() -> None:
     bounds = split_bounds(40, 0.7, 0.15)
     with pytest.raises(DataError, match=r"the val part\(s\) have no complete window"):
         keepout.split_origins(values, bounds, 4, 2, 3, "x.csv")
+
+
+def test_panel_train_with_drop_counts_only_complete_windows(tmp_path: Path) -> None:
+    """One global model over three series with holes (library call, tiny network)."""
+    from forecast_cli.config import build_settings
+    from forecast_cli.training import train
+
+    lines = [f"{sid},{day.date()},{'' if i in gone else f'{10 * k + np.sin(i):.4f}'}"
+             for k, (sid, gone) in enumerate((("a", {10, 45}), ("b", {30, 31}), ("c", {50})))
+             for i, day in enumerate(pd.date_range("2024-01-01", periods=70, freq="D"))]
+    path = tmp_path / "long.csv"
+    path.write_text("id,day,v\n" + "\n".join(lines) + "\n")
+    settings = build_settings({"id_col": "id", "fill": "drop", "lookback": 4, "horizon": 2,
+                               "season": 3, "lstm_units": 4, "epochs": 1, "batch_size": 32,
+                               "seed": 1, "output_dir": tmp_path / "out"})
+    result = train(path, settings)
+    frame = load_csv(path, options=LoadOptions(id_col="id", fill="drop"))
+    p = panel.layout(frame, 0.7, 0.15, 4, 2, 3, strict=False)
+    missing = frame.missing_rows()
+    want = {part: [t for t in p.origins(part, 4, 2, complete_only=False)[0]
+                   if not missing[sorted(_reads(int(t), 4, 2, 3 if part == "test" else None))]
+                   .any()] for part in ("train", "val", "test")}
+    assert result.windows == {part: len(o) for part, o in want.items()}
+    assert np.isfinite(result.history["loss"]).all()
+    assert np.isfinite(result.evaluation.forecasts["model"]).all()
+    assert any("kept 5 row(s) with a missing value out of every window" in f
+               for f in result.frame.fixes)
+    bundle_config = json.loads((tmp_path / "out" / "model" / "config.json").read_text())
+    assert "windows left out" in json.dumps(bundle_config)
