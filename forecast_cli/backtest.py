@@ -198,6 +198,10 @@ def backtest(data_path: Path, settings: Settings) -> BacktestResult:
     assert s.lookback is not None
     assert s.horizon is not None
     assert s.season is not None
+    if frame.missing_rows().any():
+        raise DataError(f"{frame.path}: backtest does not support --fill drop: "
+                        f"{int(frame.missing_rows().sum())} row(s) have a missing value. Fix: "
+                        "use --fill interpolate or ffill, or fill the values in the file.")
     values = frame.values  # (n, F): the targets first, then --features and --calendar
     targets = values[:, : len(s.target)]  # (n, k)
     plan = fold_plan(len(values), s.lookback, s.horizon, s.folds, s.fold_step or s.horizon,

@@ -16,6 +16,7 @@ class Fill(StrEnum):
     none = "none"
     interpolate = "interpolate"
     ffill = "ffill"
+    drop = "drop"
 
 
 class Dedupe(StrEnum):
@@ -66,10 +67,15 @@ DstGapOpt = Annotated[DstGap | None, typer.Option(help="Nonexistent local times 
                                                   "[default: raise]")]
 Freq = Annotated[str | None, typer.Option(help="Pandas frequency alias (h, D, MS …). "
                                           "[default: inferred]")]
-FillOpt = Annotated[Fill | None, typer.Option(help="Fill gaps and missing values. "
-                                              "[default: none, i.e. refuse them]")]
+FillOpt = Annotated[Fill | None, typer.Option(help="Gaps and missing values: interpolate or "
+                                              "ffill fill runs of up to --fill-limit steps; "
+                                              "drop keeps the rows on the time grid but out of "
+                                              "every window (any run length). All refuse a "
+                                              "series more than 20% missing. [default: none, "
+                                              "i.e. refuse them]")]
 FillLimit = Annotated[int | None, typer.Option(min=1, help="Longest run of missing steps "
-                                               "--fill may fill. [default: 3]")]
+                                               "--fill interpolate/ffill may fill (drop invents "
+                                               "nothing and ignores it). [default: 3]")]
 DedupeOpt = Annotated[Dedupe | None, typer.Option(help="Merge duplicate timestamps with "
                                                   "different values. [default: none, i.e. "
                                                   "refuse them]")]

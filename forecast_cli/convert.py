@@ -62,7 +62,7 @@ def _number_fix(bad: pd.Series, opts: LoadOptions) -> str:
     if opts.decimal == "." and bad.str.fullmatch(_DECIMAL_COMMA).any():
         return "these look like decimal commas: pass --decimal ','"
     return ("correct or remove these cells; leave a missing value empty (or NA) and pass --fill "
-            "interpolate or --fill ffill to fill it")
+            "interpolate or --fill ffill to fill it, or --fill drop to keep its row out")
 
 
 def _normalise(text: pd.Series, opts: LoadOptions) -> tuple[pd.Series, np.ndarray]:
@@ -82,10 +82,12 @@ def _normalise(text: pd.Series, opts: LoadOptions) -> tuple[pd.Series, np.ndarra
 
 
 def to_numbers(cells: Any, column: str, lines: np.ndarray, opts: LoadOptions,
-               findings: Findings) -> np.ndarray:
+               findings: Findings, refused: list[np.ndarray] | None = None) -> np.ndarray:
     """(m,) cells → (m,) float64; NaN where the cell is missing (reported later by the gap check).
 
     Non-numbers, infinities and overflows are errors; integers beyond 2^53 are warnings.
+    ``refused``: the lines of cells refused as not numbers (NaN too) are appended to it, so the
+    gap check can tell them from empty cells.
     """
     fast = _fast_numbers(cells, opts)
     if fast is not None:
@@ -107,6 +109,8 @@ def to_numbers(cells: Any, column: str, lines: np.ndarray, opts: LoadOptions,
                        _number_fix(raw[not_number], opts), column=column, lines=at,
                        values=vals, count=int(not_number.sum()))
         values[not_number] = np.nan
+        if refused is not None:
+            refused.append(lines[not_number])
     infinite = np.isinf(values)
     if infinite.any():
         at, vals = examples(infinite, lines, raw.to_numpy())

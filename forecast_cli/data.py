@@ -17,8 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecast_cli import keepout
 from forecast_cli.buffers import aligned_empty
 from forecast_cli.errors import DataError
+from forecast_cli.frequency import window_lengths
 from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.report import ValidationReport
 from forecast_cli.validation import check_csv
@@ -32,7 +34,9 @@ class Frame:
     ----------
     path : the file it came from.
     timestamps : (n,) DatetimeIndex, sorted, unique and regularly spaced within each series.
-    values : (n, k) float64, finite; column j is ``columns[j]``.
+    values : (n, k) float64, finite; column j is ``columns[j]``. With ``--fill drop`` the
+        rows with a missing value stay NaN (on the time grid) and no window reads them
+        (``keepout``).
     line_numbers : (n,) the CSV line each row came from (header = line 1; 0 = filled gap).
     fixes : normalisations that were applied in memory, in words.
     warnings : problems that do not make the data unusable, one line each.
@@ -55,6 +59,10 @@ class Frame:
     series_ids: tuple[str, ...] = field(default=())
     series_starts: np.ndarray | None = None
     report: ValidationReport | None = None
+
+    def missing_rows(self) -> np.ndarray:
+        """(n,) bool: rows kept out of every window (NaN, only with ``--fill drop``)."""
+        return keepout.missing_rows(self.values)
 
     def column(self, name: str) -> np.ndarray:
         """Values of one column, shape (n,)."""
@@ -131,4 +139,18 @@ def validate(path: Path, settings: Any) -> ValidationReport:
     """
     opts = LoadOptions.from_settings(settings)
     columns = [*settings.target, *settings.features] or None
-    return check_csv(Path(path), columns, opts).report
+    checked = check_csv(Path(path), columns, opts)
+    report = checked.report
+    if checked.freq is not None and any(s.kept_out for s in report.series):
+        _, horizon, lookback = window_lengths(checked.freq, settings.season, settings.horizon,
+                                              settings.lookback)
+        counts = [keepout.stride_windows(keepout.missing_rows(rows.values), lookback, horizon)
+                  for _, rows in checked.series]
+        kept, total = sum(c[0] for c in counts), sum(c[1] for c in counts)
+        report.drop_windows = {"lookback": lookback, "horizon": horizon, "kept": kept,
+                               "total": total}
+        given = settings.lookback and settings.horizon
+        report.fixes.append(f"--fill drop: the kept-out rows cost {total - kept} of {total} "
+                            f"windows of lookback {lookback} + horizon {horizon}"
+                            + ("" if given else " (train's defaults for this frequency)"))
+    return report

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
-from forecast_cli import model
+from forecast_cli import keepout, model
 from forecast_cli.bundle import Bundle, read_bundle
 from forecast_cli.data import Frame, load_csv
 from forecast_cli.errors import BundleError, DataError
@@ -86,6 +86,9 @@ def check_compatible(bundle: Bundle, frame: Frame) -> list[str]:
     if len(frame.values) < lookback:
         raise DataError(f"{frame.path}: need at least {lookback} rows (the model's lookback), "
                         f"got {len(frame.values)}.")
+    if schema.panel is None:  # --fill drop keeps rows with a missing value: not at the end
+        keepout.raise_if_latest_missing(frame.values, frame.line_numbers, frame.timestamps,
+                                        lookback, str(frame.path))
     warnings = [f"applied fix: {fix}" for fix in frame.fixes] + list(frame.warnings)
     last = frame.timestamps[-1]
     if last < schema.last_timestamp:

@@ -65,3 +65,21 @@ def season_length(freq: str) -> int:
 def future_index(last: pd.Timestamp, freq: str, horizon: int) -> pd.DatetimeIndex:
     """The ``horizon`` timestamps that follow ``last`` at frequency ``freq``. Shape (horizon,)."""
     return pd.date_range(start=last, periods=horizon + 1, freq=freq)[1:]
+
+
+MAX_DEFAULT_HORIZON = 96
+MAX_DEFAULT_LOOKBACK = 336
+
+
+def window_lengths(freq: str, season: int | None = None, horizon: int | None = None,
+                   lookback: int | None = None) -> tuple[int, int, int]:
+    """(season, horizon, lookback), each taken as given or derived from the frequency.
+
+    season: ``season_length``. horizon: one season, at most 96 steps. lookback: two horizons or
+    two seasons (at most 336 steps), whichever is longer, and at least 8, so the network sees a
+    full cycle without sub-hourly data asking for thousands of steps.
+    """
+    season = season or season_length(freq)
+    horizon = horizon or min(season, MAX_DEFAULT_HORIZON)
+    lookback = lookback or max(2 * horizon, min(2 * season, MAX_DEFAULT_LOOKBACK), 8)
+    return season, horizon, lookback

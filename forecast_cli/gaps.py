@@ -2,7 +2,9 @@
 
 Nothing is ever trained on NaN: by default every missing cell and every missing timestamp is an
 error. ``--fill interpolate`` / ``--fill ffill`` fill runs of at most ``fill_limit`` steps, and
-refuse when a column would be more than ``MAX_FILL_FRACTION`` invented.
+refuse when a column would be more than ``MAX_FILL_FRACTION`` invented. ``--fill drop`` invents
+nothing: the rows stay on the grid as NaN and no window reads them (see ``keepout``); it refuses
+when more than ``MAX_FILL_FRACTION`` of a series' rows would be kept out, at any run length.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class GapSummary:
     missing_steps: int = 0
     missing_cells: dict[str, int] = field(default_factory=dict)
     filled: int = 0
+    kept_out: int = 0  # rows kept out of every window by --fill drop
 
 
 def _where(label: str | None) -> str:
@@ -38,18 +41,23 @@ def _report_gaps(rows: Rows, runs: list[tuple[int, int]], time_col: str, opts: L
     vals = [f"{n} missing step(s) from {pd.Timestamp(rows.ns[a])}" for a, n in runs[:MAX_SHOWN]]
     findings.error("gap", f"gap(s) in the timestamps{_where(label)}", "add the missing rows, "
                    f"or pass --fill interpolate or --fill ffill (fills gaps of up to "
-                   f"--fill-limit {opts.fill_limit} steps)", column=time_col, lines=at,
+                   f"--fill-limit {opts.fill_limit} steps), or --fill drop (keeps them out of "
+                   "every window)", column=time_col, lines=at,
                    values=vals, count=len(runs))
 
 
-def _report_cells(rows: Rows, nan: np.ndarray, columns: tuple[str, ...], findings: Findings,
-                  label: str | None) -> None:
+def report_cells(rows: Rows, nan: np.ndarray, columns: tuple[str, ...], findings: Findings,
+                 label: str | None, refused: dict[str, np.ndarray]) -> None:
+    """Missing-value errors per column: NaN cells (n, k) of rows read from the file, except
+    those ``refused`` (column → lines) as not numbers, which are reported as such."""
     for j, col in enumerate(columns):
         cells = nan[:, j] & (rows.lines > 0)
+        if col in refused:  # NaN because refused (reported as not numbers), not empty
+            cells &= ~np.isin(rows.lines, refused[col])
         if cells.any():
             findings.error("missing_value", f"missing value(s){_where(label)}", "fill them in "
-                           "the file, or pass --fill interpolate or --fill ffill; nothing is "
-                           "ever trained on NaN", column=col,
+                           "the file, or pass --fill interpolate, --fill ffill or --fill drop; "
+                           "nothing is ever trained on NaN", column=col,
                            lines=rows.lines[cells][:MAX_SHOWN], count=int(cells.sum()))
 
 
@@ -92,11 +100,11 @@ def _fillable(rows: Rows, nan: np.ndarray, columns: tuple[str, ...], opts: LoadO
 
 def handle_missing(rows: Rows, columns: tuple[str, ...], time_col: str, opts: LoadOptions,
                    findings: Findings, label: str | None = None,
-                   cells_ok: bool = True) -> tuple[Rows, GapSummary]:
+                   refused: dict[str, np.ndarray] | None = None) -> tuple[Rows, GapSummary]:
     """Report gaps and missing cells; fill them if allowed. Returns rows and what was missing.
 
-    ``cells_ok`` False: some cells were already refused (not numbers …) and are NaN here too,
-    so only the gaps are reported and nothing is filled.
+    ``refused``: column → lines of cells already refused (not numbers …), NaN here too: they
+    are not counted as missing, and nothing is filled while there are any.
     """
     nan = np.isnan(rows.values)
     inserted = rows.lines == 0
@@ -105,13 +113,19 @@ def handle_missing(rows: Rows, columns: tuple[str, ...], time_col: str, opts: Lo
         gaps=[(str(pd.Timestamp(rows.ns[a])), n) for a, n in runs],
         missing_steps=int(inserted.sum()),
         missing_cells={c: int((nan[:, j] & ~inserted).sum()) for j, c in enumerate(columns)})
+    if refused:
+        summary.missing_cells = {c: n - int(np.isin(rows.lines, refused.get(c, [])).sum())
+                                 for c, n in summary.missing_cells.items()}
     if not nan.any():
         return rows, summary
-    if opts.fill == "none" or not cells_ok:
+    if opts.fill == "none" or refused:
         if runs and opts.fill == "none":
             _report_gaps(rows, runs, time_col, opts, findings, label)
-        if cells_ok:
-            _report_cells(rows, nan, columns, findings, label)
+        if opts.fill == "none":
+            report_cells(rows, nan, columns, findings, label, refused or {})
+        return rows, summary
+    if opts.fill == "drop":
+        summary.kept_out = _keep_out(rows, nan, findings, label)
         return rows, summary
     if not _fillable(rows, nan, columns, opts, findings, label):
         return rows, summary
@@ -121,6 +135,21 @@ def handle_missing(rows: Rows, columns: tuple[str, ...], time_col: str, opts: Lo
     findings.applied(f"filled {summary.filled} missing value(s){_where(label)} "
                      f"({summary.missing_steps} missing timestamp(s)) with --fill {opts.fill}")
     return Rows(rows.ns, filled.to_numpy(np.float64), rows.lines), summary
+
+
+def _keep_out(rows: Rows, nan: np.ndarray, findings: Findings, label: str | None) -> int:
+    """--fill drop: the rows stay NaN on the grid; refused above ``MAX_FILL_FRACTION``."""
+    out = nan.any(axis=1)
+    share = float(out.mean())
+    if share > MAX_FILL_FRACTION:
+        findings.error("fill_share", f"{share:.0%} of the rows have a missing value"
+                       f"{_where(label)}, more than --fill drop may keep out "
+                       f"({MAX_FILL_FRACTION:.0%})", "fix the data at its source")
+        return 0
+    gaps = int((out & (rows.lines == 0)).sum())
+    findings.applied(f"kept {int(out.sum())} row(s) with a missing value{_where(label)} "
+                     f"({gaps} missing timestamp(s)) out of every window with --fill drop")
+    return int(out.sum())
 
 
 def check_constant(values: np.ndarray, columns: tuple[str, ...], findings: Findings,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-FILLS: tuple[str, ...] = ("none", "interpolate", "ffill")
+FILLS: tuple[str, ...] = ("none", "interpolate", "ffill", "drop")
 DEDUPES: tuple[str, ...] = ("none", "first", "last", "mean")
 DST_GAPS: tuple[str, ...] = ("raise", "shift_forward")
 TIME_UNITS: tuple[str, ...] = ("s", "ms", "us", "ns")
@@ -33,7 +33,7 @@ class LoadOptions:
     dst_gap: str = "raise"
     freq: str | None = None
     fill: str = "none"
-    fill_limit: int = 3  # longest run of missing steps that --fill may fill
+    fill_limit: int = 3  # longest run of missing steps interpolate / ffill may fill
     dedupe: str = "none"
     allow_missing: bool = False  # a row with too few fields counts as missing values
     strict: bool = False

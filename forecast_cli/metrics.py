@@ -49,10 +49,16 @@ def mase_scale(train_values: np.ndarray, season: int) -> np.ndarray:
     """In-sample seasonal-naive MAE per column: mean |y_t − y_{t−m}| over training rows.
 
     train_values (n, k) → (k,). ``season`` falls back to 1 when the training part is shorter
-    than one season plus one row.
+    than one season plus one row. Pairs with a NaN row (``--fill drop``) are left out; a column
+    with no complete pair gets NaN.
     """
     m = season if len(train_values) > season else 1
-    return np.asarray(np.mean(np.abs(train_values[m:] - train_values[:-m]), axis=0))
+    diff = np.abs(train_values[m:] - train_values[:-m])
+    if np.isfinite(diff).all():
+        return np.asarray(np.mean(diff, axis=0))
+    pairs = np.isfinite(diff).sum(axis=0)
+    total = np.where(np.isfinite(diff), diff, 0.0).sum(axis=0)
+    return np.asarray(np.where(pairs > 0, total / np.maximum(pairs, 1), np.nan))
 
 
 def mase(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray) -> float:

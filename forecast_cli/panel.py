@@ -3,8 +3,9 @@
 The frame stacks the series (``Frame.bounds()``). Every series is split by time on its own
 (``splits.split_bounds`` on its rows), scaled with statistics of its own training rows, and
 contributes windows whose rows all lie inside it: a window origin ``t`` of series ``i`` has
-``start_i + lookback ≤ t`` and ``t + horizon ≤ end_i``, so no window crosses two series. All
-windows of all series then go through one global network in batches.
+``start_i + lookback ≤ t`` and ``t + horizon ≤ end_i``, so no window crosses two series. With
+``--fill drop`` no window reads a row with a missing value either (``keepout``). All windows of
+all series then go through one global network in batches.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from forecast_cli import metrics
+from forecast_cli import keepout, metrics
 from forecast_cli.data import Frame
 from forecast_cli.errors import DataError
 from forecast_cli.scaling import Scaler, fit_scaler
-from forecast_cli.splits import Part, SplitBounds, origins, split_bounds, window_counts
+from forecast_cli.splits import PARTS, Part, SplitBounds, origins, split_bounds
 
 
 @dataclass(frozen=True)
@@ -29,16 +30,30 @@ class Panel:
     bounds: tuple[SplitBounds, ...]  # local rows of each kept series
     skipped: tuple[str, ...]  # series too short, with the reason in ``warnings``
     warnings: tuple[str, ...]
+    missing: np.ndarray | None = None  # (n,) bool rows kept out by --fill drop; None: none
+    season: int | None = None  # scored (test) windows also need their seasonal-naive rows
 
-    def origins(self, part: Part, lookback: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
-        """Global origins of every window of ``part`` and the series index of each. (m,), (m,)."""
-        found = [(self.starts[i] + origins(b, part, lookback, horizon), i)
+    def origins(self, part: Part, lookback: int, horizon: int,
+                complete_only: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Global origins of every window of ``part`` and the series index of each. (m,), (m,).
+
+        ``complete_only``: only windows that read no missing row (all of them without any).
+        """
+        found = [(self._complete(self.starts[i] + origins(b, part, lookback, horizon), part,
+                                 lookback, horizon, complete_only), i)
                  for i, b in enumerate(self.bounds)]
         if not found:
             return np.empty(0, np.int64), np.empty(0, np.int64)
         glob = np.concatenate([o for o, _ in found]).astype(np.int64)
         which = np.concatenate([np.full(len(o), i, np.int64) for o, i in found])
         return glob, which
+
+    def _complete(self, at: np.ndarray, part: Part, lookback: int, horizon: int,
+                  complete_only: bool) -> np.ndarray:
+        if self.missing is None or not complete_only:
+            return at
+        return keepout.complete(self.missing, at, lookback, horizon,
+                                self.season if part == "test" else None)
 
 
 def layout(frame: Frame, train_frac: float, val_frac: float, lookback: int, horizon: int,
@@ -48,17 +63,22 @@ def layout(frame: Frame, train_frac: float, val_frac: float, lookback: int, hori
     keep: list[int] = []
     bounds: list[SplitBounds] = []
     short: list[str] = []
+    missing = frame.missing_rows()
     for i, name in enumerate(frame.series_ids):
         n = int(edges[i + 1] - edges[i])
         b = split_bounds(n, train_frac, val_frac)
-        counts = window_counts(b, lookback, horizon)
-        first_test = origins(b, "test", lookback, horizon)
-        if min(counts.values()) > 0 and first_test[0] >= season:
+        gone = missing[edges[i]: edges[i + 1]]
+        found = {p: keepout.complete(gone, origins(b, p, lookback, horizon), lookback, horizon,
+                                     season if p == "test" else None) for p in PARTS}
+        if min(len(o) for o in found.values()) > 0 and found["test"][0] >= season:
             keep.append(i)
             bounds.append(b)
         else:
-            short.append(f"{name} ({n} rows)")
+            short.append(f"{name} ({n} rows" + (f", {int(gone.sum())} kept out)" if gone.any()
+                                                 else ")"))
     need = f"lookback {lookback} + horizon {horizon} with a window in train, validation and test"
+    if missing.any():
+        need += " that reads no row with a missing value (--fill drop)"
     warnings: tuple[str, ...] = ()
     if short:
         text = (f"{frame.path}: {len(short)} series too short for {need}, left out: "
@@ -69,7 +89,8 @@ def layout(frame: Frame, train_frac: float, val_frac: float, lookback: int, hori
         warnings = (text + ".",)
     return Panel(ids=tuple(frame.series_ids[i] for i in keep),
                  starts=np.asarray([edges[i] for i in keep], np.int64), bounds=tuple(bounds),
-                 skipped=tuple(s.split(" (")[0] for s in short), warnings=warnings)
+                 skipped=tuple(s.split(" (")[0] for s in short), warnings=warnings,
+                 missing=missing if missing.any() else None, season=season)
 
 
 def scale(frame: Frame, panel: Panel, kind: str) -> tuple[np.ndarray, list[Scaler]]:

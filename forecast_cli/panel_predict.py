@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecast_cli import keepout
 from forecast_cli.bundle import Bundle
 from forecast_cli.data import Frame
 from forecast_cli.errors import BundleError, DataError
@@ -64,6 +65,12 @@ def windows(bundle: Bundle, frame: Frame, series: tuple[str, ...] | None,
             why = ("the model was not trained on it" if sid not in scalers
                    else f"it has {len(rows)} rows, fewer than the lookback {lookback}")
             warnings.append(f"series {sid!r} left out: {why}.")
+            continue
+        a, b = edges[i], edges[i + 1]
+        gone = keepout.require_latest(rows, frame.line_numbers[a:b], frame.timestamps[a:b],
+                                      lookback, "", None)
+        if gone is not None:  # --fill drop: a missing value among the latest rows
+            warnings.append(f"series {sid!r} left out: {gone}")
             continue
         window = rows[-lookback:]
         if _outside(window, scalers[sid], checked):

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from forecast_cli import atomic, calendar_features, model, panel
+from forecast_cli import atomic, calendar_features, keepout, model, panel
 from forecast_cli.bundle import DataSchema, write_bundle
 from forecast_cli.config import Settings
 from forecast_cli.data import Frame
@@ -26,6 +27,7 @@ from forecast_cli.panel_intervals import (
     series_coverage,
 )
 from forecast_cli.scaling import fit_scaler
+from forecast_cli.splits import PARTS
 from forecast_cli.windowing import WindowSpec
 
 
@@ -36,6 +38,8 @@ def _fit(scaled: np.ndarray, p: panel.Panel, spec: model.NetworkSpec,
     assert s.horizon is not None
     train_o, _ = p.origins("train", s.lookback, s.horizon)
     val_o, _ = p.origins("val", s.lookback, s.horizon)
+    for at in (train_o, val_o):  # nothing NaN ever reaches the network (--fill drop)
+        keepout.check_windows(scaled, at, s.lookback, s.horizon)
     model.seed_everything(s.seed)
     net = model.build_network(spec)
     k = spec.n_targets  # targets come first among the inputs, then --features
@@ -113,11 +117,18 @@ def train_panel(frame: Frame, s: Settings, spec: model.NetworkSpec,
     net, history = _fit(scaled, p, spec, s, on_epoch, future)
     calib = _calibrate(frame, p, s, net, scaled, spec, scalers, future)
     test_o, which = p.origins("test", s.lookback, s.horizon)
+    keepout.check_windows(scaled, test_o, s.lookback, 0)
     pred = _forecast(net, scaled, test_o, which, spec, scalers, future)
     ev, per = _evaluate(frame, p, s, pred, test_o, which)
     cov, cov_per = series_coverage(calib, ev.actual, pred, which, p.ids)
     windows = {part: len(p.origins(part, s.lookback, s.horizon)[0])
                for part in ("train", "val", "test")}
+    if p.missing is not None:  # --fill drop: record the windows the kept-out rows cost
+        total: dict[str, int] = {
+            part: len(p.origins(part, s.lookback, s.horizon, complete_only=False)[0])
+            for part in PARTS}
+        note = keepout.cost_note(int(p.missing.sum()), windows, total)
+        frame = replace(frame, fixes=(*frame.fixes, note))
     result = TrainResult(settings=s, frame=frame, bounds=p.bounds[0], windows=windows,
                          evaluation=ev, history=history,
                          best_epoch=int(np.argmin(history["val_loss"])) + 1,

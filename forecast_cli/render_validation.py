@@ -33,12 +33,23 @@ def summary_table(r: ValidationReport) -> Table:
         ("frequency", str(r.freq)),
         ("gaps", f"{gaps} ({sum(s.missing_steps for s in r.series)} missing steps)"),
         ("missing values", str(missing)),
+        *_kept_out(r),
         ("duplicates dropped", str(r.duplicates_dropped)),
         ("series", f"{len(r.series)}" + (f" (id column {r.id_col})" if r.id_col else "")),
     ]
     for what, value in rows:
         table.add_row(what, value)
     return table
+
+
+def _kept_out(r: ValidationReport) -> list[tuple[str, str]]:
+    """The --fill drop row: rows kept out of every window and the windows that costs."""
+    rows = sum(s.kept_out for s in r.series)
+    if not rows or r.drop_windows is None:
+        return []
+    w = r.drop_windows
+    return [("kept out (--fill drop)", f"{rows} rows: {w['total'] - w['kept']} of {w['total']} "
+             f"windows (lookback {w['lookback']} + horizon {w['horizon']})")]
 
 
 def _badness(s: SeriesSummary) -> tuple[int, int]:

@@ -24,6 +24,7 @@ class SeriesSummary:
     gaps: list[tuple[str, int]] = field(default_factory=list)  # (first missing, steps)
     missing_cells: dict[str, int] = field(default_factory=dict)
     filled: int = 0
+    kept_out: int = 0  # rows kept out of every window (--fill drop)
     duplicates: int = 0  # duplicate rows dropped or merged
     skipped: str | None = None  # why training leaves it out (set by training)
 
@@ -32,6 +33,7 @@ class SeriesSummary:
                 "missing_steps": self.missing_steps,
                 "gaps": [{"from": a, "steps": n} for a, n in self.gaps],
                 "missing_cells": self.missing_cells, "filled": self.filled,
+                "kept_out": self.kept_out,
                 "duplicates": self.duplicates, "skipped": self.skipped}
 
 
@@ -58,6 +60,8 @@ class ValidationReport:
     fixes: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     strict: bool = False
+    # --fill drop: lookback, horizon, and the stride-1 windows kept / in all (every series)
+    drop_windows: dict[str, int] | None = None
 
     @property
     def errors(self) -> list[Finding]:
@@ -82,5 +86,5 @@ class ValidationReport:
             "series": [s.to_json() for s in self.series], "fixes": self.fixes,
             "errors": [f.to_json() for f in self.errors],
             "warnings": [f.to_json() for f in self.warnings if not self.strict],
-            "strict": self.strict,
+            "strict": self.strict, "drop_windows": self.drop_windows,
         }

@@ -58,14 +58,21 @@ class Scaler:
 
 
 def fit_scaler(kind: str, train_values: np.ndarray) -> Scaler:
-    """Fit on training rows only. ``train_values``: (n_train, k), finite.
+    """Fit on training rows only. ``train_values``: (n_train, k).
 
-    Fitted ``partial_fit`` a block of rows at a time: a single ``fit`` makes full-size float64
-    temporaries (+96 MB on 1.4 million × 8 rows, bench/bench_memory.py); the blocks keep them
-    small, with the same mean, scale, min and max (up to rounding).
+    Rows with a NaN (kept out by ``--fill drop``) are left out of the fit; ValueError when no
+    complete row is left. Fitted with ``partial_fit`` a block of rows at a time: a single
+    ``fit`` makes full-size float64 temporaries (+96 MB on 1.4 million × 8 rows,
+    bench/bench_memory.py); the blocks keep them small, with the same mean, scale, min and max
+    (up to rounding).
     """
     from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
+    complete = np.isfinite(train_values).all(axis=1)
+    if not complete.all():
+        train_values = train_values[complete]
+    if not len(train_values):
+        raise ValueError("no complete training row to fit the scaler on")
     if kind not in SCALER_KINDS:
         raise ValueError(f"unknown scaler kind {kind!r}")
     fitted = StandardScaler() if kind == "standard" else MinMaxScaler()

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from forecast_cli import atomic, calendar_features, model
+from forecast_cli import atomic, calendar_features, keepout, model
 from forecast_cli.bundle import DataSchema, write_bundle
 from forecast_cli.config import Settings
 from forecast_cli.data import Frame, load_csv
@@ -24,20 +24,18 @@ from forecast_cli.evaluation import (
     evaluate,
     forecasts_table,
 )
-from forecast_cli.frequency import season_length
+from forecast_cli.frequency import window_lengths
 from forecast_cli.intervals import Intervals, calibrate, coverage, level_label
 from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.metrics import mase_scale
 from forecast_cli.scaling import Scaler, fit_scaler
-from forecast_cli.splits import SplitBounds, check_length, origins, window_counts
+from forecast_cli.splits import SplitBounds, check_length
 from forecast_cli.windowing import WindowSpec
 
 BUNDLE_DIR = "model"
 METRICS_FILE = "metrics.json"
 FORECASTS_FILE = "test_forecasts.csv"
 HISTORY_FILE = "history.csv"
-MAX_DEFAULT_HORIZON = 96
-MAX_DEFAULT_LOOKBACK = 336
 
 
 @dataclass(frozen=True)
@@ -69,15 +67,11 @@ class TrainResult:
 def resolve_settings(s: Settings, frame: Frame) -> Settings:
     """Fill what was left to the data: targets, season, horizon and lookback.
 
-    season: from the frequency unless given. horizon: one season, at most 96 steps. lookback:
-    two horizons or two seasons (at most 336 steps), whichever is longer, so the network sees a
-    full cycle without sub-hourly data asking for thousands of steps.
+    The defaults are ``frequency.window_lengths`` (shared with ``forecast validate``).
     """
     # the frame's columns are the resolved names: the targets first, then --features
     target = frame.columns[: len(s.target)] if s.target else frame.columns
-    season = s.season or season_length(frame.freq)
-    horizon = s.horizon or min(season, MAX_DEFAULT_HORIZON)
-    lookback = s.lookback or max(2 * horizon, min(2 * season, MAX_DEFAULT_LOOKBACK), 8)
+    season, horizon, lookback = window_lengths(frame.freq, s.season, s.horizon, s.lookback)
     if s.patch_len > lookback:
         raise ConfigError(f"`patch_len` must be ≤ the lookback ({lookback}). Got {s.patch_len}.")
     return replace(s, target=tuple(target), season=season, horizon=horizon, lookback=lookback,
@@ -133,6 +127,8 @@ def fit_network(values: np.ndarray, train_origins: np.ndarray, val_origins: np.n
     ``spec.n_future > 0`` (``future_columns``). Raises TrainingError when the validation loss
     never became finite.
     """
+    for at in (train_origins, val_origins):  # nothing NaN ever reaches the network
+        keepout.check_windows(values, at, spec.lookback, spec.horizon)
     model.seed_everything(s.seed)
     net = model.build_network(spec)
     train_ds = model.window_dataset(values, values, train_origins, spec, s.batch_size,
@@ -156,6 +152,7 @@ def forecast_windows(net: Any, values: np.ndarray, origins: np.ndarray,
     values (n, F): scaled by ``scaler`` already, or (``scaled=False``) in original units.
     ``future`` (n, n_future): the known-future inputs of every row, when the spec has them.
     """
+    keepout.check_windows(values, origins, spec.lookback, 0)
     x = model.window_dataset(values, None, origins, spec, 1024, future=future,
                              scaler=None if scaled else scaler)
     pred = scaler.select(list(spec.target_index)).inverse(model.predict(net, x))
@@ -194,7 +191,11 @@ def train(data_path: Path, settings: Settings,
     k = len(s.target)
     target_values = frame.values[:, :k]  # (n, k) original units
     spec = _network_spec(s, len(frame.columns))
-    parts = {p: origins(bounds, p, s.lookback, s.horizon) for p in ("train", "val", "test")}
+    # --fill drop: no window reads a row with a missing value (keepout)
+    parts = keepout.split_origins(frame.values, bounds, s.lookback, s.horizon, s.season,
+                                  str(frame.path))
+    note = keepout.split_note(frame.values, bounds, parts, s.lookback, s.horizon)
+    frame = replace(frame, fixes=(*frame.fixes, note)) if note else frame
     if parts["test"][0] < s.season:
         raise DataError(f"{frame.path}: season {s.season} is longer than the {parts['test'][0]} "
                         "rows before the test period; seasonal naive cannot be scored. Pass a "
@@ -215,7 +216,7 @@ def train(data_path: Path, settings: Settings,
     ev = evaluate(actual, forecasts, mase_scale(target_values[: bounds.train_end], s.season))
 
     result = TrainResult(settings=s, frame=frame, bounds=bounds,
-                         windows=window_counts(bounds, s.lookback, s.horizon), evaluation=ev,
+                         windows={p: len(o) for p, o in parts.items()}, evaluation=ev,
                          history=history, best_epoch=best_epoch(history),
                          seconds=time.perf_counter() - started, output_dir=s.output_dir,
                          intervals=calib, interval_scores=coverage(calib, actual, pred))

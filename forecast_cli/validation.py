@@ -19,14 +19,13 @@ from forecast_cli import convert, csvread, timeaxis
 from forecast_cli.errors import DataError
 from forecast_cli.findings import MAX_SHOWN, Findings
 from forecast_cli.frequency import infer_frequency
-from forecast_cli.gaps import check_constant, handle_missing
+from forecast_cli.gaps import check_constant, handle_missing, report_cells
 from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.report import SeriesSummary, ValidationReport
 from forecast_cli.timeaxis import Rows
 
 TIME_ERRORS = frozenset({"missing_timestamp", "bad_timestamp", "epoch_numbers", "epoch_range",
                          "mixed_tz", "too_few_fields", "too_many_fields"})
-CELL_ERRORS = frozenset({"not_a_number", "infinite", "too_few_fields", "too_many_fields"})
 
 
 @dataclass
@@ -51,6 +50,11 @@ class _Raw:
     lines: np.ndarray  # (n,) int64
     ids: np.ndarray | None  # (n,) int64 codes into id_names
     id_names: list[str]
+    refused: dict[str, np.ndarray]  # column → lines of cells refused as not numbers
+
+    def take(self, keep: np.ndarray) -> _Raw:
+        return _Raw(self.ns[keep], self.aware[keep], self.values[keep], self.lines[keep],
+                    None if self.ids is None else self.ids[keep], self.id_names, self.refused)
 
 
 def _ids(cells: Any, lines: np.ndarray, id_col: str, codes: dict[str, int],
@@ -118,6 +122,7 @@ def _read(tf: csvread.TextFile, sep: str, names: list[str], tcol: str, id_col: s
     wanted = [tcol, *([id_col] if id_col else []), *cols]
     buf = _Buffers(min(_capacity(tf), opts.max_rows + 1), len(cols), id_col is not None)
     codes: dict[str, int] = {}
+    refused: dict[str, list[np.ndarray]] = {c: [] for c in cols}
     blank = 0
     for raw_chunk in csvread.read_chunks(tf, sep, names, wanted, findings, opts.max_rows,
                                          opts.allow_missing):
@@ -127,7 +132,7 @@ def _read(tf: csvread.TextFile, sep: str, names: list[str], tcol: str, id_col: s
             continue
         ns, aware = convert.to_times(chunk.cells[tcol], tcol, chunk.lines, opts, findings)
         values = np.column_stack([convert.to_numbers(chunk.cells[c], c, chunk.lines, opts,
-                                                     findings) for c in cols])
+                                                     findings, refused[c]) for c in cols])
         parts = {"ns": ns, "aware": aware, "values": values, "lines": chunk.lines}
         if id_col:
             parts["ids"] = _ids(chunk.cells[id_col], chunk.lines, id_col, codes, findings)
@@ -138,7 +143,8 @@ def _read(tf: csvread.TextFile, sep: str, names: list[str], tcol: str, id_col: s
         raise DataError(f"{tf.path}: no data rows (only a header). Fix: export the data "
                         "rows too.")
     return _Raw(buf.view("ns"), buf.view("aware"), buf.view("values"), buf.view("lines"),
-                buf.view("ids") if id_col else None, list(codes))
+                buf.view("ids") if id_col else None, list(codes),
+                {c: np.concatenate(v) for c, v in refused.items() if v})
 
 
 def _zone(raw: _Raw, opts: LoadOptions, tcol: str, findings: Findings) -> str | None:
@@ -185,12 +191,13 @@ def _common_freq(parts: list[tuple[str | None, Rows]]) -> str | None:
 
 
 def _one_series(label: str | None, rows: Rows, opts: LoadOptions, tcol: str,
-                cols: tuple[str, ...], localize: bool, cells_ok: bool,
+                cols: tuple[str, ...], localize: bool, refused: dict[str, np.ndarray],
                 findings: Findings) -> tuple[Rows, SeriesSummary, str | None]:
     if localize:
         before = len(findings.errors())
         rows = timeaxis.localize(rows, opts, tcol, findings, label)
         if len(findings.errors()) > before:  # still local times: the grid would mislead
+            _cells_only(rows, cols, opts, findings, label, refused)
             empty = SeriesSummary(id=label, rows=len(rows.ns), first=None, last=None)
             return rows, empty, None
     rows = timeaxis.order(rows, findings, label)
@@ -200,15 +207,39 @@ def _one_series(label: str | None, rows: Rows, opts: LoadOptions, tcol: str,
                             duplicates=before - len(rows.ns))
     gridded, freq = timeaxis.grid(rows, opts, tcol, findings, label)
     if gridded is not None:
-        rows, gaps = handle_missing(gridded, cols, tcol, opts, findings, label, cells_ok)
+        rows, gaps = handle_missing(gridded, cols, tcol, opts, findings, label, refused)
         summary.rows, summary.missing_steps = len(rows.ns), gaps.missing_steps
         summary.gaps, summary.missing_cells, summary.filled = (gaps.gaps, gaps.missing_cells,
                                                                gaps.filled)
+        summary.kept_out = gaps.kept_out
+    else:
+        _cells_only(rows, cols, opts, findings, label, refused)
     if len(rows.ns):
         summary.first = str(pd.Timestamp(rows.ns[0]))
         summary.last = str(pd.Timestamp(rows.ns[-1]))
     check_constant(rows.values, cols, findings, label)
     return rows, summary, freq
+
+
+def _cells_only(rows: Rows, cols: tuple[str, ...], opts: LoadOptions, findings: Findings,
+                label: str | None, refused: dict[str, np.ndarray]) -> None:
+    """No grid (time problems): still report the missing cells, which do not depend on it."""
+    if opts.fill == "none":
+        report_cells(rows, np.isnan(rows.values), cols, findings, label, refused)
+
+
+def _without_time_axis(raw: _Raw, opts: LoadOptions, tcol: str, cols: tuple[str, ...],
+                       tz: str | None, kinds: set[str], findings: Findings) -> None:
+    """Timestamps too broken for a time axis: gaps cannot be judged, but missing cells and
+    duplicates among the readable timestamps can, so they are reported in the same pass."""
+    _cells_only(Rows(raw.ns, raw.values, raw.lines), cols, opts, findings, None, raw.refused)
+    if "mixed_tz" in kinds or (tz is not None and not raw.aware.any()):
+        return  # local times: a repeated one may be a DST change, not a duplicate
+    scratch = Findings(findings.source)
+    for label, rows in _split(raw.take(raw.ns != convert.NAT)):
+        timeaxis.dedupe(rows.take(np.argsort(rows.ns, kind="stable")), opts, tcol, scratch,
+                        label)
+    findings.items.extend(f for f in scratch.items if f.kind == "duplicate_timestamp")
 
 
 def check_csv(path: Path, columns: list[str] | None = None,
@@ -245,10 +276,12 @@ def check_csv(path: Path, columns: list[str] | None = None,
             opts = replace(opts, freq=_common_freq(parts))
         for label, rows in parts:
             rows, summary, freq = _one_series(label, rows, opts, tcol, cols, localize,
-                                              not kinds & CELL_ERRORS, findings)
+                                              raw.refused, findings)
             series.append((label, rows))
             summaries.append(summary)
             freqs.add(freq)
+    else:
+        _without_time_axis(raw, opts, tcol, cols, tz, kinds, findings)
     if len(freqs - {None}) > 1:
         findings.error("mixed_freq", "series have different frequencies: "
                        + ", ".join(sorted(str(f) for f in freqs - {None})),

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from forecast_cli.validation import check_csv
 from tests.conftest import REPO, run_forecast
 
 HEAVY = ("tensorflow", "keras", "sklearn")
@@ -68,3 +69,27 @@ def test_reading_options_come_from_a_toml_config(tmp_path: Path) -> None:
     result = run_forecast("validate", data, "--config", config, "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["value_columns"] == ["Wert"]
+
+
+def test_refused_and_empty_cells_are_reported_in_the_same_run(tmp_path: Path) -> None:
+    """A cell refused as not a number used to hide the empty cells until it was fixed."""
+    data = tmp_path / "both.csv"
+    data.write_text('ts,value\n2024-01-01,1\n2024-01-02,"12,5x"\n2024-01-03,\n2024-01-04,4\n'
+                    "2024-01-05,NA\n2024-01-06,6\n")
+    result = run_forecast("validate", data)
+    assert result.returncode == 65
+    assert (f"Error: {data}, column 'value': cell(s) that are not numbers: line 3: '12,5x'"
+            in result.stderr)
+    assert (f"Error: {data}, column 'value': 2 missing value(s): line 4; line 6."
+            in result.stderr)
+
+
+def test_broken_timestamps_do_not_hide_duplicates_or_missing_values(tmp_path: Path) -> None:
+    """Without a time axis gaps cannot be judged, but the rest is reported in the same pass."""
+    data = tmp_path / "mixed.csv"
+    data.write_text("ts,value\n2024-01-01,1\n2024-01-02,2\n2024-01-02,3\n01/04/2024,4\n"
+                    "2024-01-05,\n2024-01-06,1,2\n")
+    report = check_csv(data).report
+    found = {f.kind: [line for line, _ in f.examples] for f in report.errors}
+    assert found == {"bad_timestamp": [5], "too_many_fields": [7],
+                     "duplicate_timestamp": [4], "missing_value": [6]}
