@@ -1,15 +1,16 @@
 """Many predictions (issue 6, goal 2): 1,000 series against 1 series, batched, one model load.
 
-    .venv/bin/python bench/bench_many.py [--repeats 7] [--series 1000]
+    .venv/bin/python bench/bench_many.py [--repeats 5] [--series 1000]
 
-`forecast predict --id-col` (many series in one file) is being built separately (issue 3), so
-this measures the two parts it will be made of:
-
-1. the engine: one ONNX Runtime call on a batch of SERIES windows (SERIES, 168, 1) against one
-   call on a single window, in one process with the network loaded once (medians of REPEATS);
-2. a whole cold process: `forecast predict` on one series against ``--prototype``, a fresh
-   process that does what ``--id-col`` will do with library calls (read the bundle, read a long
-   CSV of SERIES series, take each series' last window, one batched ONNX call, write the CSV).
+1. Trains one global model with ``forecast train --id-col id`` on a long CSV of SERIES hourly
+   series (shifted copies of the workload series, ROWS rows each; lookback 168, horizon 24,
+   LSTM(64), 1 epoch: the weights' quality does not change the cost of a forecast).
+2. Alternates, REPEATS times, two cold processes with that bundle:
+   ``forecast predict --id-col id`` on a file holding the first series only, and on the file
+   holding all SERIES series. Both run the whole predict path: reading and validating the CSV,
+   per-series checks and scaling, one batched ONNX Runtime call, the long-format CSV.
+3. The engine alone, in one process with the network loaded once: one batched call on SERIES
+   windows against one call on a single window.
 """
 
 from __future__ import annotations
@@ -25,50 +26,31 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_predict import FORECAST, train_bundle
-from bench.common import (
-    PY,
-    REPO,
-    median,
-    run_child,
-    workload_series,
-    write_results,
-    write_workload_csv,
-)
+from bench.bench_predict import FORECAST
+from bench.common import Run, median, run_child, workload_series, write_results
+
+ROWS = 300  # per series: room for 168 + 24 and the validation and test windows
 
 
 def write_many(path: Path, series: int, rows: int) -> Path:
-    """A long CSV: id,timestamp,value with SERIES shifted copies of the workload, ROWS each."""
+    """A long CSV id,timestamp,value: SERIES shifted copies of the workload, ROWS rows each."""
     base = workload_series(rows + series)
     stamps = pd.date_range("2021-01-01", periods=rows, freq="h")
-    frame = pd.DataFrame({"id": np.repeat(np.arange(series), rows),
+    frame = pd.DataFrame({"id": np.repeat([f"s{i:04d}" for i in range(series)], rows),
                           "timestamp": np.tile(stamps, series),
                           "value": np.concatenate([base[i:i + rows] for i in range(series)])})
     frame.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S")
     return path
 
 
-def prototype(bundle_dir: Path, csv: Path) -> None:
-    """What `predict --id-col id` will do: one bundle read, one batched call, CSV to stdout."""
-    from forecast_cli.bundle import read_bundle
-    from forecast_cli.onnx_engine import OnnxNetwork
-
-    bundle = read_bundle(bundle_dir)
-    assert bundle.onnx is not None
-    lookback, horizon = bundle.spec.lookback, bundle.spec.horizon
-    frame = pd.read_csv(csv, parse_dates=["timestamp"])
-    tails = frame.groupby("id", sort=True).tail(lookback)
-    ids = tails["id"].unique()
-    x = bundle.scaler.transform(tails["value"].to_numpy().reshape(len(ids), lookback, 1))
-    y = bundle.scaler.inverse(OnnxNetwork(bundle.onnx).predict(x))  # (S, H, 1)
-    last = tails.groupby("id", sort=True)["timestamp"].max().to_numpy()
-    step = pd.Timedelta(hours=1)
-    out = pd.DataFrame({"id": np.repeat(ids, horizon),
-                        "timestamp": (np.repeat(last, horizon)
-                                      + np.tile(np.arange(1, horizon + 1), len(ids)) * step),
-                        "step": np.tile(np.arange(1, horizon + 1), len(ids)),
-                        "value": y.reshape(-1)})
-    sys.stdout.write(out.to_csv(index=False))
+def train_panel_bundle(workdir: Path, csv: Path) -> Path:
+    out = workdir / "run"
+    run = run_child([*FORECAST, "train", csv, "--id-col", "id", "--output-dir", out, "--quiet",
+                     "--lookback", "168", "--horizon", "24", "--lstm-units", "64",
+                     "--batch-size", "64", "--epochs", "1", "--seed", "1"])
+    if run.code != 0:
+        raise SystemExit(f"training the bundle failed (exit {run.code})")
+    return out / "model"
 
 
 def engine_times(bundle_dir: Path, series: int, repeats: int) -> dict[int, list[float]]:
@@ -91,48 +73,55 @@ def engine_times(bundle_dir: Path, series: int, repeats: int) -> dict[int, list[
     return times
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--series", type=int, default=1000)
-    parser.add_argument("--prototype", nargs=2, type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.prototype:
-        prototype(*args.prototype)
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        bundle = train_bundle(work, write_workload_csv(work / "hourly.csv"))
-        one = write_workload_csv(work / "one.csv", n=400)
-        many = write_many(work / "many.csv", args.series, 400)
-        eng = engine_times(bundle, args.series, args.repeats)
-        cold: dict[str, list[float]] = {"one": [], "many": []}
-        for _ in range(max(3, args.repeats // 2)):
-            for name, cmd in (("one", [*FORECAST, "predict", "--model", bundle, one]),
-                              ("many", [PY, REPO / "bench" / "bench_many.py", "--prototype",
-                                        bundle, many])):
-                run = run_child(cmd)
-                if run.code != 0:
-                    raise SystemExit(f"{cmd} failed with exit {run.code}")
-                cold[name].append(run.wall)
-    s = args.series
-    e1, es = median(eng[1]), median(eng[s])
-    c1, cs = median(cold["one"]), median(cold["many"])
-    body = (f"## Engine: one batched ONNX Runtime call (network loaded once)\n\n"
+def cold_runs(bundle: Path, files: dict[str, Path], repeats: int) -> dict[str, list[Run]]:
+    """Interleaved cold `forecast predict --id-col id` processes; every run must exit 0."""
+    runs: dict[str, list[Run]] = {name: [] for name in files}
+    for _ in range(repeats):
+        for name, csv in files.items():
+            run = run_child([*FORECAST, "predict", "--model", bundle, csv, "--id-col", "id"])
+            if run.code != 0:
+                raise SystemExit(f"predict on {csv} failed with exit {run.code}")
+            runs[name].append(run)
+    return runs
+
+
+def report(series: int, eng: dict[int, list[float]], cold: dict[str, list[Run]]) -> str:
+    e1, es = median(eng[1]), median(eng[series])
+    c1 = median([r.wall for r in cold["one"]])
+    cs = median([r.wall for r in cold["many"]])
+    rows = {name: len(runs[0].stdout.splitlines()) - 1 for name, runs in cold.items()}
+    lines = "\n".join(
+        f"| `forecast predict --id-col id`, {label} | {median([r.wall for r in cold[key]]):.3f}"
+        f" | {', '.join(f'{r.wall:.2f}' for r in cold[key])} | "
+        f"{median([r.peak_mb for r in cold[key]]):.0f} | {rows[key]:,} |"
+        for key, label in (("one", "1 series"), ("many", f"{series} series")))
+    return (f"## Whole cold process\n\n| process | median wall s | runs (s) | median peak RSS MB "
+            f"| forecast rows written |\n|---|---|---|---|---|\n{lines}\n\n"
+            f"Ratio {series} series / 1 series: **{cs / c1:.2f}×** (goal ≤ 3×); "
+            f"{series / cs:,.0f} series per second end to end, cold, {ROWS} rows per series "
+            "read and validated.\n\n"
+            f"## Engine: one batched ONNX Runtime call (network loaded once)\n\n"
             f"| windows | median s | runs (s) | windows per second |\n|---|---|---|---|\n"
             f"| 1 | {e1:.5f} | {', '.join(f'{t:.5f}' for t in eng[1])} | {1 / e1:,.0f} |\n"
-            f"| {s} | {es:.5f} | {', '.join(f'{t:.5f}' for t in eng[s])} | {s / es:,.0f} |\n\n"
-            f"Ratio {s} windows / 1 window: **{es / e1:.1f}×** for {s}× the work.\n\n"
-            f"## Whole cold process\n\n| process | median wall s | runs (s) |\n|---|---|---|\n"
-            f"| `forecast predict`, 1 series | {c1:.3f} | "
-            f"{', '.join(f'{t:.2f}' for t in cold['one'])} |\n"
-            f"| prototype of `--id-col`, {s} series | {cs:.3f} | "
-            f"{', '.join(f'{t:.2f}' for t in cold['many'])} |\n\n"
-            f"Ratio {s} series / 1 series: **{cs / c1:.2f}×** (goal ≤ 3×); "
-            f"{s / cs:,.0f} series per second end to end, cold. The prototype reads the long "
-            "CSV with a plain pandas read_csv, without the per-series validation that "
-            "`--id-col` will add.\n")
-    write_results("many", f"Many predictions: {s} series against 1", body)
+            f"| {series} | {es:.5f} | {', '.join(f'{t:.5f}' for t in eng[series])} | "
+            f"{series / es:,.0f} |\n\nRatio {series} windows / 1 window: **{es / e1:.1f}×** for "
+            f"{series}× the work.\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--series", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        many = write_many(work / "many.csv", args.series, ROWS)
+        one = write_many(work / "one.csv", 1, ROWS)  # the first series of many.csv
+        bundle = train_panel_bundle(work, many)
+        cold = cold_runs(bundle, {"one": one, "many": many}, args.repeats)
+        eng = engine_times(bundle, args.series, args.repeats)
+    write_results("many", f"Many predictions: {args.series} series against 1",
+                  report(args.series, eng, cold))
 
 
 if __name__ == "__main__":
