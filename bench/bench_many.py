@@ -5,10 +5,10 @@
 1. Trains one global model with ``forecast train --id-col id`` on a long CSV of SERIES hourly
    series (shifted copies of the workload series, ROWS rows each; lookback 168, horizon 24,
    LSTM(64), 1 epoch: the weights' quality does not change the cost of a forecast).
-2. Alternates, REPEATS times, two cold processes with that bundle:
-   ``forecast predict --id-col id`` on a file holding the first series only, and on the file
-   holding all SERIES series. Both run the whole predict path: reading and validating the CSV,
-   per-series checks and scaling, one batched ONNX Runtime call, the long-format CSV.
+2. Alternates, REPEATS times, two cold ``forecast predict`` processes with that bundle: on a
+   file holding the first series only, and on the file holding all SERIES series. Both run the
+   whole predict path: reading and validating the CSV, per-series checks and scaling, one
+   batched ONNX Runtime call, the long-format CSV.
 3. The engine alone, in one process with the network loaded once: one batched call on SERIES
    windows against one call on a single window.
 """
@@ -74,11 +74,11 @@ def engine_times(bundle_dir: Path, series: int, repeats: int) -> dict[int, list[
 
 
 def cold_runs(bundle: Path, files: dict[str, Path], repeats: int) -> dict[str, list[Run]]:
-    """Interleaved cold `forecast predict --id-col id` processes; every run must exit 0."""
+    """Interleaved cold `forecast predict` processes (the bundle knows its id column)."""
     runs: dict[str, list[Run]] = {name: [] for name in files}
     for _ in range(repeats):
         for name, csv in files.items():
-            run = run_child([*FORECAST, "predict", "--model", bundle, csv, "--id-col", "id"])
+            run = run_child([*FORECAST, "predict", "--model", bundle, csv])
             if run.code != 0:
                 raise SystemExit(f"predict on {csv} failed with exit {run.code}")
             runs[name].append(run)
@@ -91,7 +91,7 @@ def report(series: int, eng: dict[int, list[float]], cold: dict[str, list[Run]])
     cs = median([r.wall for r in cold["many"]])
     rows = {name: len(runs[0].stdout.splitlines()) - 1 for name, runs in cold.items()}
     lines = "\n".join(
-        f"| `forecast predict --id-col id`, {label} | {median([r.wall for r in cold[key]]):.3f}"
+        f"| `forecast predict`, {label} | {median([r.wall for r in cold[key]]):.3f}"
         f" | {', '.join(f'{r.wall:.2f}' for r in cold[key])} | "
         f"{median([r.peak_mb for r in cold[key]]):.0f} | {rows[key]:,} |"
         for key, label in (("one", "1 series"), ("many", f"{series} series")))

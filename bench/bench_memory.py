@@ -9,7 +9,7 @@ for train and validation over the values themselves, scaled batch by batch, as
 on an in-memory array, so the figure is the training pipeline's and not the CSV parser's.
 To keep the run short, it is ONE epoch of STEPS batches (``Dataset.take``) and 5 validation
 batches: the pipeline's memory does not depend on how many batches are drawn, only on the data
-and the windows, which is what lookback 48 vs 336 shows. Peak RSS comes from wait4.
+and the windows, which is what lookback 48 vs 336 shows. Peak RSS comes from GNU time.
 
 TensorFlow's own footprint is measured in the same invocation by the same code on 2,000 rows.
 """

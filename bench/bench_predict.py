@@ -62,7 +62,9 @@ def table(runs: dict[str, list[Run]], reference: str) -> str:
 
 def same_forecast(runs: dict[str, list[Run]]) -> float:
     """Max abs difference between forecast's CSV and the reference's JSON forecast."""
-    ours = [float(line.split(",")[-1]) for line in runs["forecast predict"][0].stdout.split()[1:]]
+    header, *rows = runs["forecast predict"][0].stdout.split()
+    col = header.split(",").index("value")  # the forecast (interval columns follow it)
+    ours = [float(line.split(",")[col]) for line in rows]
     ref = json.loads(runs["keras load + predict"][0].stdout)["forecast"]
     return max(abs(a - b) for a, b in zip(ours, ref, strict=True))
 

@@ -13,6 +13,7 @@ import shlex
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,20 +41,28 @@ class Run:
     stdout: str
 
 
+# GNU time measures the command from a process of its own (a few MB): a child forked straight
+# from this script starts with this script's resident pages counted in its ru_maxrss, which
+# Linux keeps across exec (a bare `import typer` read as 147 MB next to a parent holding pandas).
+GNU_TIME = "/usr/bin/time"
+
+
 def run_child(cmd: Sequence[str | Path], env: dict[str, str] | None = None) -> Run:
-    """Run ``cmd`` to completion; its own peak RSS comes from wait4 (ru_maxrss, KiB on Linux)."""
+    """Run ``cmd`` to completion: wall time, and CPU time and peak RSS from GNU time."""
+    if not os.access(GNU_TIME, os.X_OK):
+        raise SystemExit(f"the benchmarks need GNU time at {GNU_TIME} (Debian package 'time')")
     full_env = {**os.environ, "PYTHONHASHSEED": "0", **(env or {})}
-    started = time.perf_counter()
-    with subprocess.Popen([str(c) for c in cmd], stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=full_env,
-                          cwd=REPO) as proc:
-        assert proc.stdout is not None
-        out = proc.stdout.read().decode()
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.perf_counter() - started
-    return Run(wall=wall, cpu=usage.ru_utime + usage.ru_stime, peak_mb=usage.ru_maxrss / 1024,
-               code=proc.returncode, stdout=out)
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as measured:
+        started = time.perf_counter()
+        proc = subprocess.run([GNU_TIME, "-f", "%M %U %S", "-o", measured.name,
+                               *map(str, cmd)], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=full_env,
+                              cwd=REPO, check=False)
+        wall = time.perf_counter() - started
+        # the last line (a failing command gets a "Command exited with …" line first)
+        kib, user, system = measured.read().split("\n")[-2].split()
+    return Run(wall=wall, cpu=float(user) + float(system), peak_mb=int(kib) / 1024,
+               code=proc.returncode, stdout=proc.stdout.decode())
 
 
 def median(values: Sequence[float]) -> float:

@@ -90,7 +90,7 @@ def check_compatible(bundle: Bundle, frame: Frame) -> list[str]:
         keepout.raise_if_latest_missing(frame.values, frame.line_numbers, frame.timestamps,
                                         lookback, str(frame.path))
     warnings = [f"applied fix: {fix}" for fix in frame.fixes] + list(frame.warnings)
-    last = frame.timestamps[-1]
+    last = frame.timestamps.max()  # many series: the latest of every series' last row
     if last < schema.last_timestamp:
         warnings.append(f"data ends at {last}, before the end of the training data "
                         f"({schema.last_timestamp}): the forecast covers a period the model saw.")
@@ -212,4 +212,12 @@ def render_forecast(fc: Forecast, fmt: str) -> str:
                "freq": fc.bundle.schema.freq, "horizon": fc.bundle.spec.horizon,
                "targets": list(fc.bundle.schema.targets), "forecast": records}
         return json.dumps(doc, indent=2) + "\n"
-    return str(fc.table.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S"))
+    return str(fc.table.assign(timestamp=_iso_seconds(fc.table["timestamp"]))
+               .to_csv(index=False))
+
+
+def _iso_seconds(stamps: pd.Series) -> np.ndarray:
+    """Timestamps as ``YYYY-MM-DDTHH:MM:SS`` wall-clock text, vectorised (to_csv's own
+    date_format runs strftime row by row: 0.6 s of a 1,000-series forecast)."""
+    wall = stamps.dt.tz_localize(None) if stamps.dt.tz is not None else stamps
+    return np.datetime_as_string(wall.to_numpy().astype("datetime64[s]"), unit="s")

@@ -57,23 +57,34 @@ class Intervals:
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready; an infinite half-width is written as ``null``."""
-        widths = [[[None if not math.isfinite(v) else float(v) for v in row] for row in lvl]
-                  for lvl in self.half_widths.tolist()]
         return {"method": "split-conformal", "levels": list(self.levels),
-                "n_calibration": self.n_calibration, "half_widths": widths}
+                "n_calibration": self.n_calibration,
+                "half_widths": widths_to_json(self.half_widths)}
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Intervals:
         """Rebuild from ``to_json`` output; raises ValueError/KeyError/TypeError if malformed."""
         levels = tuple(float(v) for v in raw["levels"])
-        widths = np.asarray([[[np.inf if v is None else float(v) for v in row] for row in lvl]
-                             for lvl in raw["half_widths"]], dtype=np.float64)
-        if widths.ndim != 3 or widths.shape[0] != len(levels):
-            raise ValueError("half_widths must have shape (levels, horizon, targets)")
-        if (widths < 0).any() or np.isnan(widths).any():
-            raise ValueError("half_widths must be ≥ 0")
         check_levels(levels)
-        return cls(levels, widths, int(raw["n_calibration"]))
+        return cls(levels, widths_from_json(raw["half_widths"], len(levels)),
+                   int(raw["n_calibration"]))
+
+
+def widths_to_json(widths: np.ndarray) -> list[Any]:
+    """(levels, horizon, k) half-widths as nested lists; an infinite one is ``null``."""
+    return [[[v if math.isfinite(v) else None for v in row] for row in lvl]
+            for lvl in widths.tolist()]
+
+
+def widths_from_json(raw: Any, n_levels: int) -> np.ndarray:
+    """``widths_to_json`` output → (levels, horizon, k); ValueError if malformed."""
+    widths = np.asarray([[[np.inf if v is None else float(v) for v in row] for row in lvl]
+                         for lvl in raw], dtype=np.float64)
+    if widths.ndim != 3 or widths.shape[0] != n_levels:
+        raise ValueError("half_widths must have shape (levels, horizon, targets)")
+    if (widths < 0).any() or np.isnan(widths).any():
+        raise ValueError("half_widths must be ≥ 0")
+    return widths
 
 
 def check_levels(levels: tuple[float, ...]) -> None:

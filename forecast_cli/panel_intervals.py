@@ -20,13 +20,20 @@ half-widths are then made non-decreasing along the horizon by a running maximum 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from forecast_cli.intervals import check_levels, conformal_quantile, conformal_rank, level_label
+from forecast_cli.intervals import (
+    check_levels,
+    conformal_quantile,
+    conformal_rank,
+    level_label,
+    monotone_in_horizon,
+    widths_from_json,
+    widths_to_json,
+)
 
 OWN = "own"
 POOLED = "pooled"
@@ -62,7 +69,7 @@ class SeriesIntervals:
                                                           c.methods, strict=True)),
                                  "n_calibration": c.n_calibration,
                                  "scale": c.scale.tolist(),
-                                 "half_widths": _nulls(c.half_widths)}
+                                 "half_widths": widths_to_json(c.half_widths)}
                            for sid, c in self.series.items()}}
 
     @classmethod
@@ -76,18 +83,8 @@ class SeriesIntervals:
         return cls(levels, series, int(raw["n_pooled"]))
 
 
-def _nulls(widths: np.ndarray) -> list[Any]:
-    return [[[v if math.isfinite(v) else None for v in row] for row in lvl]
-            for lvl in widths.tolist()]
-
-
 def _series_from_json(raw: dict[str, Any], levels: tuple[float, ...]) -> SeriesCalibration:
-    widths = np.asarray([[[np.inf if v is None else float(v) for v in row] for row in lvl]
-                         for lvl in raw["half_widths"]], dtype=np.float64)
-    if widths.ndim != 3 or widths.shape[0] != len(levels):
-        raise ValueError("half_widths must have shape (levels, horizon, targets)")
-    if (widths < 0).any() or np.isnan(widths).any():
-        raise ValueError("half_widths must be ≥ 0")
+    widths = widths_from_json(raw["half_widths"], len(levels))
     calibration = dict(raw["calibration"])
     methods = tuple(str(calibration[level_label(lv)]) for lv in levels)
     if any(m not in (OWN, POOLED) for m in methods):
@@ -118,7 +115,7 @@ def calibrate_series(errors: np.ndarray, which: np.ndarray, ids: tuple[str, ...]
                 widths.append(pooled[lv] * scales[i])
                 methods.append(POOLED)
         shape = (len(levels), *errors.shape[1:])
-        stacked = np.maximum.accumulate(np.stack(widths), axis=1) if widths else np.empty(shape)
+        stacked = monotone_in_horizon(np.stack(widths)) if widths else np.empty(shape)
         out[sid] = SeriesCalibration(stacked, tuple(methods), len(own),
                                      np.asarray(scales[i], float))
     return SeriesIntervals(tuple(levels), out, len(errors))

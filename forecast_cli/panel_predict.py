@@ -115,15 +115,21 @@ def predict_panel(bundle: Bundle, frame: Frame, series: tuple[str, ...] | None, 
     scalers, edges = _scalers(bundle), frame.bounds()
     lasts = [frame.timestamps[edges[frame.series_ids.index(sid) + 1] - 1] for sid in kept]
     scaled = run(x, future_inputs(bundle, lasts))  # (S, H, k), one call for every series
-    parts: list[dict[str, Any]] = []
+    columns: dict[str, list[Any]] = {}  # one DataFrame at the end, not one per series
+    stamps, steps_after = [], {}  # series usually end together: one date_range per end
     for j, (sid, last) in enumerate(zip(kept, lasts, strict=True)):
         sc = scalers[sid].select(list(spec.target_index))
         values = sc.inverse(scaled[j])
-        part: dict[str, Any] = {frame.id_col or "id": [sid] * spec.horizon,
-                                "timestamp": future_index(last, schema.freq, spec.horizon),
-                                "step": np.arange(1, spec.horizon + 1)}
+        if last not in steps_after:
+            steps_after[last] = future_index(last, schema.freq, spec.horizon)
+        stamps.append(steps_after[last])
+        part: dict[str, Any] = {"step": np.arange(1, spec.horizon + 1)}
         part.update({name: values[:, t] for t, name in enumerate(schema.targets)})
         part.update(_bounds(bundle, sid, values))
-        parts.append(part)
-    table = pd.concat([pd.DataFrame(p) for p in parts], ignore_index=True)
+        for key, column in part.items():
+            columns.setdefault(key, []).append(column)
+    table = pd.DataFrame({frame.id_col or "id": np.repeat(np.asarray(kept, dtype=object),
+                                                          spec.horizon),
+                          "timestamp": stamps[0].append(stamps[1:]),
+                          **{key: np.concatenate(parts) for key, parts in columns.items()}})
     return table, pd.Timestamp(frame.timestamps.max()), warnings

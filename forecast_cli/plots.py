@@ -18,6 +18,7 @@ from forecast_cli import atomic
 
 if TYPE_CHECKING:
     from forecast_cli.backtest import BacktestResult
+    from forecast_cli.data import Frame
     from forecast_cli.forecasting import Forecast
     from forecast_cli.training import TrainResult
 
@@ -112,31 +113,55 @@ def _loss_panel(ax: Any, r: TrainResult) -> None:
     ax.legend(fontsize=8)
 
 
-def _recent(fc: Forecast, data_path: Path) -> pd.DataFrame:
-    """The last max(lookback, 3·horizon) rows of the targets, indexed by timestamp."""
-    from forecast_cli.data import load_csv
+def _recent(fc: Forecast, data_path: Path) -> tuple[Frame, int]:
+    """The data, read as the model was trained, and how many recent rows to draw."""
+    from forecast_cli.forecasting import load_for
 
-    schema, spec = fc.bundle.schema, fc.bundle.spec
-    frame = load_csv(Path(data_path), columns=list(schema.inputs), time_col=schema.time_col)
-    n = max(spec.lookback, 3 * spec.horizon)
-    return pd.DataFrame(frame.values[-n:], index=frame.timestamps[-n:], columns=frame.columns)
+    spec = fc.bundle.spec
+    return load_for(fc.bundle, Path(data_path)), max(spec.lookback, 3 * spec.horizon)
+
+
+def _forecast_panel(ax: Any, t: pd.DataFrame, name: str, times: Any, history: np.ndarray,
+                    label: str, freq: str) -> None:
+    """One target of one series: history, forecast and shaded intervals from table ``t``."""
+    ax.plot(times, history, color="black", lw=1, label="history")
+    bands = [(c.rsplit("_", 1)[1], t[c].to_numpy(), t[c.replace("_lower_", "_upper_")]
+              .to_numpy()) for c in t.columns if c.startswith(f"{name}_lower_")]
+    _bands(ax, t["timestamp"], bands)
+    ax.plot(t["timestamp"], t[name], color="tab:blue", lw=1.5, marker=".", label="forecast")
+    _finish(ax, label, freq)
 
 
 def plot_forecast(fc: Forecast, data_path: Path, path: Path) -> Path:
-    """Recent history of ``data_path`` and the forecast with its intervals shaded."""
+    """Recent history of ``data_path`` and the forecast with its intervals shaded.
+
+    One panel per target (at most ``MAX_PANELS``); for a many-series model, one panel per
+    series (the first target, the first ``MAX_PANELS`` series of the forecast).
+    """
     plt = _pyplot()
-    history = _recent(fc, data_path)
-    targets = list(fc.bundle.schema.targets)
-    fig, axes = _panels(plt, len(targets))
-    t = fc.table
-    for name, ax in zip(targets, axes, strict=False):
-        ax.plot(history.index, history[name], color="black", lw=1, label="history")
-        bands = [(c.rsplit("_", 1)[1], t[c].to_numpy(), t[c.replace("_lower_", "_upper_")]
-                  .to_numpy()) for c in t.columns if c.startswith(f"{name}_lower_")]
-        _bands(ax, t["timestamp"], bands)
-        ax.plot(t["timestamp"], t[name], color="tab:blue", lw=1.5, marker=".", label="forecast")
-        _finish(ax, name, fc.bundle.schema.freq)
-    axes[0].set_title(f"forecast predict: {len(t)} steps after {fc.origin}")
+    frame, n = _recent(fc, data_path)
+    schema, t = fc.bundle.schema, fc.table
+    if frame.id_col is None:
+        targets = list(schema.targets)
+        fig, axes = _panels(plt, len(targets))
+        for name, ax in zip(targets, axes, strict=False):
+            col = frame.columns.index(name)
+            _forecast_panel(ax, t, name, frame.timestamps[-n:], frame.values[-n:, col], name,
+                            schema.freq)
+        axes[0].set_title(f"forecast predict: {len(t)} steps after {fc.origin}")
+    else:
+        name, ids = schema.targets[0], t[frame.id_col].astype(str)
+        shown = list(dict.fromkeys(ids))
+        fig, axes = _panels(plt, len(shown))
+        edges, col = frame.bounds(), frame.columns.index(name)
+        for sid, ax in zip(shown, axes, strict=False):
+            j = frame.series_ids.index(sid)
+            rows = slice(max(edges[j], edges[j + 1] - n), edges[j + 1])
+            _forecast_panel(ax, t[ids == sid], name, frame.timestamps[rows],
+                            frame.values[rows, col], f"{name} ({frame.id_col} {sid})",
+                            schema.freq)
+        axes[0].set_title(f"forecast predict: {min(len(shown), MAX_PANELS)} of {len(shown)} "
+                          f"series, {fc.bundle.spec.horizon} steps each")
     fig.tight_layout()
     return _save(fig, path)
 

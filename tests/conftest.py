@@ -55,3 +55,13 @@ def seasonal_series(n: int, period: int = 7, trend: float = 0.05, noise: float =
 def seasonal_csv(tmp_path: Path) -> Path:
     """240 daily rows of a weekly sine on a trend."""
     return write_series(tmp_path / "daily.csv", seasonal_series(240))
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def assert_png(path: Path) -> None:
+    """A valid, drawn PNG: the signature, and more bytes than an empty canvas takes."""
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE
+    assert len(data) > 10_000

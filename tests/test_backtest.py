@@ -12,9 +12,7 @@ from hypothesis import strategies as st
 
 from forecast_cli.backtest import Fold, fold_origins, fold_plan
 from forecast_cli.errors import DataError
-from tests.conftest import run_forecast, seasonal_series, write_series
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from tests.conftest import assert_png, run_forecast, seasonal_series, write_series
 
 
 def test_expanding_folds_end_at_the_last_row() -> None:
@@ -94,7 +92,7 @@ def test_backtest_cli_json_and_plot(daily_csv: Path, tmp_path: Path) -> None:
     assert folds[1]["intervals"]["calibration_windows"] == \
         folds[0]["intervals"]["calibration_windows"]
     assert set(report["intervals"]["test"]) == {"80", "95"}
-    assert png.read_bytes()[:8] == PNG_SIGNATURE
+    assert_png(png)
     assert png.stat().st_size > 10_000
     assert "Plot written to" in res.stderr
 

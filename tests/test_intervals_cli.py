@@ -9,16 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import TINY_ARGS, run_forecast, seasonal_series, write_series
+from tests.conftest import TINY_ARGS, assert_png, run_forecast, seasonal_series, write_series
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 HORIZON = 4  # from TINY_ARGS
-
-
-def assert_png(path: Path) -> None:
-    data = path.read_bytes()
-    assert data[:8] == PNG_SIGNATURE
-    assert len(data) > 10_000  # a drawn figure, not an empty canvas
 
 
 @pytest.fixture(scope="module")

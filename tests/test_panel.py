@@ -16,7 +16,7 @@ from forecast_cli.data import load_csv
 from forecast_cli.errors import DataError
 from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.validation import check_csv
-from tests.conftest import REPO, run_forecast
+from tests.conftest import REPO, assert_png, run_forecast
 
 MACRO = REPO / "sample_data" / "macro_quarterly_long.csv"
 
@@ -112,10 +112,12 @@ def test_train_id_col_reports_overall_and_per_series(macro_model: Path) -> None:
     assert sorted(config["data"]["panel"]["series"]) == ids
 
 
-def test_predict_all_or_chosen_series_in_long_format(macro_model: Path) -> None:
+def test_predict_all_or_chosen_series_in_long_format(macro_model: Path, tmp_path: Path) -> None:
+    png = tmp_path / "two.png"
     result = run_forecast("predict", "--model", macro_model / "model", MACRO, "--series",
-                          "realgdp,cpi")
+                          "realgdp,cpi", "--plot", png)
     assert result.returncode == 0, result.stderr
+    assert_png(png)  # one panel per chosen series
     table = pd.read_csv(io.StringIO(result.stdout))
     assert list(table.columns) == ["series", "timestamp", "step", "value", "value_lower_80",
                                    "value_upper_80", "value_lower_95", "value_upper_95"]
