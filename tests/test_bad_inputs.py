@@ -149,3 +149,13 @@ def test_bad_input(name: str, tmp_path: Path) -> None:
         assert word not in text
     if case.code == 65:
         assert "Error: " in result.stderr
+
+
+def test_a_directory_is_refused_like_a_missing_file(tmp_path: Path) -> None:
+    """Case 3's other forms: a directory named like a CSV. (An unreadable file cannot be made
+    here: the tests run as root, who reads any file whatever its mode.)"""
+    folder = tmp_path / "data.csv"
+    folder.mkdir()
+    result = run_forecast("validate", folder)
+    assert result.returncode == 66
+    assert f"{folder}: is a directory" in result.stderr
