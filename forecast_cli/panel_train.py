@@ -34,26 +34,18 @@ from forecast_cli.windowing import WindowSpec
 def _fit(scaled: np.ndarray, p: panel.Panel, spec: model.NetworkSpec,
          s: Settings, on_epoch: model.EpochCallback | None,
          future: np.ndarray | None = None) -> tuple[Any, dict[str, list[float]]]:
+    """Fit on every series' training windows, stop early on their validation windows.
+
+    scaled (n, F): each series scaled by its own scaler, targets first. The fit itself is
+    ``training.fit_network``'s, with the panel's per-series origins.
+    """
+    from forecast_cli.training import fit_network
+
     assert s.lookback is not None
     assert s.horizon is not None
     train_o, _ = p.origins("train", s.lookback, s.horizon)
     val_o, _ = p.origins("val", s.lookback, s.horizon)
-    for at in (train_o, val_o):  # nothing NaN ever reaches the network (--fill drop)
-        keepout.check_windows(scaled, at, s.lookback, s.horizon)
-    model.seed_everything(s.seed)
-    net = model.build_network(spec)
-    k = spec.n_targets  # targets come first among the inputs, then --features
-    train_ds = model.window_dataset(scaled, scaled[:, :k], train_o, spec, s.batch_size,
-                                    shuffle_seed=s.seed, future=future)
-    val_ds = model.window_dataset(scaled, scaled[:, :k], val_o, spec, s.batch_size,
-                                  future=future)
-    history = model.fit(net, train_ds, val_ds, model.FitOptions(
-        s.optimizer, s.learning_rate, s.clipnorm, s.epochs, s.patience), on_epoch)
-    val_losses = history.get("val_loss", [])
-    if not val_losses or not np.isfinite(min(val_losses)):
-        raise TrainingError("training diverged (non-finite loss); nothing was saved. Try a "
-                            "lower --learning-rate or --clipnorm.")
-    return net, history
+    return fit_network(scaled, train_o, val_o, spec, s, on_epoch, future=future)
 
 
 def _evaluate(frame: Frame, p: panel.Panel, s: Settings, pred: np.ndarray, test_o: np.ndarray,
