@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
+# The forecasters compared on every window: the network and the two baselines.
+MODEL = "model"
+NAIVE = "naive"
+SEASONAL = "seasonal_naive"
+
 
 def naive(values: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
     """Repeat the last observed value. values (n, k), origins (m,) → (m, horizon, k)."""

@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from forecast_cli.baselines import MODEL, NAIVE, SEASONAL  # not evaluation: it loads pandas
 
-from forecast_cli.evaluation import MODEL, NAIVE, SEASONAL
+if TYPE_CHECKING:  # not at run time: predict and validate never load the training modules,
+    # and rich is imported only where a table or a bar is drawn (predict draws neither)
+    from rich.console import Console
+    from rich.table import Table
 
-if TYPE_CHECKING:  # not at run time: predict and validate never load the training modules
     from forecast_cli.backtest import BacktestResult
     from forecast_cli.training import TrainResult
 
@@ -25,11 +25,21 @@ COLUMNS = (("mae", "MAE"), ("rmse", "RMSE"), ("mape", "MAPE %"), ("smape", "sMAP
 
 
 def stdout() -> Console:
+    from rich.console import Console
+
     return Console(soft_wrap=True)
 
 
 def stderr() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, soft_wrap=True)
+
+
+def _table(title: str) -> Table:
+    from rich.table import Table
+
+    return Table(title=title)
 
 
 def message(text: str, quiet: bool = False) -> None:
@@ -48,7 +58,7 @@ def _fmt(value: float) -> str:
 
 def scores_table(title: str, scores: dict[str, dict[str, float]]) -> Table:
     """One row per method (LSTM, naive, seasonal naive), one column per metric."""
-    table = Table(title=title)
+    table = _table(title)
     table.add_column("method")
     for _, label in COLUMNS:
         table.add_column(label, justify="right")
@@ -67,7 +77,7 @@ def metrics_table(result: TrainResult) -> Table:
 def coverage_table(scores: dict[str, dict[str, float]], n_calibration: int | None) -> Table:
     """Empirical coverage and mean width of the conformal intervals, per level."""
     source = f", {n_calibration} validation windows" if n_calibration else ""
-    table = Table(title=f"Prediction intervals (split conformal{source})")
+    table = _table(f"Prediction intervals (split conformal{source})")
     for name in ("level", "coverage %", "mean width"):
         table.add_column(name, justify="right")
     for level, sc in scores.items():
@@ -77,7 +87,7 @@ def coverage_table(scores: dict[str, dict[str, float]], n_calibration: int | Non
 
 def backtest_table(r: BacktestResult) -> Table:
     """MAE and MASE of every method per fold, then the pooled scores."""
-    table = Table(title=f"Backtest: {len(r.folds)} folds, {r.settings.train_window} window, "
+    table = _table(f"Backtest: {len(r.folds)} folds, {r.settings.train_window} window, "
                         f"horizon {r.settings.horizon} ({', '.join(r.settings.target)})")
     table.add_column("fold")
     table.add_column("first target")
@@ -97,7 +107,7 @@ def backtest_table(r: BacktestResult) -> Table:
 def backtest_intervals_table(r: BacktestResult) -> Table:
     """Per fold: coverage % and mean width of each level on the fold's test window."""
     levels = list(r.intervals)
-    table = Table(title="Prediction intervals by fold (split conformal on each fitted fold's "
+    table = _table("Prediction intervals by fold (split conformal on each fitted fold's "
                         "validation windows)")
     table.add_column("fold")
     table.add_column("calibration windows", justify="right")
@@ -115,7 +125,7 @@ def backtest_intervals_table(r: BacktestResult) -> Table:
 
 def by_step_table(by_step: dict[str, list[float]]) -> Table:
     """MAE at each horizon step, per method."""
-    table = Table(title="MAE by horizon step (all folds)")
+    table = _table("MAE by horizon step (all folds)")
     table.add_column("step", justify="right")
     for name in (MODEL, NAIVE, SEASONAL):
         table.add_column(LABELS[name], justify="right")
@@ -127,7 +137,7 @@ def by_step_table(by_step: dict[str, list[float]]) -> Table:
 def intervals_table(result: TrainResult) -> Table:
     """Empirical coverage and mean width of the conformal intervals on the test windows."""
     n = result.intervals.n_calibration if result.intervals else 0
-    table = Table(title=f"Prediction intervals on the test period (split conformal, {n} "
+    table = _table(f"Prediction intervals on the test period (split conformal, {n} "
                         "validation windows)")
     for name in ("level", "coverage %", "mean width"):
         table.add_column(name, justify="right")
@@ -158,6 +168,8 @@ def epoch_progress(total: int, enabled: bool) -> Iterator[Any]:
     if not enabled or not console.is_terminal:
         yield None
         return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     columns = (TextColumn("epoch {task.completed}/{task.total}"), BarColumn(),
                TextColumn("{task.fields[losses]}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
