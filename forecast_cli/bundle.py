@@ -25,9 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from forecast_cli import atomic
 from forecast_cli.errors import BundleError, InputMissingError
@@ -35,6 +33,9 @@ from forecast_cli.intervals import Intervals
 from forecast_cli.model import NetworkSpec
 from forecast_cli.panel_intervals import SeriesIntervals
 from forecast_cli.scaling import Scaler
+
+if TYPE_CHECKING:  # pandas is imported when a schema is parsed: predict's quick path skips it
+    import pandas as pd
 
 FORMAT = "forecast-bundle"
 FORMAT_VERSION = 1
@@ -72,6 +73,8 @@ class DataSchema:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> DataSchema:
+        import pandas as pd
+
         tz = raw.get("tz")
         return cls(time_col=str(raw["time_col"]), inputs=tuple(map(str, raw["inputs"])),
                    targets=tuple(map(str, raw["targets"])), freq=str(raw["freq"]),
@@ -196,19 +199,40 @@ def _verify_manifest(path: Path) -> dict[str, Any]:
     return manifest
 
 
-def _intervals(path: Path, manifest: dict[str, Any], schema: DataSchema,
-               ) -> tuple[Intervals | None, SeriesIntervals | None]:
-    """intervals.json if listed: one set of half-widths, or one per series (many series)."""
-    if INTERVALS not in manifest["files"]:
-        return None, None
-    raw = _read_json(path / INTERVALS, path)
-    if schema.panel is not None:
-        return None, SeriesIntervals.from_json(raw)
-    return Intervals.from_json(raw), None
+@dataclass(frozen=True)
+class Parts:
+    """A verified bundle before its data schema is parsed (no pandas: predict's quick path).
+
+    ``data`` is config.json's "data" object as read (``DataSchema.from_json`` parses it).
+    """
+
+    path: Path
+    manifest: dict[str, Any]
+    spec: NetworkSpec
+    data: dict[str, Any]
+    scaler: Scaler
+    settings: dict[str, Any]
+    intervals: Intervals | None
+    series_intervals: SeriesIntervals | None
+
+    def _check(self) -> None:
+        spec, path = self.spec, self.path
+        if len(self.scaler.offset) != spec.n_inputs or len(self.data["inputs"]) != spec.n_inputs:
+            raise BundleError(f"{path}: {CONFIG} and {SCALER} disagree on the number of inputs.")
+        shapes = [c.half_widths.shape[1:] for c in
+                  ([self.intervals] if self.intervals is not None else [])
+                  + list(self.series_intervals.series.values() if self.series_intervals
+                         else [])]
+        if any(shape != (spec.horizon, spec.n_targets) for shape in shapes):
+            raise BundleError(f"{path}: {INTERVALS} does not match the horizon and targets.")
 
 
-def read_bundle(path: Path) -> Bundle:
-    """Load and verify a bundle; BundleError (exit 65) on any inconsistency."""
+def _malformed(path: Path, exc: Exception) -> BundleError:
+    return BundleError(f"{path}: {CONFIG}, {SCALER} or {INTERVALS} is malformed ({exc}).")
+
+
+def read_parts(path: Path) -> Parts:
+    """Load and verify a bundle's files; BundleError (exit 65) on any inconsistency."""
     path = Path(path)
     if not path.exists():
         raise InputMissingError(f"{path}: model bundle not found.")
@@ -217,21 +241,32 @@ def read_bundle(path: Path) -> Bundle:
     manifest = _verify_manifest(path)
     config = _read_json(path / CONFIG, path)
     try:
-        spec = NetworkSpec.from_json(config["network"])
-        schema = DataSchema.from_json(config["data"])
-        scaler = Scaler.from_json(_read_json(path / SCALER, path))
-        settings = dict(config["settings"])
-        intervals, series_iv = _intervals(path, manifest, schema)
+        data = dict(config["data"])
+        panel = bool(data.get("panel"))
+        intervals, series_iv = None, None
+        if INTERVALS in manifest["files"]:
+            raw = _read_json(path / INTERVALS, path)
+            if panel:
+                series_iv = SeriesIntervals.from_json(raw)
+            else:
+                intervals = Intervals.from_json(raw)
+        parts = Parts(path=path, manifest=manifest, spec=NetworkSpec.from_json(config["network"]),
+                      data=data, scaler=Scaler.from_json(_read_json(path / SCALER, path)),
+                      settings=dict(config["settings"]), intervals=intervals,
+                      series_intervals=series_iv)
+        parts._check()
     except (KeyError, TypeError, ValueError) as exc:
-        raise BundleError(f"{path}: {CONFIG}, {SCALER} or {INTERVALS} is malformed "
-                          f"({exc}).") from None
-    if len(scaler.offset) != spec.n_inputs or len(schema.inputs) != spec.n_inputs:
-        raise BundleError(f"{path}: {CONFIG} and {SCALER} disagree on the number of inputs.")
-    if intervals is not None and intervals.half_widths.shape[1:] != (spec.horizon,
-                                                                    spec.n_targets):
-        raise BundleError(f"{path}: {INTERVALS} does not match the horizon and targets.")
-    if series_iv is not None and any(c.half_widths.shape[1:] != (spec.horizon, spec.n_targets)
-                                     for c in series_iv.series.values()):
-        raise BundleError(f"{path}: {INTERVALS} does not match the horizon and targets.")
-    return Bundle(path=path, spec=spec, schema=schema, scaler=scaler, settings=settings,
-                  manifest=manifest, intervals=intervals, series_intervals=series_iv)
+        raise _malformed(path, exc) from None
+    return parts
+
+
+def read_bundle(path: Path) -> Bundle:
+    """Load and verify a bundle; BundleError (exit 65) on any inconsistency."""
+    parts = read_parts(path)
+    try:
+        schema = DataSchema.from_json(parts.data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _malformed(parts.path, exc) from None
+    return Bundle(path=parts.path, spec=parts.spec, schema=schema, scaler=parts.scaler,
+                  settings=parts.settings, manifest=parts.manifest, intervals=parts.intervals,
+                  series_intervals=parts.series_intervals)
