@@ -260,21 +260,20 @@ def predict(
     With intervals in the bundle, columns TARGET_lower_LEVEL and TARGET_upper_LEVEL follow.
     """
     from forecast_cli import atomic, render
-    from forecast_cli.forecasting import predict as run_predict
-    from forecast_cli.forecasting import render_forecast
+    from forecast_cli.quickpredict import predict_output
 
     chosen = tuple(x.strip() for x in series.split(",") if x.strip()) if series else None
-    result = _run(lambda: run_predict(model_dir, data, chosen, engine=engine.value))
+    result = _run(lambda: predict_output(model_dir, data, chosen, engine=engine.value,
+                                         fmt=fmt.value, keep=plot is not None))
     for warning in result.warnings:
         render.message(f"Warning: {warning}", quiet)
-    _plot(plot, "plot_forecast", result, data, quiet=quiet)
-    text = render_forecast(result, fmt.value)
+    _plot(plot, "plot_forecast", result.forecast, data, quiet=quiet)
     if out is None:
-        sys.stdout.write(text)
+        sys.stdout.write(result.text)
         return
-    _run(lambda: atomic.write_text(out, text))
-    render.message(f"Forecast of {len(result.table)} steps from {result.origin} written to "
-                   f"{out}", quiet)
+    _run(lambda: atomic.write_text(out, result.text))
+    render.message(f"Forecast of {result.rows} steps from {result.origin} written to {out}",
+                   quiet)
 
 
 @app.command()

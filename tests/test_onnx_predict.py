@@ -79,7 +79,18 @@ def test_predict_through_onnx_imports_no_tensorflow(onnx_forecast: np.ndarray) -
     assert np.isfinite(onnx_forecast).all()
 
 
+def test_monthly_sample_takes_the_quick_path_with_the_full_paths_output(bundle: Path) -> None:
+    from forecast_cli.forecasting import predict, render_forecast
+    from forecast_cli.quickpredict import quick_predict
+
+    quick = quick_predict(bundle, SAMPLE, "csv")
+    assert quick is not None  # month starts, plain file: no pandas needed
+    assert quick.text == render_forecast(predict(bundle, SAMPLE), "csv")
+    assert "_lower_80" in quick.text.splitlines()[0]  # with the bundle's intervals
+
+
 def test_tampered_onnx_is_refused(bundle: Path, tmp_path: Path) -> None:
+    """Through the quick path (the sample is plain): it checks every checksum too."""
     copy = Path(shutil.copytree(bundle, tmp_path / "model"))
     data = bytearray((copy / "model.onnx").read_bytes())
     data[len(data) // 2] ^= 0xFF
