@@ -4,8 +4,9 @@
 
 1. Trains one bundle on the workload series (lookback 168, horizon 24, LSTM(64); 1 epoch: the
    weights' quality does not change the cost of a forecast), then alternates, REPEATS times:
-   `forecast predict` in a fresh process, and the minimal Keras process of
-   bench/reference_keras.py on the same bundle and CSV. Medians of wall time and peak RSS.
+   `forecast predict` in a fresh process (on the plain CSV: quick path; on the same rows with
+   CRLF line ends: full path), and the minimal Keras process of bench/reference_keras.py on
+   the same bundle and CSV. Medians of wall time and peak RSS.
 2. Start-up: `forecast --help` and `forecast predict --help` against `python -c "import typer"`.
 """
 
@@ -77,9 +78,13 @@ def main() -> None:
         work = Path(tmp)
         csv = write_workload_csv(work / "hourly.csv")
         bundle = train_bundle(work, csv)
+        crlf = work / "hourly_crlf.csv"  # the same rows with Windows line ends: full path
+        crlf.write_bytes(csv.read_bytes().replace(b"\n", b"\r\n"))
         cold = measure({"keras load + predict": [PY, REPO / "bench" / "reference_keras.py",
                                                  "predict", bundle, csv],
-                        "forecast predict": [*FORECAST, "predict", "--model", bundle, csv]},
+                        "forecast predict": [*FORECAST, "predict", "--model", bundle, csv],
+                        "forecast predict, full path (CRLF file)":
+                            [*FORECAST, "predict", "--model", bundle, crlf]},
                        args.repeats)
         diff = same_forecast(cold)
         start = measure({"python -c 'import typer'": [PY, "-c", "import typer"],
@@ -90,6 +95,9 @@ def main() -> None:
             f"{table(cold, 'keras load + predict')}\n\n"
             f"Goal: ≥ 8× faster than the reference and ≤ 150 MB peak RSS. Max abs difference "
             f"between the two forecasts (original units): {diff:.2e}.\n\n"
+            "`forecast predict` reads this plain file on its quick path (numpy and ONNX "
+            "Runtime, no pandas); the same rows with Windows line ends take the full path "
+            "(pandas and pyarrow), as any file the quick path is not sure of does.\n\n"
             f"## Start-up\n\n{table(start, 'python -c ' + repr('import typer'))}\n\n"
             "Here a ratio below 1 means slower than the bare `import typer` reference.\n")
     write_results("predict", "Cold predictions and start-up", body)

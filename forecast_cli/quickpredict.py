@@ -5,8 +5,9 @@ path (``forecasting.predict``) imports pandas and pyarrow to read and check any 
 ~140 MB before any work. When the bundle has its ONNX export, the model is one plain series
 (no ``--id-col``, no calendar inputs, naive timestamps at a fixed step or on month starts) read
 with the default options, and the file is plain (``plaincsv``), the same forecast is made with
-numpy and ONNX Runtime alone. Anything else, including every condition under which the full path would warn,
-goes to the full path, so both give the same output byte for byte (tests compare them).
+numpy and ONNX Runtime alone. Anything else, including every condition under which the full
+path would warn, goes to the full path, so both give the same output byte for byte (tests
+compare them).
 """
 
 from __future__ import annotations
