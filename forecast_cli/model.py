@@ -7,6 +7,7 @@ with its C++ start-up chatter silenced so it never reaches the user.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -186,6 +187,17 @@ def _patches(keras: Any, x: Any, lookback: int, patch: int) -> Any:
     return keras.layers.Reshape((n, patch * f), name="patches")(recent)
 
 
+def _cores() -> int:
+    """CPU cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+# slices of a batch the fused LSTM computes in parallel, one core each (see _sharded)
+LSTM_SHARDS = max(1, min(4, _cores()))
+
+
 @cache
 def _fused_lstm_class() -> Any:
     """``keras.layers.LSTM`` whose time loop is TensorFlow's fused ``BlockLSTM`` op: training only.
@@ -218,17 +230,42 @@ def _fused_lstm_class() -> Any:
                     or cell.recurrent_activation is not keras.activations.sigmoid):
                 return super().inner_loop(sequences, initial_state, mask, training=training)
             w = icfo(tf.concat([cell.kernel.value, cell.recurrent_kernel.value], axis=0))
+            b = icfo(cell.bias.value)
             steps = tf.transpose(sequences, (1, 0, 2))  # (L, B, F): time major
-            no_peephole = tf.zeros((self.units,), steps.dtype)
             h0, c0 = initial_state  # (B, U) each
-            out = tf.raw_ops.BlockLSTM(
-                seq_len_max=tf.cast(tf.shape(steps)[0], tf.int64), x=steps, cs_prev=c0,
-                h_prev=h0, w=w, wci=no_peephole, wcf=no_peephole, wco=no_peephole,
-                b=icfo(cell.bias.value), forget_bias=0.0, cell_clip=-1.0, use_peephole=False)
-            c, h = out[1], out[6]  # (L, B, U) each
-            last = h[-1]
+            c_last, h = _sharded(lambda x, h_, c_: block(x, h_, c_, w, b), steps, h0, c0)
+            last = h[-1]  # (B, U)
             seq = tf.transpose(h, (1, 0, 2)) if self.return_sequences else last[:, None, :]
-            return last, seq, [last, c[-1]]
+            return last, seq, [last, c_last]
+
+    def block(steps: Any, h0: Any, c0: Any, w: Any, b: Any) -> tuple[Any, Any]:
+        """One BlockLSTM op: steps (L, b, F) → last cell state (b, U), h (L, b, U)."""
+        no_peephole = tf.zeros(tf.shape(h0)[1:], steps.dtype)
+        out = tf.raw_ops.BlockLSTM(
+            seq_len_max=tf.cast(tf.shape(steps)[0], tf.int64), x=steps, cs_prev=c0,
+            h_prev=h0, w=w, wci=no_peephole, wcf=no_peephole, wco=no_peephole, b=b,
+            forget_bias=0.0, cell_clip=-1.0, use_peephole=False)
+        return out[1][-1], out[6]
+
+    def _sharded(run: Callable[[Any, Any, Any], tuple[Any, Any]], steps: Any, h0: Any,
+                 c0: Any) -> tuple[Any, Any]:
+        """``run`` on LSTM_SHARDS slices of the batch, which TensorFlow runs in parallel.
+
+        One BlockLSTM op computes on one core; the windows of a batch are independent, so
+        slices of it fill the others (their weight gradients are summed in a fixed order:
+        deterministic). A batch smaller than the shard count runs whole: the op's weight
+        gradient is garbage on an empty batch.
+        """
+        n, size = LSTM_SHARDS, tf.shape(steps)[1]
+
+        def split() -> tuple[Any, Any]:
+            cuts = [size * i // n for i in range(n + 1)]
+            parts = [run(steps[:, a:z], h0[a:z], c0[a:z]) for a, z in itertools.pairwise(cuts)]
+            return tf.concat([p[0] for p in parts], 0), tf.concat([p[1] for p in parts], 1)
+
+        if n == 1:
+            return run(steps, h0, c0)
+        return tf.cond(size >= n, split, lambda: run(steps, h0, c0))  # type: ignore[no-any-return]
 
     return FusedLSTM
 
