@@ -157,15 +157,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--intra", type=int, default=0, help="intra-op threads (0: TF's)")
+    parser.add_argument("--inter", type=int, default=0, help="inter-op threads (0: TF's)")
+    parser.add_argument("--steps-only", action="store_true", help="skip the parts of a step")
     args = parser.parse_args()
+    threading = model._tf().config.threading
+    threading.set_intra_op_parallelism_threads(args.intra)
+    threading.set_inter_op_parallelism_threads(args.inter)
     shards = sorted({1, model.LSTM_SHARDS})
     with tempfile.TemporaryDirectory() as tmp:
         spec, train, val = workload(Path(tmp))
         steps = step_times(spec, train, args.steps, args.rounds, shards)
-        parts = parts_of_a_step(spec, train, val, args.steps, args.rounds)
+        parts = {} if args.steps_only else parts_of_a_step(spec, train, val, args.steps,
+                                                          args.rounds)
     print(f"Training step, ms ({args.steps} steps per round, {args.rounds} rounds, "
-          f"{os.cpu_count()} CPUs, load at the end {os.getloadavg()[0]:.2f}):\n")
+          f"{os.cpu_count()} CPUs, threads intra {args.intra} inter {args.inter} (0: TF's "
+          f"default), load at the end {os.getloadavg()[0]:.2f}):\n")
     print(table(steps))
+    if not parts:
+        return
     print(f"\nParts of a fused step (LSTM_SHARDS={model.LSTM_SHARDS}), ms per batch:\n")
     print(table(parts))
 
