@@ -415,9 +415,12 @@ def _finish(tf: Any, ds: Any) -> Any:
     """Prefetch, and no static graph rewrites: tf.data performs them on a serialised copy of
     the pipeline, in which the captured data tensor becomes a constant, a transient copy of
     the whole data set (+130 MB on 2 million × 8 rows); none of them applies to this pipeline.
+    No autotuning either: with it, the training step sat idle more often (an epoch of the
+    issue's workload 10.3 s with it, 9.1 s without, same process; bench/README.md).
     """
     options = tf.data.Options()
     options.experimental_optimization.apply_default_optimizations = False
+    options.autotune.enabled = False
     return ds.prefetch(tf.data.AUTOTUNE).with_options(options)
 
 
