@@ -14,7 +14,9 @@ load hits all alike (ms per training step, Keras ``fit`` on ``--steps`` batches)
 Then the parts of a fused step, timed alone: the input pipeline, a step fed from batches
 materialised beforehand, the LSTM layer's forward and forward + backward, the whole network's
 forward + backward (the rest of a step is the optimizer and Keras), a validation batch.
-Prints a Markdown table; nothing is written.
+With ``--autotune``: full epochs (train + validation) of the fused network through forecast's
+pipeline as it is (no tf.data autotuning) and with autotuning switched back on, interleaved,
+with the machine's idle time during each. Prints Markdown tables; nothing is written.
 """
 
 from __future__ import annotations
@@ -147,10 +149,36 @@ def parts_of_a_step(spec: model.NetworkSpec, train: Any, val: Any, steps: int,
     return times
 
 
+def idle_jiffies() -> int:
+    """The machine's idle time so far, in jiffies (Linux /proc/stat)."""
+    return int(Path("/proc/stat").read_text().split("\n")[0].split()[4])
+
+
+def autotune_epochs(spec: model.NetworkSpec, train: Any, val: Any,
+                    rounds: int) -> dict[str, list[float]]:
+    """Seconds per full epoch (train + validation) of the fused network, forecast's pipeline
+    as it is (no tf.data autotuning) and with autotuning switched back on; interleaved."""
+    tf = model._tf()
+    tuned = tf.data.Options()
+    tuned.autotune.enabled = True  # the last options set win
+    sets = {"no autotuning (forecast)": (train, val),
+            "tf.data autotuning": (train.with_options(tuned), val.with_options(tuned))}
+    nets = {name: compiled(spec, True, False) for name in sets}
+    times: dict[str, list[float]] = {f"{n}, {what}": [] for n in sets for what in ("s", "idle")}
+    for r in range(rounds + 1):
+        for name, (tr, va) in sets.items():
+            idle, started = idle_jiffies(), time.perf_counter()
+            nets[name].fit(tr, validation_data=va, epochs=1, verbose=0, shuffle=False)
+            if r:
+                times[f"{name}, s"].append(time.perf_counter() - started)
+                times[f"{name}, idle"].append(idle_jiffies() - idle)
+    return times
+
+
 def table(times: dict[str, list[float]]) -> str:
     rows = [f"| {name} | {median(v):.1f} | {', '.join(f'{t:.1f}' for t in v)} |"
             for name, v in times.items()]
-    return "| what | median ms | every round |\n|---|---|---|\n" + "\n".join(rows)
+    return "| what | median | every round |\n|---|---|---|\n" + "\n".join(rows)
 
 
 def main() -> None:
@@ -160,6 +188,8 @@ def main() -> None:
     parser.add_argument("--intra", type=int, default=0, help="intra-op threads (0: TF's)")
     parser.add_argument("--inter", type=int, default=0, help="inter-op threads (0: TF's)")
     parser.add_argument("--steps-only", action="store_true", help="skip the parts of a step")
+    parser.add_argument("--autotune", action="store_true",
+                        help="only: full epochs with and without tf.data autotuning")
     args = parser.parse_args()
     threading = model._tf().config.threading
     threading.set_intra_op_parallelism_threads(args.intra)
@@ -167,6 +197,11 @@ def main() -> None:
     shards = sorted({1, model.LSTM_SHARDS})
     with tempfile.TemporaryDirectory() as tmp:
         spec, train, val = workload(Path(tmp))
+        if args.autotune:
+            print(f"Full epochs, s, and idle jiffies of the machine during each "
+                  f"({args.rounds} rounds):\n")
+            print(table(autotune_epochs(spec, train, val, args.rounds)))
+            return
         steps = step_times(spec, train, args.steps, args.rounds, shards)
         parts = {} if args.steps_only else parts_of_a_step(spec, train, val, args.steps,
                                                           args.rounds)
