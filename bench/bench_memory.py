@@ -47,7 +47,7 @@ def child(rows: int, lookback: int, steps: int) -> None:
                              lstm_layers=1, dense_units=(), dropout=0.1, window_norm="last",
                              seed=0)
     model.seed_everything(0)
-    net = model.build_network(spec)
+    net = model.training_network(spec)  # what training.fit_network trains: fused on CPU
     train_ds = model.window_dataset(values, values, origins(bounds, "train", lookback, 24),
                                     spec, 64, shuffle_seed=0, scaler=scaler).take(steps)
     val_ds = model.window_dataset(values, values, origins(bounds, "val", lookback, 24),

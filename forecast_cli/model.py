@@ -7,6 +7,7 @@ with its C++ start-up chatter silenced so it never reaches the user.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -138,11 +139,12 @@ def _window_reference(keras: Any, x: Any, mode: str) -> Any:
 
 
 def _core(keras: Any, spec: NetworkSpec, inputs: Any, target_index: list[int],
-          future: Any = None) -> Any:
+          future: Any = None, fused: bool = False) -> Any:
     """(B, L, F) → window norm → LSTM stack → Dropout → Dense* → (B, horizon, len(target_index)).
 
     ``future`` (B, horizon, n_future), when given, is flattened and concatenated with the LSTM
     stack's output, so the hidden layers and the head see the known values of every step.
+    ``fused``: the LSTM layers run TensorFlow's fused CPU op (``_fused_lstm_class``).
     """
     layers, init = keras.layers, keras.initializers
     n_out = len(target_index)
@@ -153,9 +155,10 @@ def _core(keras: Any, spec: NetworkSpec, inputs: Any, target_index: list[int],
         x = layers.Subtract(name="window_norm")([inputs, ref])  # (B, L, F)
     if spec.patch_len > 1:
         x = _patches(keras, x, spec.lookback, spec.patch_len)  # (B, L // P, P·F)
+    lstm = _fused_lstm_class() if fused else layers.LSTM
     for i in range(spec.lstm_layers):
         last = i == spec.lstm_layers - 1
-        x = layers.LSTM(  # (B, L, units) inside the stack, (B, units) at its end
+        x = lstm(  # (B, L, units) inside the stack, (B, units) at its end
             spec.lstm_units, return_sequences=not last, name=f"lstm_{i}",
             kernel_initializer=init.GlorotUniform(seed=spec.seed + i),
             recurrent_initializer=init.Orthogonal(seed=spec.seed + 100 + i))(x)
@@ -184,7 +187,110 @@ def _patches(keras: Any, x: Any, lookback: int, patch: int) -> Any:
     return keras.layers.Reshape((n, patch * f), name="patches")(recent)
 
 
-def build_network(spec: NetworkSpec) -> Any:
+def _cores() -> int:
+    """CPU cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+# slices of a batch the fused LSTM computes in parallel, one core each (see _sharded)
+LSTM_SHARDS = max(1, min(4, _cores()))
+
+
+@cache
+def _fused_lstm_class() -> Any:
+    """``keras.layers.LSTM`` whose time loop is TensorFlow's fused ``BlockLSTM`` op: training only.
+
+    Keras 3 runs an LSTM on CPU as a generic ``while_loop``, a dozen small kernels per step,
+    forward and backward. ``BlockLSTM`` runs all steps in one op, and its registered gradient in
+    one more, on one core: the batch is split into one op per core (``_sharded``). A training
+    step of the issue's workload on 2 cores: 70 ms through Keras's loop, 54 through XLA, 38
+    fused (bench/README.md). The weights are
+    the layer's own, in Keras's layout (kernel (F, 4U), recurrent_kernel (U, 4U), bias (4U,),
+    gates i, f, c, o), reordered per call to the op's i, c, f, o: a trained network's weights
+    load into the plain ``LSTM`` network unchanged (``portable_network``). BlockLSTM has no XLA
+    kernel: a network with this layer is never jit-compiled (``use_xla``).
+    """
+    tf, keras = _tf(), keras_module()
+
+    def icfo(w: Any) -> Any:  # (…, 4U) gates i, f, c, o → i, c, f, o
+        i, f, c, o = tf.split(w, 4, axis=-1)
+        return tf.concat([i, c, f, o], axis=-1)
+
+    class FusedLSTM(keras.layers.LSTM):  # type: ignore[misc, name-defined]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.supports_jit = False  # keeps Keras from compiling it with XLA
+
+        def inner_loop(self, sequences: Any, initial_state: Any, mask: Any,
+                       training: bool = False) -> Any:
+            """sequences (B, L, F) → (last h (B, U), h (B, L, U) or (B, 1, U), [h, c])."""
+            cell = self.cell
+            if (mask is not None or self.go_backwards or self.dropout or self.recurrent_dropout
+                    or cell.activation is not keras.activations.tanh
+                    or cell.recurrent_activation is not keras.activations.sigmoid):
+                return super().inner_loop(sequences, initial_state, mask, training=training)
+            w = icfo(tf.concat([cell.kernel.value, cell.recurrent_kernel.value], axis=0))
+            b = icfo(cell.bias.value)
+            steps = tf.transpose(sequences, (1, 0, 2))  # (L, B, F): time major
+            h0, c0 = initial_state  # (B, U) each
+            c_last, h = _sharded(lambda x, h_, c_: block(x, h_, c_, w, b), steps, h0, c0)
+            last = h[-1]  # (B, U)
+            seq = tf.transpose(h, (1, 0, 2)) if self.return_sequences else last[:, None, :]
+            return last, seq, [last, c_last]
+
+    def block(steps: Any, h0: Any, c0: Any, w: Any, b: Any) -> tuple[Any, Any]:
+        """One BlockLSTM op: steps (L, b, F) → last cell state (b, U), h (L, b, U)."""
+        no_peephole = tf.zeros(tf.shape(h0)[1:], steps.dtype)
+        out = tf.raw_ops.BlockLSTM(
+            seq_len_max=tf.cast(tf.shape(steps)[0], tf.int64), x=steps, cs_prev=c0,
+            h_prev=h0, w=w, wci=no_peephole, wcf=no_peephole, wco=no_peephole, b=b,
+            forget_bias=0.0, cell_clip=-1.0, use_peephole=False)
+        return out[1][-1], out[6]
+
+    def _sharded(run: Callable[[Any, Any, Any], tuple[Any, Any]], steps: Any, h0: Any,
+                 c0: Any) -> tuple[Any, Any]:
+        """``run`` on LSTM_SHARDS slices of the batch, which TensorFlow runs in parallel.
+
+        One BlockLSTM op computes on one core; the windows of a batch are independent, so
+        slices of it fill the others (their weight gradients are summed in a fixed order:
+        deterministic). A batch smaller than the shard count runs whole: the op's weight
+        gradient is garbage on an empty batch.
+        """
+        n, size = LSTM_SHARDS, tf.shape(steps)[1]
+
+        def split() -> tuple[Any, Any]:
+            cuts = [size * i // n for i in range(n + 1)]
+            parts = [run(steps[:, a:z], h0[a:z], c0[a:z]) for a, z in itertools.pairwise(cuts)]
+            return tf.concat([p[0] for p in parts], 0), tf.concat([p[1] for p in parts], 1)
+
+        if n == 1:
+            return run(steps, h0, c0)
+        return tf.cond(size >= n, split, lambda: run(steps, h0, c0))  # type: ignore[no-any-return]
+
+    return FusedLSTM
+
+
+def training_network(spec: NetworkSpec) -> Any:
+    """The network to fit: LSTMs fused on CPU; on a GPU the plain one (Keras uses cuDNN)."""
+    return build_network(spec, fused=not _tf().config.list_physical_devices("GPU"))
+
+
+def portable_network(trained: Any, spec: NetworkSpec) -> Any:
+    """The plain Keras network (``build_network``) holding ``trained``'s weights.
+
+    What is saved, exported to ONNX and used to predict. The weights of a network built with
+    ``fused=True`` are the same variables in the same order; a plain network is returned as is.
+    """
+    if all(layer.supports_jit for layer in trained.layers):
+        return trained
+    net = build_network(spec)
+    net.set_weights(trained.get_weights())
+    return net
+
+
+def build_network(spec: NetworkSpec, fused: bool = False) -> Any:
     """Input (B, lookback, n_inputs) → LSTM stack → Dropout → Dense* → (B, horizon, n_targets).
 
     With ``spec.n_future > 0`` the model takes two inputs, ``[window, future]``: window
@@ -194,6 +300,9 @@ def build_network(spec: NetworkSpec) -> Any:
     With channel independence every column is a separate univariate series through one shared
     network: (B, L, F) → (B·F, L, 1) → core → (B·F, H, 1) → (B, H, F) → targets (B, H, k); the
     future block is repeated per channel: (B, H, n_future) → (B·F, H, n_future).
+
+    ``fused``: the same network and weights with the LSTM time loop in one fused TensorFlow
+    op, for training on CPU (``_fused_lstm_class``); save ``portable_network`` of it.
     """
     keras = keras_module()
     ops = keras.ops
@@ -202,7 +311,7 @@ def build_network(spec: NetworkSpec) -> Any:
               if spec.n_future > 0 else None)
     model_inputs = inputs if future is None else [inputs, future]
     if not spec.channel_independence:
-        out = _core(keras, spec, inputs, list(spec.target_index), future)
+        out = _core(keras, spec, inputs, list(spec.target_index), future, fused)
         return keras.Model(model_inputs, out, name="forecast_lstm")
     lookback, n_in, horizon = spec.lookback, spec.n_inputs, spec.horizon
     series = keras.layers.Lambda(  # (B·F, L, 1)
@@ -210,7 +319,7 @@ def build_network(spec: NetworkSpec) -> Any:
         name="split_channels")(inputs)
     per_channel = None if future is None else keras.layers.Lambda(  # (B·F, H, n_future)
         lambda t: ops.repeat(t, n_in, axis=0), name="future_per_channel")(future)
-    each = _core(keras, spec, series, [0], per_channel)  # (B·F, H, 1)
+    each = _core(keras, spec, series, [0], per_channel, fused)  # (B·F, H, 1)
     out = keras.layers.Lambda(  # (B, H, F)
         lambda t: ops.transpose(ops.reshape(t, (-1, n_in, horizon)), (0, 2, 1)),
         name="merge_channels")(each)
@@ -308,9 +417,12 @@ def _finish(tf: Any, ds: Any) -> Any:
     """Prefetch, and no static graph rewrites: tf.data performs them on a serialised copy of
     the pipeline, in which the captured data tensor becomes a constant, a transient copy of
     the whole data set (+130 MB on 2 million × 8 rows); none of them applies to this pipeline.
+    No autotuning either: with it, the training step sat idle more often (an epoch of the
+    issue's workload 10.3 s with it, 9.1 s without, same process; bench/README.md).
     """
     options = tf.data.Options()
     options.experimental_optimization.apply_default_optimizations = False
+    options.autotune.enabled = False
     return ds.prefetch(tf.data.AUTOTUNE).with_options(options)
 
 
@@ -358,8 +470,12 @@ class FitOptions:
 
 
 def use_xla(model: Any, train_ds: Any, opts: FitOptions) -> bool:
-    """Whether to compile the training step with XLA (never while op determinism is on)."""
+    """Whether to compile the training step with XLA: never while op determinism is on,
+    nor for a network with a fused LSTM (``build_network(fused=True)``), which XLA cannot compile.
+    """
     tf = _tf()
+    if not all(layer.supports_jit for layer in model.layers):
+        return False
     if opts.jit_compile is not None:
         wanted = opts.jit_compile
     else:

@@ -130,7 +130,7 @@ def fit_network(values: np.ndarray, train_origins: np.ndarray, val_origins: np.n
     for at in (train_origins, val_origins):  # nothing NaN ever reaches the network
         keepout.check_windows(values, at, spec.lookback, spec.horizon)
     model.seed_everything(s.seed)
-    net = model.build_network(spec)
+    net = model.training_network(spec)  # fused LSTM on CPU: see model._fused_lstm_class
     train_ds = model.window_dataset(values, values, train_origins, spec, s.batch_size,
                                     shuffle_seed=s.seed, future=future, scaler=scaler)
     val_ds = model.window_dataset(values, values, val_origins, spec, s.batch_size,
@@ -141,7 +141,7 @@ def fit_network(values: np.ndarray, train_origins: np.ndarray, val_origins: np.n
     if not np.isfinite(np.asarray(history.get("val_loss", []), dtype=np.float64)).any():
         raise TrainingError("training diverged (non-finite loss); nothing was saved. Try a "
                             "lower --learning-rate or --clipnorm.")
-    return net, history
+    return model.portable_network(net, spec), history
 
 
 def forecast_windows(net: Any, values: np.ndarray, origins: np.ndarray,
