@@ -20,8 +20,6 @@ from forecast_cli.loadoptions import LoadOptions
 
 ENGINES = ("auto", "keras", "onnx")
 
-# Warn when recent inputs leave the training range by more than this many training ranges.
-RANGE_SLACK = 0.5
 
 
 @dataclass(frozen=True)
@@ -96,10 +94,8 @@ def check_compatible(bundle: Bundle, frame: Frame) -> list[str]:
                         f"({schema.last_timestamp}): the forecast covers a period the model saw.")
     if schema.panel is not None:
         return warnings  # ranges are checked per series (panel_predict)
-    recent = frame.values[-lookback:]
     lo, hi = bundle.scaler.data_min, bundle.scaler.data_max
-    slack = RANGE_SLACK * np.maximum(hi - lo, 1e-12)
-    outside = ((recent < lo - slack) | (recent > hi + slack)) & range_checked(bundle)
+    outside = bundle.scaler.far_outside(frame.values[-lookback:]) & range_checked(bundle)
     for j in np.flatnonzero(outside.any(axis=0)):
         warnings.append(f"column {frame.columns[j]!r}: recent values lie far outside the "
                         f"training range [{lo[j]:g}, {hi[j]:g}]; the forecast may be unreliable.")
@@ -189,15 +185,10 @@ def predict(bundle_dir: Path, data_path: Path, series: tuple[str, ...] | None = 
     return Forecast(table=table, bundle=bundle, origin=origin, warnings=warnings)
 
 
-def _json_float(value: float) -> float | None:
-    """Strict JSON has no infinity: an unbounded interval end is written as null."""
-    return float(value) if np.isfinite(value) else None
-
-
 def render_forecast(fc: Forecast, fmt: str) -> str:
     """The forecast as CSV (timestamp, step, targets…) or as a JSON document."""
     if fmt == "json":
-        import json
+        from forecast_cli.quickpredict import json_document, json_float
 
         records = fc.table.to_dict("records")
         for row in records:
@@ -207,11 +198,10 @@ def render_forecast(fc: Forecast, fmt: str) -> str:
                 elif key == "step":
                     row[key] = int(value)
                 elif isinstance(value, float):
-                    row[key] = _json_float(value)
-        doc = {"model": str(fc.bundle.path), "origin": fc.origin.isoformat(),
-               "freq": fc.bundle.schema.freq, "horizon": fc.bundle.spec.horizon,
-               "targets": list(fc.bundle.schema.targets), "forecast": records}
-        return json.dumps(doc, indent=2) + "\n"
+                    row[key] = json_float(value)
+        return json_document(str(fc.bundle.path), fc.origin.isoformat(), fc.bundle.schema.freq,
+                             fc.bundle.spec.horizon, list(fc.bundle.schema.targets),
+                             [{str(k): v for k, v in row.items()} for row in records])
     return str(fc.table.assign(timestamp=_iso_seconds(fc.table["timestamp"]))
                .to_csv(index=False))
 

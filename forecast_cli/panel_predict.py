@@ -22,8 +22,6 @@ from forecast_cli.frequency import future_index
 from forecast_cli.intervals import level_label
 from forecast_cli.scaling import Scaler
 
-RANGE_SLACK = 0.5
-
 
 def _scalers(bundle: Bundle) -> dict[str, Scaler]:
     info = bundle.schema.panel or {}
@@ -46,9 +44,7 @@ def _chosen(frame: Frame, series: tuple[str, ...] | None) -> list[str]:
 
 def _outside(window: np.ndarray, scaler: Scaler, checked: np.ndarray) -> bool:
     """Whether a checked column (``checked`` (F,) bool) of ``window`` leaves the range."""
-    slack = RANGE_SLACK * np.maximum(scaler.data_max - scaler.data_min, 1e-12)
-    far = (window < scaler.data_min - slack) | (window > scaler.data_max + slack)
-    return bool((far & checked).any())
+    return bool((scaler.far_outside(window) & checked).any())
 
 
 def windows(bundle: Bundle, frame: Frame, series: tuple[str, ...] | None,

@@ -13,6 +13,7 @@ compare them).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -24,10 +25,6 @@ from forecast_cli.bundle import ONNX, Parts, read_parts
 from forecast_cli.intervals import level_label
 from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.plaincsv import PlainSeries, following, read_plain
-
-# The range check of forecasting.check_compatible: recent values beyond this many training
-# ranges make the full path warn, so the quick path hands such data over.
-RANGE_SLACK = 0.5
 
 
 @dataclass(frozen=True)
@@ -107,10 +104,8 @@ def _fits(parts: Parts, plain: PlainSeries) -> bool:
         return False
     if plain.times[-1] < np.datetime64(str(parts.data["last_timestamp"]), "s"):
         return False  # the data ends before the training data: a warning
-    recent = plain.values[-parts.spec.lookback:]
-    lo, hi = parts.scaler.data_min, parts.scaler.data_max
-    slack = RANGE_SLACK * np.maximum(hi - lo, 1e-12)
-    return not bool(((recent < lo - slack) | (recent > hi + slack)).any())
+    # every column is range-checked: calendar bundles never take the quick path
+    return not bool(parts.scaler.far_outside(plain.values[-parts.spec.lookback:]).any())
 
 
 def _columns(parts: Parts, values: np.ndarray) -> dict[str, np.ndarray]:
@@ -137,14 +132,21 @@ def _csv(times: np.ndarray, columns: dict[str, np.ndarray]) -> str:
 
 def _json(parts: Parts, origin: datetime, times: np.ndarray,
           columns: dict[str, np.ndarray]) -> str:
-    records = []
-    for h, stamp in enumerate(times):
-        row: dict[str, Any] = {"timestamp": stamp.item().isoformat(), "step": h + 1}
-        for name, col in columns.items():
-            value = float(col[h])
-            row[name] = value if np.isfinite(value) else None  # strict JSON: no infinity
-        records.append(row)
-    doc = {"model": str(parts.path), "origin": origin.isoformat(),
-           "freq": str(parts.data["freq"]), "horizon": parts.spec.horizon,
-           "targets": [str(t) for t in parts.data["targets"]], "forecast": records}
+    records = [{"timestamp": stamp.item().isoformat(), "step": h + 1,
+                **{name: json_float(col[h]) for name, col in columns.items()}}
+               for h, stamp in enumerate(times)]
+    return json_document(str(parts.path), origin.isoformat(), str(parts.data["freq"]),
+                         parts.spec.horizon, [str(t) for t in parts.data["targets"]], records)
+
+
+def json_float(value: float) -> float | None:
+    """Strict JSON has no infinity: an unbounded interval end is written as null."""
+    return float(value) if math.isfinite(value) else None
+
+
+def json_document(model: str, origin: str, freq: str, horizon: int, targets: list[str],
+                  records: list[dict[str, Any]]) -> str:
+    """``predict --format json``: the forecast rows under the bundle's identification."""
+    doc = {"model": model, "origin": origin, "freq": freq, "horizon": horizon,
+           "targets": targets, "forecast": records}
     return json.dumps(doc, indent=2) + "\n"

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 
 SCALER_KINDS = ("standard", "minmax")
+# predict warns about recent values beyond this many training ranges outside the training range
+RANGE_SLACK = 0.5
 _FIT_BLOCK = 65_536  # rows per partial_fit
 
 
@@ -33,6 +35,12 @@ class Scaler:
     def inverse(self, x: np.ndarray) -> np.ndarray:
         """(…, k) scaled → (…, k) original units."""
         return np.asarray(x * self.scale + self.offset)
+
+    def far_outside(self, x: np.ndarray) -> np.ndarray:
+        """(…, k) original units → (…, k) bool: more than ``RANGE_SLACK`` training ranges
+        outside the range the scaler was fitted on (what predict warns about)."""
+        slack = RANGE_SLACK * np.maximum(self.data_max - self.data_min, 1e-12)
+        return np.asarray((x < self.data_min - slack) | (x > self.data_max + slack))
 
     def select(self, columns: list[int]) -> Scaler:
         """The scaler of a subset of columns (e.g. the targets among the inputs)."""
