@@ -26,6 +26,8 @@ from forecast_cli.intervals import level_label
 from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.plaincsv import PlainSeries, following, read_plain
 
+_SCHEMA_KEYS = ("time_col", "inputs", "targets", "freq", "last_timestamp")
+
 
 @dataclass(frozen=True)
 class Prediction:
@@ -93,7 +95,10 @@ def _plain_bundle(parts: Parts) -> bool:
                and o.time_format is None and not o.dayfirst and o.time_unit is None
                and o.tz is None and o.id_col is None and o.fill == "none"
                and o.dedupe == "none" and not o.allow_missing)
-    return (reading and ONNX in parts.manifest.get("files", {}) and not parts.data.get("panel")
+    # a malformed config.json goes to the full path, which names what is wrong with it
+    complete = all(key in parts.data for key in _SCHEMA_KEYS)
+    return (reading and complete and ONNX in parts.manifest.get("files", {})
+            and not parts.data.get("panel")
             and parts.data.get("tz") is None and not parts.settings.get("calendar")
             and parts.spec.n_future == 0)
 
@@ -102,7 +107,11 @@ def _fits(parts: Parts, plain: PlainSeries) -> bool:
     """No condition under which ``forecasting.check_compatible`` refuses or warns."""
     if len(plain.values) < parts.spec.lookback:
         return False
-    if plain.times[-1] < np.datetime64(str(parts.data["last_timestamp"]), "s"):
+    try:
+        trained_until = np.datetime64(str(parts.data["last_timestamp"]), "s")
+    except ValueError:
+        return False  # malformed: the full path refuses the bundle
+    if plain.times[-1] < trained_until:
         return False  # the data ends before the training data: a warning
     # every column is range-checked: calendar bundles never take the quick path
     return not bool(parts.scaler.far_outside(plain.values[-parts.spec.lookback:]).any())

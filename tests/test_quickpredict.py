@@ -133,6 +133,28 @@ def test_bad_data_is_refused_with_the_full_paths_message(trained: tuple[Path, Pa
     assert proc.stdout == ""
 
 
+def test_malformed_config_is_refused_by_the_full_paths_check(trained: tuple[Path, Path],
+                                                             tmp_path: Path) -> None:
+    """config.json without its frequency (checksum updated, as a careless edit would leave
+    it): exit 65 naming the file, not an unexpected failure of the quick path."""
+    import hashlib
+    import shutil
+
+    bundle, csv = trained
+    copy = Path(shutil.copytree(bundle, tmp_path / "model"))
+    config = json.loads((copy / "config.json").read_text())
+    del config["data"]["freq"]
+    (copy / "config.json").write_text(json.dumps(config))
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["files"]["config.json"] = hashlib.sha256((copy / "config.json").read_bytes()
+                                                      ).hexdigest()
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    proc = run_forecast("predict", "--model", copy, csv)
+    assert proc.returncode == 65, proc.stderr
+    assert "config.json" in proc.stderr
+    assert "malformed" in proc.stderr
+
+
 def test_out_file_holds_the_forecast_and_stderr_says_so(trained: tuple[Path, Path],
                                                         tmp_path: Path) -> None:
     bundle, csv = trained
