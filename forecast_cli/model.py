@@ -457,6 +457,13 @@ def _optimizer(keras: Any, name: str, learning_rate: float, clipnorm: float) -> 
 XLA_MIN_WORK = 20_000  # training batches per epoch × lookback from which XLA is used
 
 
+# Training (and validation) steps per call into TensorFlow: Keras loops over them inside the
+# graph, which spares the Python round trip of every step: ~9 % of an epoch of the issue's
+# workload on 2 cores (bench/README.md). Callbacks still see every epoch; per-batch hooks run
+# every 8 steps. Not with XLA, whose compilation of the loop takes far longer (bench/README.md).
+STEPS_PER_EXECUTION = 8
+
+
 @dataclass(frozen=True)
 class FitOptions:
     """Optimisation settings of one fit. ``jit_compile`` None: XLA when the fit is big enough."""
@@ -500,9 +507,10 @@ def fit(model: Any, train_ds: Any, val_ds: Any, opts: FitOptions,
     """
     keras = keras_module()
     cb = keras.callbacks
+    jit = use_xla(model, train_ds, opts)
     model.compile(optimizer=_optimizer(keras, opts.optimizer, opts.learning_rate,
-                                       opts.clipnorm), loss="mse",
-                  jit_compile=use_xla(model, train_ds, opts))
+                                       opts.clipnorm), loss="mse", jit_compile=jit,
+                  steps_per_execution=1 if jit else STEPS_PER_EXECUTION)
     callbacks = [] if backup_dir is None else [  # first: saved before any later callback runs
         cb.BackupAndRestore(str(backup_dir), double_checkpoint=True)]
     callbacks += [
