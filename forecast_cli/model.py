@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from forecast_cli.buffers import aligned_empty
+from forecast_cli.windowing import WindowSpec
+
 if TYPE_CHECKING:
     from forecast_cli.scaling import Scaler
 
@@ -361,56 +364,123 @@ def shared_tensor(values: np.ndarray) -> Any:
     return _tf().experimental.dlpack.from_dlpack(shared.__dlpack__())
 
 
+# Below this size the windows of a dataset are cut once, scaled, into float32 arrays and a
+# batch is one gather per array; above it each batch is gathered from the series and scaled
+# on the fly, so that memory stays flat in the lookback (bench_memory.py). The stored windows
+# spare the input pipeline, which shares the cores with training, ~4 % of an epoch of the
+# issue's workload (10.6 MB of windows; bench/README.md). The numbers are the same either way.
+STORED_WINDOWS_BYTES = 64 * 2**20
+
+
 def window_dataset(inputs: np.ndarray, targets: np.ndarray | None, origins: np.ndarray,
                    spec: NetworkSpec, batch_size: int, shuffle_seed: int | None = None,
                    future: np.ndarray | None = None, scaler: Scaler | None = None) -> Any:
-    """tf.data pipeline that gathers each batch's windows by index, never all at once.
+    """tf.data pipeline of the windows at ``origins``, in batches (shuffled when seeded).
 
     inputs (n, F): scaled, or in original units when ``scaler`` is given, which is then applied
-    to each batch in float64 (the same numbers as scaling the whole array first, without a
-    scaled copy of the data). ``targets``: None (inputs only), ``inputs`` itself (the targets
-    are its columns ``spec.target_index``: no second copy) or a separate scaled (n, k) array.
+    in float64 (the same numbers as scaling the whole array first, without a scaled copy of
+    the data). ``targets``: None (inputs only), ``inputs`` itself (the targets are its columns
+    ``spec.target_index``: no second copy) or a separate scaled (n, k) array.
     Yields x (B, lookback, F) float32 [and y (B, horizon, k) float32].
 
     With ``spec.n_future > 0``, ``future`` (n, n_future) holds the known-future inputs of every
     row and x is the dict {"window": (B, lookback, F), "future": (B, horizon, n_future)}, keyed
     by the network's input names (a bare pair would read as (x, y) to Keras): the future rows
     of origin t are t … t+horizon−1, the rows whose targets are forecast.
+
+    Small datasets are cut into stored windows once; large ones are gathered batch by batch,
+    never all at once (``STORED_WINDOWS_BYTES``). Same batches, same order, same numbers.
     """
     tf = _tf()
     _check_future(spec, future, len(inputs))
-    x_all = shared_tensor(inputs)
-    f_all = None if future is None else shared_tensor(np.asarray(future, np.float32))
-    # int32 row numbers when they fit: the origins and their per-epoch permutation are the
+    if targets is not None and targets is not inputs and scaler is not None:
+        raise ValueError("separate targets must be scaled already")
+    cut = _stored_windows if _window_bytes(spec, inputs, targets, future,
+                                           len(origins)) <= STORED_WINDOWS_BYTES else _gathered
+    to_x, to_future, to_y = cut(tf, inputs, targets, np.asarray(origins), spec, future, scaler)
+    # int32 positions when they fit: the origins and their per-epoch permutation are the
     # largest arrays after the data itself (1.4 million windows: 11 MB each as int64).
+    index = np.int32 if len(inputs) < 2**31 - spec.horizon else np.int64
+    at = np.asarray(origins, index) if cut is _gathered else np.arange(len(origins),
+                                                                        dtype=index)
+    if shuffle_seed is None:
+        ds = tf.data.Dataset.from_tensor_slices(at).batch(batch_size)
+    else:
+        ds = _shuffled_batches(tf, at, batch_size, shuffle_seed)
+
+    def x_of(t: Any) -> Any:
+        if to_future is None:
+            return to_x(t)
+        return {ONNX_INPUT: to_x(t), ONNX_FUTURE: to_future(t)}
+
+    if to_y is None:
+        return _finish(tf, ds.map(x_of))
+    return _finish(tf, ds.map(lambda t: (x_of(t), to_y(t))))
+
+
+Batch = Callable[[Any], Any]  # a batch of positions (B,) → a batch of windows (B, …)
+
+
+def _window_bytes(spec: NetworkSpec, inputs: np.ndarray, targets: np.ndarray | None,
+                  future: np.ndarray | None, m: int) -> int:
+    """Bytes of the float32 windows of ``m`` origins: inputs, known future and targets."""
+    per = spec.lookback * inputs.shape[1]
+    per += 0 if future is None else spec.horizon * future.shape[1]
+    if targets is not None:
+        per += spec.horizon * (spec.n_targets if targets is inputs else targets.shape[1])
+    return int(4 * per * m)
+
+
+def _stored_windows(tf: Any, inputs: np.ndarray, targets: np.ndarray | None,
+                    origins: np.ndarray, spec: NetworkSpec, future: np.ndarray | None,
+                    scaler: Scaler | None) -> tuple[Batch, Batch | None, Batch | None]:
+    """Every window cut once into float32 (m, …) arrays; a batch of positions gathers rows."""
+    w = WindowSpec(spec.lookback, spec.horizon)
+    ahead = w.target_index(origins)  # (m, horizon) row numbers
+
+    def store(values: np.ndarray, rows: np.ndarray, scale: Scaler | None,
+              cols: list[int] | None = None) -> Batch:
+        width = values.shape[1] if cols is None else len(cols)
+        out = aligned_empty((*rows.shape, width), np.float32)
+        for a in range(0, len(rows), 4096):  # bounded float64 temporaries
+            part = values[rows[a:a + 4096]] if cols is None else values[rows[a:a + 4096]][..., cols]
+            out[a:a + 4096] = part if scale is None else scale.transform(part)
+        t = shared_tensor(out)
+        return lambda at: tf.gather(t, at)
+
+    x = store(inputs, w.input_index(origins), scaler)
+    f = None if future is None else store(future, ahead, None)
+    if targets is None:
+        return x, f, None
+    cols = list(spec.target_index)
+    if targets is inputs:
+        return x, f, store(inputs, ahead, None if scaler is None else scaler.select(cols), cols)
+    return x, f, store(targets, ahead, None)
+
+
+def _gathered(tf: Any, inputs: np.ndarray, targets: np.ndarray | None, origins: np.ndarray,
+              spec: NetworkSpec, future: np.ndarray | None,
+              scaler: Scaler | None) -> tuple[Batch, Batch | None, Batch | None]:
+    """Each batch gathered from the series by origin and scaled on the fly."""
+    x_all = shared_tensor(inputs)
     index = np.int32 if len(inputs) < 2**31 - spec.horizon else np.int64
     in_off = tf.range(-spec.lookback, 0, dtype=index)
     out_off = tf.range(0, spec.horizon, dtype=index)
-    if shuffle_seed is None:
-        ds = tf.data.Dataset.from_tensor_slices(np.asarray(origins, index)).batch(batch_size)
-    else:
-        ds = _shuffled_batches(tf, np.asarray(origins, index), batch_size, shuffle_seed)
     to_x = _batch_scaler(tf, scaler)
-
-    def x_of(t: Any) -> Any:
-        window = to_x(tf.gather(x_all, t[:, None] + in_off))  # (B, L, F)
-        if f_all is None:
-            return window
-        return {ONNX_INPUT: window, ONNX_FUTURE: tf.gather(f_all, t[:, None] + out_off)}
-
+    x: Batch = lambda t: to_x(tf.gather(x_all, t[:, None] + in_off))  # noqa: E731
+    f: Batch | None = None
+    if future is not None:
+        f_all = shared_tensor(np.asarray(future, np.float32))
+        f = lambda t: tf.gather(f_all, t[:, None] + out_off)  # noqa: E731
     if targets is None:
-        return _finish(tf, ds.map(x_of))
+        return x, f, None
     if targets is inputs:
         cols = list(spec.target_index)
         to_y = _batch_scaler(tf, scaler.select(cols) if scaler is not None else None)
-        ds = ds.map(lambda t: (x_of(t), to_y(
-            tf.gather(tf.gather(x_all, t[:, None] + out_off), cols, axis=2))))
-    else:
-        if scaler is not None:
-            raise ValueError("separate targets must be scaled already")
-        y_all, as_y = shared_tensor(targets), _batch_scaler(tf, None)
-        ds = ds.map(lambda t: (x_of(t), as_y(tf.gather(y_all, t[:, None] + out_off))))
-    return _finish(tf, ds)
+        return x, f, lambda t: to_y(tf.gather(tf.gather(x_all, t[:, None] + out_off), cols,
+                                              axis=2))
+    y_all, as_y = shared_tensor(targets), _batch_scaler(tf, None)
+    return x, f, lambda t: as_y(tf.gather(y_all, t[:, None] + out_off))
 
 
 def _finish(tf: Any, ds: Any) -> Any:

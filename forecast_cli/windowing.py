@@ -1,8 +1,10 @@
-"""Sliding windows addressed by index: nothing of size rows × lookback is ever stored.
+"""Sliding windows addressed by index.
 
 A window with origin ``t`` (see ``splits``) has inputs ``values[t - lookback : t]`` and
-targets ``values[t : t + horizon]``. Windows are gathered only for the origins asked for,
-a batch at a time, so memory grows with rows × features, not rows × lookback.
+targets ``values[t : t + horizon]``. Windows are gathered only for the origins asked for.
+Training's input pipeline (``model.window_dataset``) gathers them a batch at a time, so memory
+grows with rows × features, not rows × lookback; only when all the windows together fit in
+``model.STORED_WINDOWS_BYTES`` (64 MB) are they cut once and kept.
 """
 
 from __future__ import annotations
