@@ -14,6 +14,8 @@ load hits all alike (ms per training step, Keras ``fit`` on ``--steps`` batches)
 Then the parts of a fused step, timed alone: the input pipeline, a step fed from batches
 materialised beforehand, the LSTM layer's forward and forward + backward, the whole network's
 forward + backward (the rest of a step is the optimizer and Keras), a validation batch.
+With ``--epochs``: full epochs of the fused network as forecast trains it (stored windows,
+8 steps per call), with 1 step per call, and with windows gathered batch by batch, interleaved.
 With ``--autotune``: full epochs (train + validation) of the fused network through forecast's
 pipeline as it is (no tf.data autotuning) and with autotuning switched back on, interleaved,
 with the machine's idle time during each. Prints Markdown tables; nothing is written.
@@ -175,6 +177,38 @@ def autotune_epochs(spec: model.NetworkSpec, train: Any, val: Any,
     return times
 
 
+def epoch_variants(spec: model.NetworkSpec, tmp: Path, rounds: int) -> dict[str, list[float]]:
+    """Seconds per full epoch (train + validation) of the fused network: as forecast trains
+    it (stored windows, ``model.STEPS_PER_EXECUTION`` steps per call), with one step per call,
+    and with the windows gathered batch by batch; interleaved."""
+    keras = model.keras_module()
+    stored = workload(tmp)[1:]
+    saved, model.STORED_WINDOWS_BYTES = model.STORED_WINDOWS_BYTES, 0
+    gathered = workload(tmp)[1:]
+    model.STORED_WINDOWS_BYTES = saved
+    sets = {f"forecast: stored windows, {model.STEPS_PER_EXECUTION} steps per call":
+            (stored, model.STEPS_PER_EXECUTION),
+            "stored windows, 1 step per call": (stored, 1),
+            f"windows gathered per batch, {model.STEPS_PER_EXECUTION} steps per call":
+            (gathered, model.STEPS_PER_EXECUTION)}
+    nets = {}
+    for name, (_, per_call) in sets.items():
+        model.seed_everything(0)
+        nets[name] = model.build_network(spec, fused=True)
+        nets[name].compile(optimizer=keras.optimizers.Adam(1e-3, clipnorm=1.0), loss="mse",
+                           steps_per_execution=per_call)
+    times: dict[str, list[float]] = {name: [] for name in sets}
+    for r in range(rounds + 1):
+        for name, ((tr, va), _) in sets.items():
+            started = time.perf_counter()
+            nets[name].fit(tr, validation_data=va, epochs=1, verbose=0, shuffle=False)
+            if r:
+                times[name].append(time.perf_counter() - started)
+        print({k: round(v[-1], 2) for k, v in times.items() if v},
+              f"load {os.getloadavg()[0]:.2f}", file=sys.stderr, flush=True)
+    return times
+
+
 def table(times: dict[str, list[float]]) -> str:
     rows = [f"| {name} | {median(v):.1f} | {', '.join(f'{t:.1f}' for t in v)} |"
             for name, v in times.items()]
@@ -190,6 +224,8 @@ def main() -> None:
     parser.add_argument("--steps-only", action="store_true", help="skip the parts of a step")
     parser.add_argument("--autotune", action="store_true",
                         help="only: full epochs with and without tf.data autotuning")
+    parser.add_argument("--epochs", action="store_true",
+                        help="only: full epochs, stored vs gathered windows, steps per call")
     args = parser.parse_args()
     threading = model._tf().config.threading
     threading.set_intra_op_parallelism_threads(args.intra)
@@ -197,6 +233,11 @@ def main() -> None:
     shards = sorted({1, model.LSTM_SHARDS})
     with tempfile.TemporaryDirectory() as tmp:
         spec, train, val = workload(Path(tmp))
+        if args.epochs:
+            print(f"Full epochs, s ({args.rounds} rounds, load at the start "
+                  f"{os.getloadavg()[0]:.2f}):\n")
+            print(table(epoch_variants(workload(Path(tmp))[0], Path(tmp), args.rounds)))
+            return
         if args.autotune:
             print(f"Full epochs, s, and idle jiffies of the machine during each "
                   f"({args.rounds} rounds):\n")
