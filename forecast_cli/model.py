@@ -367,7 +367,7 @@ def shared_tensor(values: np.ndarray) -> Any:
 # Below this size the windows of a dataset are cut once, scaled, into float32 arrays and a
 # batch is one gather per array; above it each batch is gathered from the series and scaled
 # on the fly, so that memory stays flat in the lookback (bench_memory.py). The stored windows
-# spare the input pipeline, which shares the cores with training, ~4 % of an epoch of the
+# spare the input pipeline, which shares the cores with training, ~5 % of an epoch of the
 # issue's workload (10.6 MB of windows; bench/README.md). The numbers are the same either way.
 STORED_WINDOWS_BYTES = 64 * 2**20
 
@@ -398,9 +398,7 @@ def window_dataset(inputs: np.ndarray, targets: np.ndarray | None, origins: np.n
     cut = _stored_windows if _window_bytes(spec, inputs, targets, future,
                                            len(origins)) <= STORED_WINDOWS_BYTES else _gathered
     to_x, to_future, to_y = cut(tf, inputs, targets, np.asarray(origins), spec, future, scaler)
-    # int32 positions when they fit: the origins and their per-epoch permutation are the
-    # largest arrays after the data itself (1.4 million windows: 11 MB each as int64).
-    index = np.int32 if len(inputs) < 2**31 - spec.horizon else np.int64
+    index = _index_dtype(inputs, spec)
     at = np.asarray(origins, index) if cut is _gathered else np.arange(len(origins),
                                                                         dtype=index)
     if shuffle_seed is None:
@@ -419,6 +417,12 @@ def window_dataset(inputs: np.ndarray, targets: np.ndarray | None, origins: np.n
 
 
 Batch = Callable[[Any], Any]  # a batch of positions (B,) → a batch of windows (B, …)
+
+
+def _index_dtype(inputs: np.ndarray, spec: NetworkSpec) -> type[np.signedinteger[Any]]:
+    """int32 row numbers when they fit: the origins and their per-epoch permutation are the
+    largest arrays after the data itself (1.4 million windows: 11 MB each as int64)."""
+    return np.int32 if len(inputs) < 2**31 - spec.horizon else np.int64
 
 
 def _window_bytes(spec: NetworkSpec, inputs: np.ndarray, targets: np.ndarray | None,
@@ -463,7 +467,7 @@ def _gathered(tf: Any, inputs: np.ndarray, targets: np.ndarray | None, origins: 
               scaler: Scaler | None) -> tuple[Batch, Batch | None, Batch | None]:
     """Each batch gathered from the series by origin and scaled on the fly."""
     x_all = shared_tensor(inputs)
-    index = np.int32 if len(inputs) < 2**31 - spec.horizon else np.int64
+    index = _index_dtype(inputs, spec)
     in_off = tf.range(-spec.lookback, 0, dtype=index)
     out_off = tf.range(0, spec.horizon, dtype=index)
     to_x = _batch_scaler(tf, scaler)
@@ -528,7 +532,7 @@ XLA_MIN_WORK = 20_000  # training batches per epoch × lookback from which XLA i
 
 
 # Training (and validation) steps per call into TensorFlow: Keras loops over them inside the
-# graph, which spares the Python round trip of every step: ~9 % of an epoch of the issue's
+# graph, which spares the Python round trip of every step: ~10 % of an epoch of the issue's
 # workload on 2 cores (bench/README.md). Callbacks still see every epoch; per-batch hooks run
 # every 8 steps. Not with XLA, whose compilation of the loop takes far longer (bench/README.md).
 STEPS_PER_EXECUTION = 8
