@@ -11,14 +11,12 @@ import pytest
 from forecast_cli import model
 from forecast_cli.scaling import fit_scaler
 from forecast_cli.windowing import WindowSpec
+from tests.test_model import spec as model_spec
 
 
 def spec(**kw: object) -> model.NetworkSpec:
-    base: dict[str, object] = dict(lookback=6, horizon=3, n_inputs=3, target_index=(0, 2),
-                                   lstm_units=4, lstm_layers=1, dense_units=(), dropout=0.0,
-                                   window_norm="none", seed=1)
-    base.update(kw)
-    return model.NetworkSpec(**base)  # type: ignore[arg-type]
+    """test_model's tiny network, on 3 inputs of which columns 0 and 2 are the targets."""
+    return model_spec(**{"n_inputs": 3, "target_index": (0, 2), **kw})
 
 
 def series(n: int) -> np.ndarray:
