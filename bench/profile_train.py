@@ -177,12 +177,12 @@ def autotune_epochs(spec: model.NetworkSpec, train: Any, val: Any,
     return times
 
 
-def epoch_variants(spec: model.NetworkSpec, tmp: Path, rounds: int) -> dict[str, list[float]]:
+def epoch_variants(tmp: Path, rounds: int) -> dict[str, list[float]]:
     """Seconds per full epoch (train + validation) of the fused network: as forecast trains
     it (stored windows, ``model.STEPS_PER_EXECUTION`` steps per call), with one step per call,
     and with the windows gathered batch by batch; interleaved."""
     keras = model.keras_module()
-    stored = workload(tmp)[1:]
+    spec, *stored = workload(tmp)
     saved, model.STORED_WINDOWS_BYTES = model.STORED_WINDOWS_BYTES, 0
     gathered = workload(tmp)[1:]
     model.STORED_WINDOWS_BYTES = saved
@@ -236,7 +236,7 @@ def main() -> None:
         if args.epochs:
             print(f"Full epochs, s ({args.rounds} rounds, load at the start "
                   f"{os.getloadavg()[0]:.2f}):\n")
-            print(table(epoch_variants(workload(Path(tmp))[0], Path(tmp), args.rounds)))
+            print(table(epoch_variants(Path(tmp), args.rounds)))
             return
         if args.autotune:
             print(f"Full epochs, s, and idle jiffies of the machine during each "
