@@ -54,8 +54,8 @@ def train_panel_bundle(workdir: Path, csv: Path) -> Path:
 
 
 def engine_times(bundle_dir: Path, series: int, repeats: int) -> dict[int, list[float]]:
-    from forecast_cli.bundle import read_bundle
-    from forecast_cli.onnx_engine import OnnxNetwork
+    from forecast_cli.model.bundle import read_bundle
+    from forecast_cli.model.onnx_engine import OnnxNetwork
 
     bundle = read_bundle(bundle_dir)
     assert bundle.onnx is not None

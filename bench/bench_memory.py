@@ -30,10 +30,10 @@ FEATURES = 8
 
 
 def child(rows: int, lookback: int, steps: int) -> None:
-    from forecast_cli import model
-    from forecast_cli.buffers import aligned_empty
-    from forecast_cli.scaling import fit_scaler
-    from forecast_cli.splits import origins, split_bounds
+    from forecast_cli.core.buffers import aligned_empty
+    from forecast_cli.core.scaling import fit_scaler
+    from forecast_cli.core.splits import origins, split_bounds
+    from forecast_cli.model import network as model
 
     # (n, 8) float64 random walks in an aligned buffer, as data.load_csv returns them; made in
     # place so that generating them adds no transient copy to the peak.

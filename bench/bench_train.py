@@ -27,8 +27,8 @@ from bench.common import PY, REPO, median, run_child, write_results, write_workl
 
 def forecast_child(csv: Path, epochs: int, out: Path) -> None:
     """forecast's own training path (training.train), timing each epoch's end; one JSON line."""
-    from forecast_cli.config import Settings
-    from forecast_cli.training import train
+    from forecast_cli.pipeline.training import train
+    from forecast_cli.settings import Settings
 
     ends: list[float] = []
     settings = Settings(lookback=168, horizon=24, lstm_units=64, batch_size=64, epochs=epochs,

@@ -27,14 +27,14 @@ from typing import Any
 
 import numpy as np
 
-from forecast_cli import model
-from forecast_cli.baselines import naive
-from forecast_cli.config import Settings
-from forecast_cli.data import load_csv
-from forecast_cli.scaling import Scaler, fit_scaler
-from forecast_cli.splits import SplitBounds, origins
-from forecast_cli.training import fit_network, forecast_windows
-from forecast_cli.windowing import WindowSpec
+from forecast_cli.core.baselines import naive
+from forecast_cli.core.scaling import Scaler, fit_scaler
+from forecast_cli.core.splits import SplitBounds, origins
+from forecast_cli.core.windowing import WindowSpec
+from forecast_cli.data.frame import load_csv
+from forecast_cli.model import network as model
+from forecast_cli.pipeline.training import fit_network, forecast_windows
+from forecast_cli.settings import Settings
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ett"
 BOUNDS = SplitBounds(n=14400, train_end=8640, val_end=11520)

@@ -36,12 +36,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from bench.common import median, write_workload_csv
-from forecast_cli import keepout, model
-from forecast_cli.config import Settings
-from forecast_cli.data import load_csv
-from forecast_cli.scaling import fit_scaler
-from forecast_cli.splits import check_length
-from forecast_cli.training import _network_spec, resolve_settings
+from forecast_cli.core import keepout
+from forecast_cli.core.scaling import fit_scaler
+from forecast_cli.core.splits import check_length
+from forecast_cli.data.frame import load_csv
+from forecast_cli.model import network as model
+from forecast_cli.pipeline.training import _network_spec, resolve_settings
+from forecast_cli.settings import Settings
 
 
 def workload(tmp: Path) -> tuple[model.NetworkSpec, Any, Any]:

@@ -3,7 +3,7 @@
 Generates a CSV of ROWS rows × 8 columns (a timestamp and 7 numeric columns) in a temporary
 directory, runs `python -m forecast_cli validate FILE --json` in a subprocess and reads the
 child's peak resident set size from ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``. The goal
-(issue 3) is a peak below 4× the file size. A second run of `python -c "import forecast_cli.cli,
+(issue 3) is a peak below 4× the file size. A second run of `python -c "import forecast_cli.cli.app,
 pandas, pyarrow"` gives the interpreter's own baseline, reported beside it.
 
 Run:  .venv/bin/python bench/validate_memory.py [--rows 1000000] [--out bench/results/...]
@@ -62,7 +62,7 @@ def main() -> None:
         size = make_csv(path, args.rows)
         made = time.perf_counter() - t
         base, base_s, _ = peak_rss_of([sys.executable, "-c",
-                                       "import forecast_cli.cli, pandas, pyarrow.csv"])
+                                       "import forecast_cli.cli.app, pandas, pyarrow.csv"])
         peak, secs, run = peak_rss_of([sys.executable, "-m", "forecast_cli", "validate",
                                        str(path), "--json"])
     if run.returncode != 0:
@@ -79,7 +79,7 @@ def main() -> None:
         f"| file size | {size / 2**20:.1f} MiB |",
         f"| peak RSS of `forecast validate --json` | {peak / 2**20:.1f} MiB |",
         f"| peak RSS / file size | **{peak / size:.2f}×** (goal < 4×) |",
-        f"| baseline: peak RSS of importing forecast_cli.cli, pandas, pyarrow | "
+        f"| baseline: peak RSS of importing forecast_cli.cli.app, pandas, pyarrow | "
         f"{base / 2**20:.1f} MiB |",
         f"| (peak − baseline) / file size | {(peak - base) / size:.2f}× |",
         f"| validate wall time | {secs:.1f} s (import alone {base_s:.1f} s; CSV written in "

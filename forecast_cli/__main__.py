@@ -1,5 +1,5 @@
 """``python -m forecast_cli`` is the same as the ``forecast`` command."""
 
-from forecast_cli.cli import main
+from forecast_cli.cli.app import main
 
 main()

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecast_cli.backtest import Fold, fold_origins, fold_plan
 from forecast_cli.errors import DataError
+from forecast_cli.pipeline.backtest import Fold, fold_origins, fold_plan
 from tests.conftest import assert_png, run_forecast, seasonal_series, write_series
 
 

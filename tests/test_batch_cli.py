@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast_cli.batch import lock_path
-from forecast_cli.bundle import read_bundle
+from forecast_cli.model.bundle import read_bundle
+from forecast_cli.ops.batch import lock_path
 from tests.batch_helpers import TINY_JOB, runs, snapshot, write_batch
 from tests.conftest import run_forecast, seasonal_series, write_series
 

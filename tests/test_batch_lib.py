@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast_cli import accuracy, history, locking, policy, registry
-from forecast_cli.batch import BatchResult, JobOutcome
-from forecast_cli.data import Frame
+from forecast_cli.data.frame import Frame
 from forecast_cli.errors import BundleError, ConfigError, LockedError
-from forecast_cli.jobs import load_batch
+from forecast_cli.ops import accuracy, history, locking, policy, registry
+from forecast_cli.ops.batch import BatchResult, JobOutcome
+from forecast_cli.ops.jobs import load_batch
 from tests.batch_helpers import write_batch
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)

@@ -51,7 +51,7 @@ def test_bundle_records_the_future_inputs(hourly: tuple[Path, Path]) -> None:
 def _engines_agree(bundle: Path, data: Path) -> pd.DataFrame:
     """`forecast predict` (default engine: ONNX Runtime) in a subprocess, exit 0; the library's
     predict through Keras and through ONNX Runtime agree with it within 1e-5."""
-    from forecast_cli.forecasting import predict
+    from forecast_cli.pipeline.forecasting import predict
 
     proc = run_forecast("predict", "--model", bundle, data)
     assert proc.returncode == 0, proc.stderr
@@ -86,9 +86,9 @@ def test_data_of_another_frequency_is_refused(hourly: tuple[Path, Path], tmp_pat
 def test_engines_need_the_future_block(hourly: tuple[Path, Path]) -> None:
     """In-process: the horizon's calendar goes to both engines, which refuse a missing or
     mis-shaped block; a bundle whose settings cannot produce it is refused."""
-    from forecast_cli.bundle import read_bundle
-    from forecast_cli.forecasting import future_inputs, run_network
-    from forecast_cli.onnx_engine import OnnxNetwork
+    from forecast_cli.model.bundle import read_bundle
+    from forecast_cli.model.onnx_engine import OnnxNetwork
+    from forecast_cli.pipeline.forecasting import future_inputs, run_network
 
     b = read_bundle(hourly[1])
     future = future_inputs(b, [pd.Timestamp("2024-01-07 05:00")])

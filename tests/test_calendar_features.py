@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast_cli.calendar_features import names, values
+from forecast_cli.data.calendar_features import names, values
 
 
 @pytest.mark.parametrize(("freq", "count"), [("h", 6), ("15min", 6), ("D", 4), ("W-SUN", 2),

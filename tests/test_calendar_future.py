@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast_cli import model
-from forecast_cli.calendar_features import future_columns, horizon_values, with_calendar
-from forecast_cli.data import load_csv
+from forecast_cli.core.windowing import WindowSpec
+from forecast_cli.data.calendar_features import future_columns, horizon_values, with_calendar
+from forecast_cli.data.frame import load_csv
+from forecast_cli.data.frequency import future_index
 from forecast_cli.errors import DataError
-from forecast_cli.frequency import future_index
-from forecast_cli.windowing import WindowSpec
+from forecast_cli.model import network as model
 from tests.conftest import write_series
 
 
@@ -110,8 +110,8 @@ def test_spec_without_future_keeps_one_input_and_old_bundles_load() -> None:
 def test_backtest_with_calendar_scores_the_targets_only(tmp_path: Path) -> None:
     """In-process, one fold: the actuals are the 4 target values after the origin (a ramp, so
     row r holds r), not the calendar columns, and the network got its future block."""
-    from forecast_cli.backtest import backtest
-    from forecast_cli.config import Settings
+    from forecast_cli.pipeline.backtest import backtest
+    from forecast_cli.settings import Settings
 
     data = write_series(tmp_path / "h.csv", np.arange(80, dtype=float), start="2024-01-01",
                         freq="h", columns=("y",))

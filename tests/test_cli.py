@@ -167,7 +167,7 @@ def test_predict_refuses_a_tampered_bundle_and_other_frequencies(trained: Traine
 
 HELP_PROBE = """
 import sys
-from forecast_cli.cli import app
+from forecast_cli.cli.app import app
 try:
     app(sys.argv[1:])
 except SystemExit:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from forecast_cli.config import Settings, build_settings
 from forecast_cli.errors import ConfigError, InputMissingError
+from forecast_cli.settings import Settings, build_settings
 
 
 def test_command_line_wins_over_file_over_defaults(tmp_path: Path) -> None:

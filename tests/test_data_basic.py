@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from forecast_cli.data import load_csv
+from forecast_cli.data.frame import load_csv
 from forecast_cli.errors import DataError, InputMissingError
 from tests.conftest import SAMPLE, write_series
 

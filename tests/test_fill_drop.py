@@ -15,15 +15,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast_cli import keepout, panel, panel_predict
-from forecast_cli.bundle import Bundle, DataSchema
-from forecast_cli.data import load_csv
+from forecast_cli.core import keepout
+from forecast_cli.core.metrics import mase_scale
+from forecast_cli.core.scaling import fit_scaler
+from forecast_cli.core.splits import origins, split_bounds
+from forecast_cli.data.frame import load_csv
 from forecast_cli.errors import DataError
 from forecast_cli.loadoptions import LoadOptions
-from forecast_cli.metrics import mase_scale
-from forecast_cli.model import NetworkSpec
-from forecast_cli.scaling import fit_scaler
-from forecast_cli.splits import origins, split_bounds
+from forecast_cli.model.bundle import Bundle, DataSchema
+from forecast_cli.model.network import NetworkSpec
+from forecast_cli.pipeline import panel, panel_predict
 from tests.conftest import TINY_ARGS, run_forecast, seasonal_series
 
 N = 140  # daily rows: train [0, 98), val [98, 119), test [119, 140) with 0.7 / 0.15 / 0.15
@@ -232,8 +233,8 @@ def test_a_part_left_without_windows_is_a_data_error() -> None:
 
 def test_panel_train_with_drop_counts_only_complete_windows(tmp_path: Path) -> None:
     """One global model over three series with holes (library call, tiny network)."""
-    from forecast_cli.config import build_settings
-    from forecast_cli.training import train
+    from forecast_cli.pipeline.training import train
+    from forecast_cli.settings import build_settings
 
     lines = [f"{sid},{day.date()},{'' if i in gone else f'{10 * k + np.sin(i):.4f}'}"
              for k, (sid, gone) in enumerate((("a", {10, 45}), ("b", {30, 31}), ("c", {50})))

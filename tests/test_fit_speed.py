@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from forecast_cli import model
+from forecast_cli.model import network as model
 
 
 def _spec(lookback: int) -> model.NetworkSpec:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from forecast_cli import model
-from forecast_cli.config import Settings
-from forecast_cli.training import fit_network
+from forecast_cli.model import network as model
+from forecast_cli.pipeline.training import fit_network
+from forecast_cli.settings import Settings
 
 
 def _spec(layers: int = 2, ci: bool = False) -> model.NetworkSpec:

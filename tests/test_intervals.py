@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from forecast_cli.intervals import (
+from forecast_cli.core.intervals import (
     Intervals,
     calibrate,
     conformal_quantile,

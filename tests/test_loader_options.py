@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast_cli.data import load_csv
+from forecast_cli.data.frame import load_csv
+from forecast_cli.data.validation import check_csv
 from forecast_cli.errors import DataError
 from forecast_cli.loadoptions import LoadOptions
-from forecast_cli.validation import check_csv
 
 
 def _write(tmp_path: Path, text: str | bytes, name: str = "data.csv") -> Path:
@@ -169,7 +169,7 @@ def test_settings_names_are_the_load_options_names() -> None:
     """One vocabulary: every reading option is a Settings field (so TOML and batch use it)."""
     from dataclasses import fields
 
-    from forecast_cli.config import Settings, build_settings
+    from forecast_cli.settings import Settings, build_settings
 
     settings_names = {f.name for f in fields(Settings)}
     assert {f.name for f in fields(LoadOptions)} <= settings_names

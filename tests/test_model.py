@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecast_cli import model
-from forecast_cli.windowing import WindowSpec
+from forecast_cli.core.windowing import WindowSpec
+from forecast_cli.model import network as model
 
 
 def spec(**kw: object) -> model.NetworkSpec:

@@ -25,7 +25,7 @@ HEAVY = ("tensorflow", "keras", "onnxruntime", "sklearn", "tf2onnx")
 # command imported; stdout of the command comes first, the module list is the last line.
 PROBE = f"""
 import json, sys
-from forecast_cli.cli import app
+from forecast_cli.cli.app import app
 try:
     app(sys.argv[1:], prog_name="forecast")
 except SystemExit as exc:
@@ -80,8 +80,8 @@ def test_predict_through_onnx_imports_no_tensorflow(onnx_forecast: np.ndarray) -
 
 
 def test_monthly_sample_takes_the_quick_path_with_the_full_paths_output(bundle: Path) -> None:
-    from forecast_cli.forecasting import predict, render_forecast
-    from forecast_cli.quickpredict import quick_predict
+    from forecast_cli.pipeline.forecasting import predict, render_forecast
+    from forecast_cli.pipeline.quickpredict import quick_predict
 
     quick = quick_predict(bundle, SAMPLE, "csv")
     assert quick is not None  # month starts, plain file: no pandas needed
@@ -145,9 +145,9 @@ def test_help_imports_no_tensorflow_nor_onnxruntime(args: tuple[str, ...]) -> No
 
 def test_engines_agree_on_a_batch_of_windows(bundle: Path) -> None:
     """Keras (chosen explicitly, export present) and ONNX Runtime on 64 sample windows at once."""
-    from forecast_cli.bundle import read_bundle
-    from forecast_cli.data import load_csv
-    from forecast_cli.forecasting import run_network
+    from forecast_cli.data.frame import load_csv
+    from forecast_cli.model.bundle import read_bundle
+    from forecast_cli.pipeline.forecasting import run_network
 
     b = read_bundle(bundle)
     frame = load_csv(SAMPLE, columns=list(b.schema.inputs), time_col=b.schema.time_col)

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast_cli import panel
-from forecast_cli.data import load_csv
+from forecast_cli.data.frame import load_csv
+from forecast_cli.data.validation import check_csv
 from forecast_cli.errors import DataError
 from forecast_cli.loadoptions import LoadOptions
-from forecast_cli.validation import check_csv
+from forecast_cli.pipeline import panel
 from tests.conftest import REPO, assert_png, run_forecast
 
 MACRO = REPO / "sample_data" / "macro_quarterly_long.csv"

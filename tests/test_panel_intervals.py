@@ -11,10 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast_cli.backtest import backtest
-from forecast_cli.config import Settings
-from forecast_cli.evaluation import MODEL
-from forecast_cli.panel_intervals import (
+from forecast_cli.core.evaluation import MODEL
+from forecast_cli.core.panel_intervals import (
     OWN,
     POOLED,
     SeriesIntervals,
@@ -22,6 +20,8 @@ from forecast_cli.panel_intervals import (
     calibrate_series,
     series_coverage,
 )
+from forecast_cli.pipeline.backtest import backtest
+from forecast_cli.settings import Settings
 from tests.conftest import run_forecast, seasonal_series, write_series
 
 IDS = ("a", "b", "c")
@@ -180,8 +180,8 @@ def test_id_col_bundle_without_intervals_reads_and_adds_no_columns(stores: dict[
     """A bundle written before per-series intervals: no intervals.json, no interval columns."""
     import shutil
 
-    from forecast_cli.bundle import read_bundle
-    from forecast_cli.panel_predict import _bounds
+    from forecast_cli.model.bundle import read_bundle
+    from forecast_cli.pipeline.panel_predict import _bounds
 
     old = tmp_path / "old"
     shutil.copytree(stores["out"] / "model", old)
@@ -200,7 +200,7 @@ def test_id_col_bundle_without_intervals_reads_and_adds_no_columns(stores: dict[
 
 def test_evaluate_id_col_reports_interval_coverage(stores: dict[str, Path],
                                                    tmp_path: Path) -> None:
-    from forecast_cli.scoring import score_bundle
+    from forecast_cli.pipeline.scoring import score_bundle
 
     # 8 more days of every series after its data: 8 − 4 + 1 = 5 unseen windows for a and b
     frame = pd.read_csv(stores["data"])

@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from forecast_cli.data import load_csv
+from forecast_cli.data.frame import load_csv
+from forecast_cli.data.frequency import future_index
 from forecast_cli.errors import DataError
-from forecast_cli.frequency import future_index
+from forecast_cli.io.plaincsv import following, on_grid, plain_freq, read_plain
 from forecast_cli.loadoptions import LoadOptions
-from forecast_cli.plaincsv import following, on_grid, plain_freq, read_plain
 
 MAX_ROWS = LoadOptions().max_rows
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from forecast_cli.forecasting import predict, render_forecast
-from forecast_cli.quickpredict import predict_output, quick_predict
+from forecast_cli.pipeline.forecasting import predict, render_forecast
+from forecast_cli.pipeline.quickpredict import predict_output, quick_predict
 from tests.conftest import REPO, TINY_ARGS, run_forecast, seasonal_series, write_series
 
 N_ROWS = 400
@@ -25,7 +25,7 @@ HORIZON = int(TINY_ARGS[TINY_ARGS.index("--horizon") + 1])
 WATCHED = ("pandas", "pyarrow", "tensorflow", "keras", "sklearn", "onnxruntime", "tf2onnx")
 PROBE = f"""
 import json, sys
-from forecast_cli.cli import app
+from forecast_cli.cli.app import app
 try:
     app(sys.argv[1:], prog_name="forecast")
 except SystemExit as exc:

@@ -10,10 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from forecast_cli import metrics
-from forecast_cli.baselines import naive, seasonal_naive
-from forecast_cli.evaluation import MODEL, NAIVE, SEASONAL, evaluate
-from forecast_cli.scaling import Scaler, fit_scaler
+from forecast_cli.core import metrics
+from forecast_cli.core.baselines import naive, seasonal_naive
+from forecast_cli.core.evaluation import MODEL, NAIVE, SEASONAL, evaluate
+from forecast_cli.core.scaling import Scaler, fit_scaler
 
 
 @pytest.mark.parametrize("kind", ["standard", "minmax"])

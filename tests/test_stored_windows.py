@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from forecast_cli import model
-from forecast_cli.scaling import fit_scaler
-from forecast_cli.windowing import WindowSpec
+from forecast_cli.core.scaling import fit_scaler
+from forecast_cli.core.windowing import WindowSpec
+from forecast_cli.model import network as model
 from tests.test_model import spec as model_spec
 
 

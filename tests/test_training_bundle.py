@@ -11,12 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast_cli import bundle, model
-from forecast_cli.bundle import read_bundle
-from forecast_cli.config import build_settings
+from forecast_cli.core.splits import origins
 from forecast_cli.errors import BundleError, InputMissingError
-from forecast_cli.splits import origins
-from forecast_cli.training import TrainResult, train
+from forecast_cli.model import bundle
+from forecast_cli.model import network as model
+from forecast_cli.model.bundle import read_bundle
+from forecast_cli.pipeline.training import TrainResult, train
+from forecast_cli.settings import build_settings
 from tests.conftest import seasonal_series, write_series
 
 TINY = dict(lookback=8, horizon=4, lstm_units=8, epochs=4, batch_size=16, patience=2, seed=7)

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from forecast_cli.validation import check_csv
+from forecast_cli.data.validation import check_csv
 from tests.conftest import REPO, run_forecast
 
 HEAVY = ("tensorflow", "keras", "sklearn")
@@ -19,7 +19,7 @@ def test_validate_never_imports_tensorflow(tmp_path: Path) -> None:
     data.write_text("ts,value\n" + "".join(f"2024-01-{d:02d},{d}\n" for d in range(1, 21)))
     code = (
         "import sys\n"
-        "from forecast_cli.cli import app\n"
+        "from forecast_cli.cli.app import app\n"
         f"app(['validate', {str(data)!r}, '--json'], standalone_mode=False)\n"
         f"print('HEAVY', sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))\n"
     )

@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from forecast_cli.errors import DataError
-from forecast_cli.splits import (
+from forecast_cli.core.splits import (
     PARTS,
     check_length,
     min_rows,
@@ -18,7 +17,8 @@ from forecast_cli.splits import (
     split_bounds,
     window_counts,
 )
-from forecast_cli.windowing import WindowSpec
+from forecast_cli.core.windowing import WindowSpec
+from forecast_cli.errors import DataError
 
 sizes = st.integers(min_value=1, max_value=400)
 lookbacks = st.integers(min_value=1, max_value=40)

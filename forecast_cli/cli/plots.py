@@ -1,0 +1,192 @@
+"""Figures for ``--plot FILE.png``: matplotlib with the headless Agg backend, imported lazily.
+
+Each figure shows one panel per target column (at most ``MAX_PANELS``): recent history, the
+forecasts, the actuals where known and the prediction intervals shaded, with a title, dated x
+axis, the column name as y label and a legend. The file is written atomically.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from forecast_cli.io import atomic
+
+if TYPE_CHECKING:
+    from forecast_cli.data.frame import Frame
+    from forecast_cli.pipeline.backtest import BacktestResult
+    from forecast_cli.pipeline.forecasting import Forecast
+    from forecast_cli.pipeline.training import TrainResult
+
+MAX_PANELS = 4
+BAND_ALPHA = {0: 0.15, 1: 0.3, 2: 0.4}  # widest band first and lightest
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Any, path: Path) -> Path:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    _pyplot().close(fig)
+    atomic.write_bytes(Path(path), buf.getvalue())
+    return Path(path)
+
+
+def _bands(ax: Any, x: Any, bounds: list[tuple[str, np.ndarray, np.ndarray]]) -> None:
+    """Shade intervals, widest first; bounds: (label, lower (H,), upper (H,))."""
+    order = sorted(bounds, key=lambda b: -float(np.nanmean(b[2] - b[1])))
+    for i, (label, lo, hi) in enumerate(order):
+        ax.fill_between(x, lo, hi, color="tab:blue", alpha=BAND_ALPHA.get(i, 0.4), lw=0,
+                        label=f"{label} % interval")
+
+
+def _panels(plt: Any, k: int, extra: int = 0) -> tuple[Any, list[Any]]:
+    n = min(k, MAX_PANELS) + extra
+    fig, axes = plt.subplots(n, 1, figsize=(10, 3.2 * n), squeeze=False)
+    return fig, list(axes[:, 0])
+
+
+def _finish(ax: Any, column: str, freq: str) -> None:
+    ax.set_ylabel(column)
+    ax.set_xlabel(f"time (step: {freq})")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+
+
+def plot_train(r: TrainResult, path: Path) -> Path:
+    """End of the test period: actuals, 1-step forecasts, the last window with intervals; losses.
+
+    The top panels cover the last ``max(6·horizon, 2·lookback)`` rows (at most the test
+    period plus one lookback), so the final window and its intervals stay legible.
+    """
+    plt = _pyplot()
+    f, s, ev = r.frame, r.settings, r.evaluation
+    assert s.horizon is not None
+    assert s.lookback is not None
+    fig, axes = _panels(plt, len(s.target), extra=1)
+    test_start = r.bounds.val_end
+    first = max(0, r.bounds.n - max(6 * s.horizon, 2 * s.lookback), test_start - s.lookback)
+    pred = ev.forecasts["model"]  # (m, H, k); window i has its first target at test_start + i
+    shown = np.arange(max(first, test_start), test_start + len(pred))
+    last_x = f.timestamps[r.bounds.n - s.horizon:]
+    for j, ax in enumerate(axes[:-1]):
+        col = f.columns.index(s.target[j])
+        ax.plot(f.timestamps[first:], f.values[first:, col], color="black", lw=1, label="actual")
+        ax.plot(f.timestamps[shown], pred[shown - test_start, 0, j], color="tab:orange", lw=1,
+                label="1-step-ahead forecast")
+        if r.intervals is not None:
+            _bands(ax, last_x, [(f"{lv:g}", lo[-1, :, j], hi[-1, :, j])
+                                for lv, (lo, hi) in r.intervals.bounds(pred).items()])
+        ax.plot(last_x, pred[-1, :, j], color="tab:blue", lw=1.5,
+                label=f"last test window ({s.horizon} steps)")
+        if first <= test_start:
+            ax.axvline(f.timestamps[test_start], color="grey", ls=":", label="test period")
+        _finish(ax, s.target[j], f.freq)
+    axes[0].set_title(f"forecast train: {f.path.name}, end of the test period")
+    _loss_panel(axes[-1], r)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _loss_panel(ax: Any, r: TrainResult) -> None:
+    epochs = np.arange(1, len(r.history.get("loss", [])) + 1)
+    for key, label in (("loss", "training loss"), ("val_loss", "validation loss")):
+        if key in r.history:
+            ax.plot(epochs, r.history[key], marker=".", label=label)
+    ax.axvline(r.best_epoch, color="grey", ls=":", label=f"best epoch ({r.best_epoch})")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("MSE (scaled units)")
+    ax.set_title("loss curves")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+
+
+def _recent(fc: Forecast, data_path: Path) -> tuple[Frame, int]:
+    """The data, read as the model was trained, and how many recent rows to draw."""
+    from forecast_cli.pipeline.forecasting import load_for
+
+    spec = fc.bundle.spec
+    return load_for(fc.bundle, Path(data_path)), max(spec.lookback, 3 * spec.horizon)
+
+
+def _forecast_panel(ax: Any, t: pd.DataFrame, name: str, times: Any, history: np.ndarray,
+                    label: str, freq: str) -> None:
+    """One target of one series: history, forecast and shaded intervals from table ``t``."""
+    ax.plot(times, history, color="black", lw=1, label="history")
+    bands = [(c.rsplit("_", 1)[1], t[c].to_numpy(), t[c.replace("_lower_", "_upper_")]
+              .to_numpy()) for c in t.columns if c.startswith(f"{name}_lower_")]
+    _bands(ax, t["timestamp"], bands)
+    ax.plot(t["timestamp"], t[name], color="tab:blue", lw=1.5, marker=".", label="forecast")
+    _finish(ax, label, freq)
+
+
+def plot_forecast(fc: Forecast, data_path: Path, path: Path) -> Path:
+    """Recent history of ``data_path`` and the forecast with its intervals shaded.
+
+    One panel per target (at most ``MAX_PANELS``); for a many-series model, one panel per
+    series (the first target, the first ``MAX_PANELS`` series of the forecast).
+    """
+    plt = _pyplot()
+    frame, n = _recent(fc, data_path)
+    schema, t = fc.bundle.schema, fc.table
+    if frame.id_col is None:
+        targets = list(schema.targets)
+        fig, axes = _panels(plt, len(targets))
+        for name, ax in zip(targets, axes, strict=False):
+            col = frame.columns.index(name)
+            _forecast_panel(ax, t, name, frame.timestamps[-n:], frame.values[-n:, col], name,
+                            schema.freq)
+        axes[0].set_title(f"forecast predict: {len(t)} steps after {fc.origin}")
+    else:
+        name, ids = schema.targets[0], t[frame.id_col].astype(str)
+        shown = list(dict.fromkeys(ids))
+        fig, axes = _panels(plt, len(shown))
+        edges, col = frame.bounds(), frame.columns.index(name)
+        for sid, ax in zip(shown, axes, strict=False):
+            j = frame.series_ids.index(sid)
+            rows = slice(max(edges[j], edges[j + 1] - n), edges[j + 1])
+            _forecast_panel(ax, t[ids == sid], name, frame.timestamps[rows],
+                            frame.values[rows, col], f"{name} ({frame.id_col} {sid})",
+                            schema.freq)
+        axes[0].set_title(f"forecast predict: {min(len(shown), MAX_PANELS)} of {len(shown)} "
+                          f"series, {fc.bundle.spec.horizon} steps each")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_backtest(r: BacktestResult, path: Path) -> Path:
+    """The series over the backtest span with each fold's forecast and baseline."""
+    plt = _pyplot()
+    f, s = r.frame, r.settings
+    assert s.lookback is not None
+    assert s.horizon is not None
+    fig, axes = _panels(plt, len(s.target))
+    start = max(0, r.folds[0].fold.origin - 2 * s.lookback)
+    for j, ax in enumerate(axes):
+        col = f.columns.index(s.target[j])
+        ax.plot(f.timestamps[start:], f.values[start:, col], color="black", lw=1, label="actual")
+        for i, fr in enumerate(r.folds):
+            x = f.timestamps[fr.fold.origin:fr.fold.origin + s.horizon]
+            ax.plot(x, fr.forecasts["model"][0, :, j], color="tab:blue", lw=1.5,
+                    label="LSTM" if i == 0 else None)
+            ax.plot(x, fr.forecasts["seasonal_naive"][0, :, j], color="tab:green", lw=1,
+                    ls="--", label="seasonal naive" if i == 0 else None)
+            ax.axvline(f.timestamps[fr.fold.origin], color="grey", ls=":", lw=0.8,
+                       label="fold origin" if i == 0 else None)
+        _finish(ax, s.target[j], f.freq)
+    axes[0].set_title(f"forecast backtest: {f.path.name}, {len(r.folds)} folds "
+                      f"({s.train_window} window), horizon {s.horizon}")
+    fig.tight_layout()
+    return _save(fig, path)

@@ -1,0 +1,183 @@
+"""Everything the user sees: rich tables on stdout, messages and progress on stderr."""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from forecast_cli.core.baselines import MODEL, NAIVE, SEASONAL  # not evaluation: it loads pandas
+
+if TYPE_CHECKING:  # not at run time: predict and validate never load the training modules,
+    # and rich is imported only where a table or a bar is drawn (predict draws neither)
+    from rich.console import Console
+    from rich.table import Table
+
+    from forecast_cli.pipeline.backtest import BacktestResult
+    from forecast_cli.pipeline.training import TrainResult
+
+LABELS = {MODEL: "LSTM", NAIVE: "naive (last value)", SEASONAL: "seasonal naive"}
+SHORT = {MODEL: "LSTM", NAIVE: "naive", SEASONAL: "s-naive"}
+COLUMNS = (("mae", "MAE"), ("rmse", "RMSE"), ("mape", "MAPE %"), ("smape", "sMAPE %"),
+           ("mase", "MASE"))
+
+
+def stdout() -> Console:
+    from rich.console import Console
+
+    return Console(soft_wrap=True)
+
+
+def stderr() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=True)
+
+
+def _table(title: str) -> Table:
+    from rich.table import Table
+
+    return Table(title=title)
+
+
+def message(text: str, quiet: bool = False) -> None:
+    """A diagnostic line on stderr (suppressed by --quiet); no markup interpretation."""
+    if not quiet:
+        sys.stderr.write(text.rstrip("\n") + "\n")
+
+
+def error(text: str) -> None:
+    sys.stderr.write(f"Error: {text.rstrip()}\n")
+
+
+def _fmt(value: float) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:.4g}"
+
+
+def scores_table(title: str, scores: dict[str, dict[str, float]]) -> Table:
+    """One row per method (LSTM, naive, seasonal naive), one column per metric."""
+    table = _table(title)
+    table.add_column("method")
+    for _, label in COLUMNS:
+        table.add_column(label, justify="right")
+    for name in (MODEL, NAIVE, SEASONAL):
+        table.add_row(LABELS[name], *(_fmt(scores[name][key]) for key, _ in COLUMNS))
+    return table
+
+
+def metrics_table(result: TrainResult) -> Table:
+    """Model against baselines on the identical test windows, original units."""
+    s, ev = result.settings, result.evaluation
+    return scores_table(f"Test period: {result.windows['test']} windows × horizon {s.horizon} "
+                        f"({', '.join(s.target)}; season {s.season})", ev.scores)
+
+
+def coverage_table(scores: dict[str, dict[str, float]], n_calibration: int | None) -> Table:
+    """Empirical coverage and mean width of the conformal intervals, per level."""
+    source = f", {n_calibration} validation windows" if n_calibration else ""
+    table = _table(f"Prediction intervals (split conformal{source})")
+    for name in ("level", "coverage %", "mean width"):
+        table.add_column(name, justify="right")
+    for level, sc in scores.items():
+        table.add_row(f"{level} %", _fmt(sc["coverage"]), _fmt(sc["mean_width"]))
+    return table
+
+
+def backtest_table(r: BacktestResult) -> Table:
+    """MAE and MASE of every method per fold, then the pooled scores."""
+    table = _table(f"Backtest: {len(r.folds)} folds, {r.settings.train_window} window, "
+                        f"horizon {r.settings.horizon} ({', '.join(r.settings.target)})")
+    table.add_column("fold")
+    table.add_column("first target")
+    for name in (MODEL, NAIVE, SEASONAL):
+        table.add_column(f"{SHORT[name]} MAE", justify="right")
+        table.add_column(f"{SHORT[name]} MASE", justify="right")
+    for fr in r.folds:
+        cells = [_fmt(fr.scores[n][m]) for n in (MODEL, NAIVE, SEASONAL) for m in ("mae", "mase")]
+        ts = r.frame.timestamps[fr.fold.origin]
+        table.add_row(str(fr.fold.index + 1) + ("" if fr.fold.refit else " (reused)"),
+                      str(ts.date()) if ts == ts.normalize() else str(ts), *cells)
+    table.add_row("all", "", *(_fmt(r.overall[n][m]) for n in (MODEL, NAIVE, SEASONAL)
+                               for m in ("mae", "mase")), style="bold")
+    return table
+
+
+def backtest_intervals_table(r: BacktestResult) -> Table:
+    """Per fold: coverage % and mean width of each level on the fold's test window."""
+    levels = list(r.intervals)
+    table = _table("Prediction intervals by fold (split conformal on each fitted fold's "
+                        "validation windows)")
+    table.add_column("fold")
+    table.add_column("calibration windows", justify="right")
+    for lv in levels:
+        table.add_column(f"{lv} % coverage", justify="right")
+        table.add_column(f"{lv} % mean width", justify="right")
+    for fr in r.folds:
+        table.add_row(str(fr.fold.index + 1), str(fr.calibration_windows),
+                      *(_fmt(fr.intervals[lv][m]) for lv in levels
+                        for m in ("coverage", "mean_width")))
+    table.add_row("all", "", *(_fmt(r.intervals[lv][m]) for lv in levels
+                               for m in ("coverage", "mean_width")), style="bold")
+    return table
+
+
+def by_step_table(by_step: dict[str, list[float]]) -> Table:
+    """MAE at each horizon step, per method."""
+    table = _table("MAE by horizon step (all folds)")
+    table.add_column("step", justify="right")
+    for name in (MODEL, NAIVE, SEASONAL):
+        table.add_column(LABELS[name], justify="right")
+    for h in range(len(by_step[MODEL])):
+        table.add_row(str(h + 1), *(_fmt(by_step[n][h]) for n in (MODEL, NAIVE, SEASONAL)))
+    return table
+
+
+def intervals_table(result: TrainResult) -> Table:
+    """Empirical coverage and mean width of the conformal intervals on the test windows."""
+    n = result.intervals.n_calibration if result.intervals else 0
+    table = _table(f"Prediction intervals on the test period (split conformal, {n} "
+                        "validation windows)")
+    for name in ("level", "coverage %", "mean width"):
+        table.add_column(name, justify="right")
+    for level, sc in result.interval_scores.items():
+        table.add_row(f"{level} %", _fmt(sc["coverage"]), _fmt(sc["mean_width"]))
+    return table
+
+
+def train_summary(result: TrainResult) -> str:
+    ev = result.evaluation
+    skill = ev.skill(SEASONAL)
+    verdict = "beats" if skill > 0 else "does NOT beat"
+    return (f"LSTM {verdict} seasonal naive on MASE (skill {_fmt(100 * skill)} %); "
+            f"best epoch {result.best_epoch} of {len(result.history.get('loss', []))}.\n"
+            f"Model bundle: {result.bundle_dir}\n"
+            f"Metrics: {result.output_dir / 'metrics.json'}  "
+            f"Test forecasts: {result.output_dir / 'test_forecasts.csv'}  "
+            f"History: {result.output_dir / 'history.csv'}")
+
+
+@contextmanager
+def epoch_progress(total: int, enabled: bool) -> Iterator[Any]:
+    """Yield an ``on_epoch(epoch, logs)`` callback drawing a bar on stderr, or None.
+
+    Drawn only when ``enabled`` and stderr is a terminal: cron mail and pipes stay clean.
+    """
+    console = stderr()
+    if not enabled or not console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("epoch {task.completed}/{task.total}"), BarColumn(),
+               TextColumn("{task.fields[losses]}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("train", total=total, losses="")
+
+        def on_epoch(epoch: int, logs: dict[str, float]) -> None:
+            losses = (f"loss {logs.get('loss', math.nan):.4f}  "
+                      f"val_loss {logs.get('val_loss', math.nan):.4f}")
+            progress.update(task, completed=epoch + 1, losses=losses)
+
+        yield on_epoch

@@ -1,0 +1,120 @@
+"""Write outputs so that a crash or kill never leaves a truncated or half-written result.
+
+Files: written to a temporary file in the same directory, flushed, fsynced, then renamed over
+the target (rename is atomic within a filesystem). Directories (model bundles): built in a
+temporary sibling directory, then swapped into place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from forecast_cli.errors import OutputError, WriteError
+from forecast_cli.io import killpoints
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def ensure_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) or raise OutputError naming it."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot create directory ({exc.strerror}).") from None
+    if not path.is_dir():
+        raise OutputError(f"{path}: exists and is not a directory.")
+    return path
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):  # not every filesystem lets a directory be opened
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_bytes(path: Path, data: bytes, kill_point: str | None = None) -> None:
+    """Atomically replace ``path`` with ``data``.
+
+    ``kill_point`` names a crash-test point (see ``killpoints``) reached after the temporary
+    file is complete and fsynced, just before it is renamed over ``path``.
+    """
+    parent = ensure_dir(path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot create a file in {parent} ({exc.strerror}).") from None
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual mode
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if kill_point is not None:
+            killpoints.reached(kill_point)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise WriteError(f"{path}: write failed ({exc.strerror}); previous file kept.") from None
+    _fsync_dir(parent)
+
+
+def write_text(path: Path, text: str, kill_point: str | None = None) -> None:
+    """Atomically replace ``path`` with UTF-8 ``text``."""
+    write_bytes(path, text.encode("utf-8"), kill_point=kill_point)
+
+
+@contextlib.contextmanager
+def staged_dir(target: Path) -> Iterator[Path]:
+    """Yield an empty temporary directory beside ``target``; on success swap it into place.
+
+    If the body raises, the temporary directory is removed and ``target`` is untouched. An
+    existing ``target`` is moved aside, the new one renamed in, then the old one deleted: at
+    every instant either the old or the new complete directory is at ``target`` or aside.
+    """
+    parent = ensure_dir(target.parent)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent))
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot create a directory in {parent} "
+                          f"({exc.strerror}).") from None
+    try:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
+        yield tmp
+        _fsync_dir(tmp)
+        _swap_in(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _fsync_dir(parent)
+
+
+def _swap_in(tmp: Path, target: Path) -> None:
+    if target.exists() and not target.is_dir():
+        raise OutputError(f"{target}: exists and is not a directory.")
+    old = None
+    try:
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            shutil.rmtree(old, ignore_errors=True)
+            os.rename(target, old)
+        os.rename(tmp, target)
+    except OSError as exc:
+        if old is not None and not target.exists():
+            os.rename(old, target)
+        raise WriteError(f"{target}: could not publish ({exc.strerror}); "
+                         "previous version kept.") from None
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

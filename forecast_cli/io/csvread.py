@@ -1,0 +1,263 @@
+"""Read a CSV file as text cells, chunk by chunk, keeping each row's original line number.
+
+This module only reads: it checks that the file is a readable text CSV in the expected
+encoding, finds the delimiter, reads and normalises the header, and yields string cells of the
+wanted columns. Nothing is converted here (see ``convert``); rows whose field count differs
+from the header's are reported to the ``Findings`` with their line numbers (header = line 1).
+
+The rows are parsed by pyarrow's streaming CSV reader: unlike pandas' C parser it reports a
+row with too *few* fields (pandas pads it silently) with its line and text, and it holds
+strings compactly, one block at a time, so memory stays near the size of the numbers kept.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecast_cli.errors import DataError, InputMissingError
+from forecast_cli.io.findings import MAX_SHOWN, Findings
+
+BLOCK = 1 << 20
+HEAD_BYTES = 64 * 1024
+BLOCK_BYTES = 1 << 20  # parser block: bounds the strings held at once
+SEPARATORS = (",", ";", "\t", "|")
+_UTF8 = ("utf-8", "utf8", "utf-8-sig", "utf8-sig")
+
+
+@dataclass(frozen=True)
+class TextFile:
+    """A file that passed the byte-level checks."""
+
+    path: Path
+    size: int
+    encoding: str  # what to open it with ("utf-8-sig" for any UTF-8)
+    head: str  # first decoded characters, byte-order mark removed
+    has_quote: bool  # a '"' occurs somewhere: quoted fields may span lines
+
+
+def _open_checked(path: Path) -> int:
+    if not path.exists():
+        raise InputMissingError(f"{path}: file not found.")
+    if path.is_dir():
+        raise InputMissingError(f"{path}: is a directory, not a CSV file.")
+    try:
+        size = path.stat().st_size
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise InputMissingError(f"{path}: cannot read ({exc.strerror}).") from None
+    if size == 0:
+        raise DataError(f"{path}: file is empty (0 bytes). Fix: export the data again.")
+    return size
+
+
+def _check_head(path: Path, head: bytes, encoding: str) -> None:
+    """UTF-16 byte-order marks and NUL bytes mean the file is not UTF-8 text."""
+    if encoding.lower().replace("_", "-").startswith(("utf-16", "utf-32", "utf16", "utf32")):
+        return
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataError(f"{path}: looks like UTF-16 (byte-order mark {head[:2].hex(' ').upper()})"
+                        ". Fix: re-save it as UTF-8, or pass --encoding utf-16.")
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        raise DataError(f"{path}: contains a NUL byte at byte offset {nul}; this is not a text "
+                        "CSV (a binary or spreadsheet file?). Fix: export it as CSV text.")
+
+
+def scan_file(path: Path, encoding: str = "utf-8") -> TextFile:
+    """Check the whole file decodes in ``encoding``, streaming it block by block.
+
+    Raises InputMissingError (66) when the path cannot be read, DataError (65) for an empty,
+    binary or wrongly encoded file, naming the byte offset and line of the first bad byte.
+    """
+    size = _open_checked(path)
+    enc = "utf-8-sig" if encoding.lower() in _UTF8 else encoding
+    try:
+        decoder = codecs.getincrementaldecoder(enc)(errors="strict")
+    except LookupError:
+        raise DataError(f"unknown --encoding {encoding!r}; use e.g. utf-8, latin-1, "
+                        "cp1252, utf-16.") from None
+    offset, newlines, has_quote, head_text = 0, 0, False, ""
+    with path.open("rb") as fh:
+        while block := fh.read(BLOCK):
+            if offset == 0:
+                _check_head(path, block[:HEAD_BYTES], enc)
+            try:
+                text = decoder.decode(block, final=len(block) < BLOCK)
+            except UnicodeDecodeError as exc:
+                bad = offset + exc.start
+                line = newlines + block[: exc.start].count(b"\n") + 1
+                raise DataError(
+                    f"{path}, line {line}: not valid {encoding} at byte offset {bad} (byte "
+                    f"0x{block[exc.start]:02x}). Fix: re-save the file as UTF-8, or pass its "
+                    "encoding, e.g. --encoding latin-1.") from None
+            if offset == 0:
+                head_text = text[:HEAD_BYTES].lstrip("\ufeff")
+                if "\x00" in head_text:
+                    raise DataError(f"{path}: contains NUL characters; not a text CSV.")
+            has_quote = has_quote or '"' in text
+            newlines += block.count(b"\n")
+            offset += len(block)
+    return TextFile(path, size, enc, head_text, has_quote)
+
+
+def sniff_sep(tf: TextFile, sep: str | None) -> str:
+    """The given ``sep``, or the candidate occurring most often in the header line."""
+    if sep is not None:
+        return "\t" if sep in ("\\t", "tab") else sep
+    header = tf.head.splitlines()[0] if tf.head else ""
+    counts = {c: header.count(c) for c in SEPARATORS}
+    best = max(counts, key=lambda c: counts[c])
+    return best if counts[best] else ","
+
+
+def read_header(tf: TextFile, sep: str, findings: Findings) -> list[str]:
+    """Column names, stripped of surrounding spaces (a recorded fix); duplicates are fatal."""
+    header = next(csv.reader(io.StringIO(tf.head), delimiter=sep), [])
+    names = [h.strip() for h in header]
+    changed = [f"{raw!r} → {name!r}" for raw, name in zip(header, names, strict=True)
+               if raw != name]
+    if changed:
+        findings.applied("stripped spaces around column names: " + ", ".join(changed))
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise DataError(f"{tf.path}, line 1: duplicate column {name!r}. Fix: rename one of "
+                            "the columns; pandas would silently rename it to "
+                            f"{name + '.1'!r}.")
+        seen.add(name)
+    if not names or any(not n for n in names):
+        raise DataError(f"{tf.path}, line 1: a column has an empty name. Fix: give every "
+                        "column a name in the header line.")
+    return names
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A batch of rows: cells of the wanted columns as object arrays of str."""
+
+    lines: np.ndarray  # (m,) int64 line number of each row
+    cells: dict[str, Any]  # column → (m,) pyarrow string array
+    short: np.ndarray  # (m,) bool: the row had fewer fields than the header (--allow-missing)
+
+
+@dataclass
+class _Invalid:
+    """Rows the parser refused because their field count differs from the header's."""
+
+    rows: list[tuple[int, int, str]] = field(default_factory=list)  # (line, fields, text)
+
+    def handler(self, row: Any) -> str:
+        self.rows.append((int(row.number or 0), int(row.actual_columns), str(row.text)))
+        return "skip"
+
+
+def _open(tf: TextFile, sep: str, names: list[str], wanted: list[str], invalid: _Invalid) -> Any:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    encoding = "utf8" if tf.encoding == "utf-8-sig" else tf.encoding
+    return pacsv.open_csv(
+        tf.path,
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False,
+                                       block_size=BLOCK_BYTES, encoding=encoding),
+        parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=tf.has_quote,
+                                         ignore_empty_lines=False,
+                                         invalid_row_handler=invalid.handler),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names}, include_columns=wanted,
+            strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[]))
+
+
+def _newlines(cells: dict[str, np.ndarray]) -> np.ndarray:
+    """Newlines inside quoted cells of each row. (m,) int64."""
+    m = len(next(iter(cells.values())))
+    extra = np.zeros(m, dtype=np.int64)
+    for col in cells.values():
+        extra += pd.Series(col, dtype=object).str.count("\n").to_numpy(np.int64)
+    return extra
+
+
+def read_chunks(tf: TextFile, sep: str, names: list[str], wanted: list[str],
+                findings: Findings, max_rows: int, allow_missing: bool) -> Iterator[Chunk]:
+    """Yield the wanted columns as strings, batch by batch, with the rows' line numbers.
+
+    Rows with too many fields are errors; rows with too few are errors unless
+    ``allow_missing``, when their absent cells are yielded as "" (missing values).
+    """
+    invalid = _Invalid()
+    try:
+        # quoted cells may span lines: read every column to count their newlines
+        reader = _open(tf, sep, names, names if tf.has_quote else wanted, invalid)
+    except Exception as exc:  # pyarrow raises its own ArrowInvalid on a malformed first block
+        raise DataError(f"{tf.path}: malformed CSV ({exc}).") from None
+    next_rec, newlines, total = 2, 0, 0
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
+        except Exception as exc:
+            raise DataError(f"{tf.path}: malformed CSV after line {next_rec + newlines} "
+                            f"({exc}).") from None
+        total += batch.num_rows
+        if total > max_rows:
+            raise DataError(f"{tf.path}: more than {max_rows} data rows (--max-rows). Fix: "
+                            "raise --max-rows, or split or aggregate the file.")
+        if not batch.num_rows:
+            continue
+        rec = _record_numbers(next_rec, batch.num_rows, [r[0] for r in invalid.rows])
+        extra = np.zeros(batch.num_rows, np.int64)
+        if tf.has_quote:
+            extra = _newlines({n: batch.column(n).to_numpy(zero_copy_only=False)
+                               for n in names})
+        cells = {w: batch.column(w) for w in wanted}
+        lines = rec + newlines + np.concatenate(([0], np.cumsum(extra)[:-1]))
+        next_rec, newlines = int(rec[-1]) + 1, newlines + int(extra.sum())
+        yield Chunk(lines.astype(np.int64), cells, np.zeros(batch.num_rows, dtype=bool))
+    yield from _invalid_rows(invalid, tf, sep, names, wanted, findings, allow_missing)
+
+
+def _record_numbers(first: int, m: int, skipped: list[int]) -> np.ndarray:
+    """Line numbers of m rows from ``first``, stepping over lines the parser skipped."""
+    rec = first + np.arange(m, dtype=np.int64)
+    for b in sorted(x for x in skipped if x >= first):
+        rec[rec >= b] += 1
+    return rec
+
+
+def _invalid_rows(invalid: _Invalid, tf: TextFile, sep: str, names: list[str],
+                  wanted: list[str], findings: Findings, allow_missing: bool) -> Iterator[Chunk]:
+    n = len(names)
+    long = [r for r in invalid.rows if r[1] > n]
+    short = [r for r in invalid.rows if r[1] < n]
+    if long:
+        findings.error("too_many_fields", f"row(s) with more fields than the header's {n}",
+                       f"every row needs exactly {n} fields separated by {sep!r}; check the "
+                       "delimiter (--sep) and the quoting on these lines",
+                       lines=[r[0] for r in long[:MAX_SHOWN]],
+                       values=[r[2] for r in long[:MAX_SHOWN]], count=len(long))
+    if short and not allow_missing:
+        findings.error("too_few_fields", f"row(s) with fewer fields than the header's {n}",
+                       f"every row needs {n} fields separated by {sep!r} (another delimiter "
+                       "on these lines? check --sep); or pass --allow-missing to count "
+                       "absent fields as missing values", lines=[r[0] for r in short[:MAX_SHOWN]],
+                       values=[r[2] for r in short[:MAX_SHOWN]], count=len(short))
+    if short and allow_missing:
+        fields = [next(csv.reader([r[2]], delimiter=sep), []) for r in short]
+        padded = [f + [""] * (n - len(f)) for f in fields]
+        import pyarrow as pa
+
+        cells = {w: pa.array([p[names.index(w)] for p in padded], type=pa.string())
+                 for w in wanted}
+        yield Chunk(np.array([r[0] for r in short], dtype=np.int64), cells,
+                    np.ones(len(short), dtype=bool))

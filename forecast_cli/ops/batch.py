@@ -1,0 +1,156 @@
+"""``forecast batch JOBS.toml``: every job of a batch file, unattended and safe to re-run.
+
+For each job, under a lock on its model directory: load and check the data; retrain when the
+policy asks (resuming a killed training from its last epoch); promote the new model only if it
+is at least as good as the current one on the latest holdout; forecast with the current model
+and write the forecast atomically; score earlier forecasts whose actuals have arrived. Jobs
+are independent: one failing does not stop the others. Everything is recorded in the run
+history (``history``) and in ``batch.log`` in the state directory; nothing is printed here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from forecast_cli.errors import EXIT_LOCKED, ForecastError, LockedError
+from forecast_cli.ops import jobs, locking
+from forecast_cli.ops.history import History, opened
+from forecast_cli.ops.job_run import JobContext, run_job
+
+Log = Callable[[str], None]
+LOG_FILE = "batch.log"
+
+
+@dataclass
+class JobOutcome:
+    """How one job went; ``record`` holds the run-history fields (see ``history.RUN_FIELDS``)."""
+
+    job: str
+    status: str  # ok | failed | locked
+    message: str = ""
+    record: dict[str, Any] = field(default_factory=dict)
+    scored: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        r = self.record
+        return {"job": self.job, "status": self.status, "message": self.message or None,
+                "rows": r.get("rows"), "model_version": r.get("model_version"),
+                "retrained": bool(r.get("retrained")), "reason": r.get("reason"),
+                "promoted": None if r.get("promoted") is None else bool(r["promoted"]),
+                "resumed_from_epoch": r.get("resumed_from_epoch"),
+                "epochs_run": r.get("epochs_run"),
+                "metrics": {"holdout_mae_current": r.get("champion_mae"),
+                            "holdout_mae_new": r.get("challenger_mae"),
+                            "realised": self.scored},
+                "output": r.get("output"),
+                "forecast_changed": None if r.get("forecast_changed") is None
+                else bool(r["forecast_changed"]),
+                "seconds": r.get("seconds")}
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    path: Path
+    state_dir: Path
+    outcomes: list[JobOutcome]
+
+    @property
+    def exit_code(self) -> int:
+        """0 all ok, 1 any job failed, 75 (temporary) when only locks stood in the way."""
+        statuses = {o.status for o in self.outcomes}
+        if "failed" in statuses:
+            return 1
+        return EXIT_LOCKED if "locked" in statuses else 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"batch": str(self.path), "state_dir": str(self.state_dir),
+                "exit_code": self.exit_code, "jobs": [o.to_json() for o in self.outcomes]}
+
+
+def lock_path(state_dir: Path, batch: Path) -> Path:
+    """One lock per batch file, in its state directory."""
+    digest = hashlib.sha256(str(batch).encode()).hexdigest()[:12]
+    return state_dir / "locks" / f"batch-{batch.stem}-{digest}.lock"
+
+
+@contextmanager
+def _logger(state_dir: Path, echo: Log | None) -> Iterator[Log]:
+    """Log lines go to ``batch.log`` (appended) and, with -v, to ``echo``."""
+    with (state_dir / LOG_FILE).open("a", encoding="utf-8") as fh:
+        def log(text: str) -> None:
+            stamp = datetime.now(UTC).isoformat(timespec="seconds")
+            fh.write(f"{stamp} pid {os.getpid()} {text}\n")
+            fh.flush()
+            if echo is not None:
+                echo(text)
+        yield log
+
+
+def _one(job: jobs.Job, ctx: JobContext, history: History) -> JobOutcome:
+    run_id = history.start_run(job.name, str(ctx.batch))
+    outcome = JobOutcome(job=job.name, status="ok")
+    started = time.perf_counter()
+    try:
+        outcome.scored = run_job(job, ctx, run_id, outcome.record)
+    except LockedError as exc:
+        outcome.status, outcome.message = "locked", str(exc)
+    except ForecastError as exc:
+        outcome.status, outcome.message = "failed", str(exc)
+    except Exception as exc:  # a bug of ours must not stop the other jobs
+        outcome.status = "failed"
+        outcome.message = f"unexpected failure ({type(exc).__name__}: {exc})"
+    outcome.record.update(status=outcome.status, message=outcome.message or None,
+                          seconds=round(time.perf_counter() - started, 3))
+    history.finish_run(run_id, outcome.record)
+    ctx.log(f"{job.name}: {outcome.status}"
+            + (f": {outcome.message}" if outcome.message else ""))
+    return outcome
+
+
+def _invalid(name: str, why: str, batch: Path, history: History) -> JobOutcome:
+    run_id = history.start_run(name, str(batch))
+    outcome = JobOutcome(job=name, status="failed", message=why)
+    outcome.record.update(status="failed", message=why)
+    history.finish_run(run_id, outcome.record)
+    return outcome
+
+
+def run_batch(path: Path, wait: float = 0.0, state_dir: Path | None = None,
+              log: Log | None = None, now: datetime | None = None) -> BatchResult:
+    """Run every job of batch file ``path``; LockedError (75) if another run holds it."""
+    spec = jobs.load_batch(Path(path), state_dir)
+    deadline = time.monotonic() + wait
+    with locking.hold(lock_path(spec.state_dir, spec.path), f"batch {spec.path}", wait), \
+            opened(spec.state_dir) as history, _logger(spec.state_dir, log) as logger, \
+            warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        killed = history.mark_killed(str(spec.path))
+        if killed:
+            logger(f"{killed} run(s) of an earlier killed batch marked 'killed'")
+        ctx = JobContext(batch=spec.path, state_dir=spec.state_dir, history=history,
+                         log=logger, now=now or datetime.now(UTC), deadline=deadline)
+        by_name = {j.name: j for j in spec.jobs}
+        outcomes = []
+        for name in spec.names:
+            if name in spec.invalid:
+                outcomes.append(_invalid(name, spec.invalid[name], spec.path, history))
+            else:
+                outcomes.append(_one(by_name[name], ctx, history))
+        for w in caught:
+            logger(f"warning: {w.category.__name__}: {w.message}")
+    return BatchResult(path=spec.path, state_dir=spec.state_dir, outcomes=outcomes)
+
+
+def summary_json(result: BatchResult) -> str:
+    return json.dumps(result.to_json(), indent=2, default=str) + "\n"
+

@@ -1,0 +1,165 @@
+"""The batch file: a TOML list of forecasting jobs with shared defaults.
+
+Example::
+
+    state_dir = "state"                 # run history, logs, locks, training backups
+    [defaults]                          # any job key or `train` setting, for every job
+    epochs = 50
+    retrain = { every_days = 7, min_new_rows = 30 }
+    [jobs.sales]
+    data = "exports/sales-*.csv"        # a path or a glob (the last match in sorted order)
+    model_dir = "models/sales"          # versioned bundles and the `current` pointer
+    output = "forecasts/sales-{date}.csv"
+    horizon = 14
+
+Relative paths are relative to the batch file. ``{job}`` may appear in ``model_dir`` and
+``output``, ``{date}`` (the run's UTC date, YYYY-MM-DD) in ``output``. Every other key is a
+setting of ``forecast train``, with the same name. A job whose table is invalid fails alone.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from forecast_cli.errors import ConfigError, InputMissingError
+from forecast_cli.ops.policy import RetrainPolicy, parse_policy
+from forecast_cli.settings import Settings, build_settings, read_toml
+
+JOB_KEYS = ("data", "model_dir", "output", "retrain", "keep_versions")
+TOP_KEYS = ("state_dir", "defaults", "jobs")
+DEFAULT_STATE_DIR = ".forecast-state"
+STATE_DIR_ENV = "FORECAST_STATE_DIR"
+DEFAULT_KEEP = 3
+
+
+@dataclass(frozen=True)
+class Job:
+    """One job: where its data, model versions and forecasts live, and how it trains."""
+
+    name: str
+    data: str  # absolute path or glob pattern
+    model_dir: Path
+    output: str  # absolute path pattern; may contain {date}
+    settings: Settings
+    policy: RetrainPolicy
+    keep_versions: int = DEFAULT_KEEP
+
+    def data_path(self) -> Path:
+        """The data file: the path itself, or the last match of the glob in sorted order."""
+        if not glob.has_magic(self.data):
+            return Path(self.data)
+        matches = sorted(glob.glob(self.data))
+        if not matches:
+            raise InputMissingError(f"{self.data}: no file matches this pattern.")
+        return Path(matches[-1])
+
+    def output_path(self, run_date: date) -> Path:
+        return Path(self.output.replace("{date}", run_date.isoformat()))
+
+
+@dataclass(frozen=True)
+class BatchSpec:
+    """A parsed batch file. ``invalid``: job name → why its table was refused."""
+
+    path: Path
+    state_dir: Path
+    jobs: tuple[Job, ...]
+    invalid: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        return sorted([j.name for j in self.jobs] + list(self.invalid))
+
+
+def _table(raw: Any, where: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a table. Got {raw!r}.")
+    return raw
+
+
+def _pattern(base: Path, value: Any, key: str, name: str, allow_date: bool) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"`{key}` must be a non-empty path. Got {value!r}.")
+    text = value.replace("{job}", name)
+    rest = text.replace("{date}", "") if allow_date else text
+    if "{" in rest or "}" in rest:
+        allowed = "{job} and {date}" if allow_date else "{job}"
+        raise ConfigError(f"`{key}`: only {allowed} may appear in braces. Got {value!r}.")
+    path = Path(text).expanduser()
+    return str(path if path.is_absolute() else base / path)
+
+
+def _keep(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"`keep_versions` must be an integer ≥ 1. Got {value!r}.")
+    return value
+
+
+def parse_job(name: str, raw: dict[str, Any], base: Path) -> Job:
+    """Build one job from its merged table (defaults ← job); ConfigError names the bad key."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+        raise ConfigError(f"job name {name!r} may only use letters, digits, '_', '.' and '-'.")
+    if "output_dir" in raw:
+        raise ConfigError("`output_dir` is not used by batch jobs; set `model_dir` and "
+                          "`output` instead.")
+    if "data" not in raw:
+        raise ConfigError("`data` is required (a CSV path or glob).")
+    training = {k: v for k, v in raw.items() if k not in JOB_KEYS}
+    return Job(
+        name=name,
+        data=_pattern(base, raw["data"], "data", name, allow_date=False),
+        model_dir=Path(_pattern(base, raw.get("model_dir", "models/{job}"), "model_dir", name,
+                                allow_date=False)),
+        output=_pattern(base, raw.get("output", "forecasts/{job}.csv"), "output", name,
+                        allow_date=True),
+        settings=build_settings(training),
+        policy=parse_policy(raw.get("retrain")),
+        keep_versions=_keep(raw.get("keep_versions", DEFAULT_KEEP)),
+    )
+
+
+def load_batch(path: Path, state_dir: Path | None = None) -> BatchSpec:
+    """Parse a batch file. A broken file raises; a broken job lands in ``invalid``."""
+    path = Path(path).resolve()
+    raw = read_toml(path, "batch file")
+    for key in raw:
+        if key not in TOP_KEYS:
+            raise ConfigError(f"{path}: unknown top-level key `{key}` (expected "
+                              f"{', '.join(TOP_KEYS)}; job settings go under [jobs.NAME]).")
+    defaults = _table(raw.get("defaults", {}), f"{path}: [defaults]")
+    tables = _table(raw.get("jobs", {}), f"{path}: [jobs]")
+    if not tables:
+        raise ConfigError(f"{path}: no jobs; add at least one [jobs.NAME] table.")
+    base = path.parent
+    jobs: list[Job] = []
+    invalid: dict[str, str] = {}
+    for name, table in tables.items():
+        try:
+            jobs.append(parse_job(name, {**defaults, **_table(table, f"[jobs.{name}]")}, base))
+        except (ConfigError, InputMissingError) as exc:
+            invalid[name] = f"{path}: job {name!r}: {exc}"
+    if state_dir is None and os.environ.get(STATE_DIR_ENV):
+        state_dir = Path(os.environ[STATE_DIR_ENV])
+    state = state_dir if state_dir is not None else base / str(
+        raw.get("state_dir", DEFAULT_STATE_DIR))
+    return BatchSpec(path=path, state_dir=Path(state).expanduser().resolve(),
+                     jobs=tuple(jobs), invalid=invalid)
+
+
+def state_dir_for(cli: Path | None, batch_file: Path | None = None) -> Path:
+    """Where history, logs, locks and backups go: --state-dir, else $FORECAST_STATE_DIR,
+    else the batch file's ``state_dir`` (default ``.forecast-state`` beside it), else
+    ``.forecast-state`` in the working directory."""
+    if cli is not None:
+        return cli.expanduser().resolve()
+    if os.environ.get(STATE_DIR_ENV):
+        return Path(os.environ[STATE_DIR_ENV]).expanduser().resolve()
+    if batch_file is not None:
+        return load_batch(batch_file).state_dir
+    return Path(DEFAULT_STATE_DIR).resolve()

@@ -1,0 +1,161 @@
+"""``forecast predict`` as cron runs it: the quick path for a plain file, the full one otherwise.
+
+A scheduled prediction of one series should answer in well under a second (issue 6). The full
+path (``forecasting.predict``) imports pandas and pyarrow to read and check any CSV, ~0.5 s and
+~140 MB before any work. When the bundle has its ONNX export, the model is one plain series
+(no ``--id-col``, no calendar inputs, naive timestamps at a fixed step or on month starts) read
+with the default options, and the file is plain (``plaincsv``), the same forecast is made with
+numpy and ONNX Runtime alone. Anything else, including every condition under which the full
+path would warn, goes to the full path, so both give the same output byte for byte (tests
+compare them).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from forecast_cli.core.intervals import level_label
+from forecast_cli.io.plaincsv import PlainSeries, following, read_plain
+from forecast_cli.loadoptions import LoadOptions
+from forecast_cli.model.bundle import ONNX, Parts, read_parts
+
+_SCHEMA_KEYS = ("time_col", "inputs", "targets", "freq", "last_timestamp")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A rendered forecast: ``text`` (CSV or JSON), its number of rows, the timestamp of the
+    last observed row, warnings for stderr, and the full ``forecasting.Forecast`` when the full
+    path made it (a plot needs it; None from the quick path)."""
+
+    text: str
+    rows: int
+    origin: str
+    warnings: list[str]
+    forecast: Any = None
+
+
+def predict_output(bundle_dir: Path, data_path: Path, series: tuple[str, ...] | None = None,
+                   engine: str = "auto", fmt: str = "csv", keep: bool = False) -> Prediction:
+    """Forecast the horizon after the last row of ``data_path``, rendered as ``fmt``.
+
+    ``keep``: the caller needs the Forecast itself (a plot), so the full path runs.
+    Raises what ``forecasting.predict`` raises.
+    """
+    if not keep and not series and engine in ("auto", "onnx"):
+        quick = quick_predict(Path(bundle_dir), Path(data_path), fmt)
+        if quick is not None:
+            return quick
+    from forecast_cli.pipeline.forecasting import predict, render_forecast
+
+    fc = predict(bundle_dir, data_path, series, engine=engine)
+    return Prediction(render_forecast(fc, fmt), len(fc.table), str(fc.origin), fc.warnings, fc)
+
+
+def quick_predict(bundle_dir: Path, data_path: Path, fmt: str) -> Prediction | None:
+    """The forecast without pandas, or None when the bundle or the data is not plain."""
+    parts = read_parts(bundle_dir)  # the same checksum checks and errors as the full path
+    if not _plain_bundle(parts):
+        return None
+    data = parts.data
+    plain = read_plain(data_path, str(data["time_col"]), [str(c) for c in data["inputs"]],
+                       str(data["freq"]), _options(parts).max_rows)
+    if plain is None or not _fits(parts, plain):
+        return None
+    from forecast_cli.model.onnx_engine import OnnxNetwork
+
+    spec = parts.spec
+    window = parts.scaler.transform(plain.values[-spec.lookback:])  # (L, F)
+    scaled = OnnxNetwork(parts.path / ONNX).predict(window[None, :, :])[0]  # (H, k)
+    values = parts.scaler.select(list(spec.target_index)).inverse(scaled)
+    times = following(plain.times[-1], str(data["freq"]), spec.horizon)
+    columns = _columns(parts, values)
+    origin: datetime = plain.times[-1].item()
+    text = (_json(parts, origin, times, columns) if fmt == "json" else _csv(times, columns))
+    return Prediction(text, spec.horizon, str(origin), [])
+
+
+def _options(parts: Parts) -> LoadOptions:
+    return replace(LoadOptions.from_settings(parts.settings), freq=None,
+                   time_col=str(parts.data["time_col"]))
+
+
+def _plain_bundle(parts: Parts) -> bool:
+    """One series, naive timestamps, no calendar inputs, an ONNX export, default reading."""
+    o = _options(parts)
+    reading = (o.sep in (None, ",") and o.decimal == "." and o.thousands is None
+               and o.encoding.lower() in ("utf-8", "utf8", "utf-8-sig", "utf8-sig")
+               and o.time_format is None and not o.dayfirst and o.time_unit is None
+               and o.tz is None and o.id_col is None and o.fill == "none"
+               and o.dedupe == "none" and not o.allow_missing)
+    # a malformed config.json goes to the full path, which names what is wrong with it
+    complete = all(key in parts.data for key in _SCHEMA_KEYS)
+    return (reading and complete and ONNX in parts.manifest.get("files", {})
+            and not parts.data.get("panel")
+            and parts.data.get("tz") is None and not parts.settings.get("calendar")
+            and parts.spec.n_future == 0)
+
+
+def _fits(parts: Parts, plain: PlainSeries) -> bool:
+    """No condition under which ``forecasting.check_compatible`` refuses or warns."""
+    if len(plain.values) < parts.spec.lookback:
+        return False
+    try:
+        trained_until = np.datetime64(str(parts.data["last_timestamp"]), "s")
+    except ValueError:
+        return False  # malformed: the full path refuses the bundle
+    if plain.times[-1] < trained_until:
+        return False  # the data ends before the training data: a warning
+    # every column is range-checked: calendar bundles never take the quick path
+    return not bool(parts.scaler.far_outside(plain.values[-parts.spec.lookback:]).any())
+
+
+def _columns(parts: Parts, values: np.ndarray) -> dict[str, np.ndarray]:
+    """values (H, k) → the value columns of the forecast table in ``forecasting``'s order:
+    each target, then per interval level each target's lower and upper bound."""
+    targets = [str(t) for t in parts.data["targets"]]
+    columns = {name: values[:, j] for j, name in enumerate(targets)}
+    if parts.intervals is not None:
+        for level, (lo, hi) in parts.intervals.bounds(values).items():
+            for j, name in enumerate(targets):
+                columns[f"{name}_lower_{level_label(level)}"] = lo[:, j]
+                columns[f"{name}_upper_{level_label(level)}"] = hi[:, j]
+    return columns
+
+
+def _csv(times: np.ndarray, columns: dict[str, np.ndarray]) -> str:
+    """As pandas' ``to_csv`` writes the table: floats as numpy's shortest repr, ISO seconds."""
+    cells = [np.datetime_as_string(times, unit="s"), np.arange(1, len(times) + 1).astype(str),
+             *(np.asarray(col, dtype=np.float64).astype(str) for col in columns.values())]
+    lines = [",".join(["timestamp", "step", *columns])]
+    lines += [",".join(row) for row in zip(*cells, strict=True)]
+    return "\n".join(lines) + "\n"
+
+
+def _json(parts: Parts, origin: datetime, times: np.ndarray,
+          columns: dict[str, np.ndarray]) -> str:
+    records = [{"timestamp": stamp.item().isoformat(), "step": h + 1,
+                **{name: json_float(col[h]) for name, col in columns.items()}}
+               for h, stamp in enumerate(times)]
+    return json_document(str(parts.path), origin.isoformat(), str(parts.data["freq"]),
+                         parts.spec.horizon, [str(t) for t in parts.data["targets"]], records)
+
+
+def json_float(value: float) -> float | None:
+    """Strict JSON has no infinity: an unbounded interval end is written as null."""
+    return float(value) if math.isfinite(value) else None
+
+
+def json_document(model: str, origin: str, freq: str, horizon: int, targets: list[str],
+                  records: list[dict[str, Any]]) -> str:
+    """``predict --format json``: the forecast rows under the bundle's identification."""
+    doc = {"model": model, "origin": origin, "freq": freq, "horizon": horizon,
+           "targets": targets, "forecast": records}
+    return json.dumps(doc, indent=2) + "\n"
