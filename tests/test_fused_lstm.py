@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from forecast_cli.model import network as model
-from forecast_cli.pipeline.training import fit_network
+from forecast_cli.pipeline.fitting import fit_network
 from forecast_cli.settings import Settings
 
 

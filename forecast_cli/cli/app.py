@@ -210,7 +210,7 @@ def train(
     cli: dict[str, Any] = {k: v for k, v in locals().items()
                            if k not in ("data", "config", "as_json", "quiet", "plot")}
     from forecast_cli.cli import render
-    from forecast_cli.pipeline.training import json_safe, metrics_report
+    from forecast_cli.pipeline.publish import json_safe, metrics_report
     from forecast_cli.pipeline.training import train as run_training
     from forecast_cli.settings import build_settings
 
@@ -367,7 +367,7 @@ def backtest(
                            if k not in ("data", "config", "as_json", "quiet", "plot")}
     from forecast_cli.cli import render
     from forecast_cli.pipeline.backtest import backtest as run_backtest
-    from forecast_cli.pipeline.training import json_safe
+    from forecast_cli.pipeline.publish import json_safe
     from forecast_cli.settings import build_settings
 
     settings = _run(lambda: build_settings(cli, config))
@@ -393,8 +393,8 @@ def evaluate_cmd(
 ) -> None:
     """Score a bundle on the windows of DATA whose targets it has not seen (after training)."""
     from forecast_cli.cli import render
+    from forecast_cli.pipeline.publish import json_safe
     from forecast_cli.pipeline.scoring import score_bundle
-    from forecast_cli.pipeline.training import json_safe
 
     result = _run(lambda: score_bundle(model_dir, data))
     if quiet:

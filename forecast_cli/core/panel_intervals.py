@@ -126,10 +126,10 @@ def _scores(widths: np.ndarray, levels: tuple[float, ...], actual: np.ndarray,
     """Coverage % and mean width per level; widths (m, L, H, k), actual/forecast (m, H, k)."""
     out: dict[str, dict[str, float]] = {}
     for j, level in enumerate(levels):
-        w = widths[:, j]
-        inside = (actual >= forecast - w) & (actual <= forecast + w)
+        lower, upper = forecast - widths[:, j], forecast + widths[:, j]
+        inside = (actual >= lower) & (actual <= upper)
         out[level_label(level)] = {"coverage": float(100.0 * inside.mean()),
-                                   "mean_width": float(np.mean(2.0 * w))}
+                                   "mean_width": float(np.mean(upper - lower))}
     return out
 
 

@@ -173,7 +173,7 @@ def _fit_fold(f: Fold, values: np.ndarray, spec: Any, s: Settings,
     """
     from forecast_cli.core.scaling import fit_scaler
     from forecast_cli.core.windowing import WindowSpec
-    from forecast_cli.pipeline import training
+    from forecast_cli.pipeline import fitting as training
 
     assert s.lookback is not None
     assert s.horizon is not None
@@ -190,7 +190,7 @@ def _fit_fold(f: Fold, values: np.ndarray, spec: Any, s: Settings,
 
 def backtest(data_path: Path, settings: Settings) -> BacktestResult:
     """Run every fold: fit (or reuse) a network, forecast one window, score all methods."""
-    from forecast_cli.pipeline import training
+    from forecast_cli.pipeline import fitting, training
 
     started = time.perf_counter()
     frame = training._load(Path(data_path), settings)
@@ -216,8 +216,8 @@ def backtest(data_path: Path, settings: Settings) -> BacktestResult:
             fitted = _fit_fold(f, values, spec, s, future)
         assert fitted is not None  # fold 0 always fits
         at = np.array([f.origin], dtype=np.int64)
-        pred = training.forecast_windows(fitted.net, fitted.scaler.transform(values), at, spec,
-                                         fitted.scaler, future)
+        pred = fitting.forecast_windows(fitted.net, fitted.scaler.transform(values), at, spec,
+                                        fitted.scaler, future)
         forecasts = {MODEL: pred, **baseline_forecasts(targets, at, s.horizon, s.season)}
         actual = targets[f.origin:f.origin + s.horizon][None]  # (1, H, k)
         scale = mase_scale(targets[f.train_start:f.origin], s.season)

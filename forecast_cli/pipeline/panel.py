@@ -15,8 +15,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from forecast_cli.core import keepout, metrics
-from forecast_cli.core.scaling import Scaler, fit_scaler
-from forecast_cli.core.splits import PARTS, Part, SplitBounds, origins, split_bounds
+from forecast_cli.core.scaling import Scaler, SeriesScalers, fit_scaler
+from forecast_cli.core.splits import (
+    PARTS,
+    Part,
+    SplitBounds,
+    check_length,
+    origins,
+    split_bounds,
+)
 from forecast_cli.data.frame import Frame
 from forecast_cli.errors import DataError
 
@@ -58,7 +65,13 @@ class Panel:
 
 def layout(frame: Frame, train_frac: float, val_frac: float, lookback: int, horizon: int,
            season: int, strict: bool) -> Panel:
-    """Split every series; skip (or, with ``strict``, refuse) those without a window per part."""
+    """Split every series; skip (or, with ``strict``, refuse) those without a window per part.
+
+    A file without ``--id-col`` is a panel of one whose series cannot be skipped: it is
+    checked as one series and refused with the reason (``_single``).
+    """
+    if frame.id_col is None:
+        return _single(frame, train_frac, val_frac, lookback, horizon, season)
     edges = frame.bounds()
     keep: list[int] = []
     bounds: list[SplitBounds] = []
@@ -93,6 +106,29 @@ def layout(frame: Frame, train_frac: float, val_frac: float, lookback: int, hori
                  missing=missing if missing.any() else None, season=season)
 
 
+def _single(frame: Frame, train_frac: float, val_frac: float, lookback: int, horizon: int,
+            season: int) -> Panel:
+    """The panel of one series: DataError naming what is short (rows, complete windows,
+    rows before the test period for seasonal naive) instead of skipping it."""
+    source = str(frame.path)
+    bounds = check_length(len(frame.values), train_frac, val_frac, lookback, horizon, source)
+    parts = keepout.split_origins(frame.values, bounds, lookback, horizon, season, source)
+    if parts["test"][0] < season:
+        raise DataError(f"{frame.path}: season {season} is longer than the {parts['test'][0]} "
+                        "rows before the test period; seasonal naive cannot be scored. Pass a "
+                        "shorter --season.")
+    missing = frame.missing_rows()
+    return Panel(ids=("",), starts=np.zeros(1, np.int64), bounds=(bounds,), skipped=(),
+                 warnings=(), missing=missing if missing.any() else None, season=season)
+
+
+def series_scalers(frame: Frame, panel: Panel, kind: str) -> SeriesScalers:
+    """One scaler per kept series, fitted on its own training rows only."""
+    return SeriesScalers(tuple(
+        fit_scaler(kind, frame.values[int(start): int(start) + b.train_end])
+        for start, b in zip(panel.starts, panel.bounds, strict=True)))
+
+
 def scale(frame: Frame, panel: Panel, kind: str) -> tuple[np.ndarray, list[Scaler]]:
     """Each kept series scaled by a scaler fit on its own training rows → (n, F), scalers."""
     scaled = np.zeros_like(frame.values)
@@ -124,6 +160,8 @@ def scores(actual: np.ndarray, forecast: np.ndarray, which: np.ndarray,
     """Overall and per-series metrics. MASE overall: mean |error| / its own series' scale."""
     per = {int(i): metrics.score(actual[which == i], forecast[which == i], scales[i])
            for i in np.unique(which)}
+    if len(scales) == 1:  # one series: the overall score is that series' score
+        return dict(per.get(0, metrics.score(actual, forecast, scales[0]))), per
     overall = metrics.score(actual, forecast, np.ones(actual.shape[-1]))
     with np.errstate(divide="ignore", invalid="ignore"):
         scaled = np.abs(actual - forecast) / scales[which][:, None, :]

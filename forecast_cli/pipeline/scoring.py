@@ -72,8 +72,8 @@ def score_bundle(bundle_dir: Path, data_path: Path) -> BundleScore:
     """Forecast every unseen window of ``data_path`` with the bundle and score it."""
     from forecast_cli.data import calendar_features
     from forecast_cli.model import network as model
+    from forecast_cli.pipeline.fitting import forecast_windows
     from forecast_cli.pipeline.forecasting import check_compatible, load_for
-    from forecast_cli.pipeline.training import forecast_windows
 
     bundle = read_bundle(Path(bundle_dir))
     if bundle.schema.panel is not None:
