@@ -24,7 +24,7 @@ from forecast_cli.errors import DataError
 from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.model.bundle import Bundle, DataSchema
 from forecast_cli.model.network import NetworkSpec
-from forecast_cli.pipeline import panel, panel_predict
+from forecast_cli.pipeline import inputs, panel
 from tests.conftest import TINY_ARGS, run_forecast, seasonal_series
 
 N = 140  # daily rows: train [0, 98), val [98, 119), test [119, 140) with 0.7 / 0.15 / 0.15
@@ -203,7 +203,7 @@ def test_panel_predict_leaves_out_a_series_with_a_missing_latest_row(tmp_path: P
                         panel={"id_col": "id", "skipped": [],
                                "series": {"a": scaler.to_json(), "b": scaler.to_json()}})
     bundle = Bundle(tmp_path, spec, schema, scaler, {"fill": "drop"}, {})
-    kept, x, warnings = panel_predict.windows(bundle, frame, None, strict=False)
+    kept, x, _, warnings = inputs.latest_windows(bundle, frame, None, strict=False)
     assert kept == ["a"]
     assert x.shape == (1, 4, 1)
     assert np.isfinite(x).all()
@@ -211,7 +211,7 @@ def test_panel_predict_leaves_out_a_series_with_a_missing_latest_row(tmp_path: P
     assert "series 'b' left out" in warnings[0]
     assert "line 40 (2024-01-19" in warnings[0]
     with pytest.raises(DataError, match="line 40"):
-        panel_predict.windows(bundle, frame, None, strict=True)
+        inputs.latest_windows(bundle, frame, None, strict=True)
 
 
 def test_check_windows_refuses_a_window_with_a_nan_row() -> None:

@@ -181,12 +181,14 @@ def test_id_col_bundle_without_intervals_reads_and_adds_no_columns(stores: dict[
     import shutil
 
     from forecast_cli.model.bundle import read_bundle
-    from forecast_cli.pipeline.panel_predict import _bounds
+    from forecast_cli.pipeline import bundle_series
+    from forecast_cli.pipeline.forecasting import _bounds
 
     old = tmp_path / "old"
     shutil.copytree(stores["out"] / "model", old)
     assert read_bundle(old).series_intervals is not None
-    assert set(_bounds(read_bundle(old), "a", np.zeros((4, 1)))) == {
+    widths = bundle_series.intervals(read_bundle(old))
+    assert set(_bounds(widths, "a", np.zeros((4, 1)), ("sales",))) == {
         "sales_lower_80", "sales_upper_80", "sales_lower_95", "sales_upper_95"}
     (old / "intervals.json").unlink()
     manifest = json.loads((old / "manifest.json").read_text())
@@ -195,7 +197,7 @@ def test_id_col_bundle_without_intervals_reads_and_adds_no_columns(stores: dict[
     bundle = read_bundle(old)
     assert bundle.series_intervals is None
     assert bundle.intervals is None
-    assert _bounds(bundle, "a", np.zeros((4, 1))) == {}
+    assert _bounds(bundle_series.intervals(bundle), "a", np.zeros((4, 1)), ("sales",)) == {}
 
 
 def test_evaluate_id_col_reports_interval_coverage(stores: dict[str, Path],

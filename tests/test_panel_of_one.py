@@ -23,15 +23,27 @@ TINY = {"lookback": 8, "horizon": 4, "lstm_units": 8, "epochs": 3, "batch_size":
 RTOL = 1e-9
 
 
+def _as_panel(plain: Path, out: Path) -> Path:
+    frame = pd.read_csv(plain)
+    frame.insert(0, "series", "only")
+    frame.to_csv(out, index=False)
+    return out
+
+
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The same 160 daily rows: plain, and with a constant ``series`` column."""
     d = tmp_path_factory.mktemp("one")
-    plain = write_series(d / "plain.csv", seasonal_series(160))
-    frame = pd.read_csv(plain)
-    frame.insert(0, "series", "only")
-    frame.to_csv(d / "panel.csv", index=False)
-    return plain, d / "panel.csv"
+    plain = write_series(d / "plain.csv", seasonal_series(200)[:160])
+    return plain, _as_panel(plain, d / "panel.csv")
+
+
+@pytest.fixture(scope="module")
+def later(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The same series with 40 more days of actuals, for ``evaluate``."""
+    d = tmp_path_factory.mktemp("later")
+    plain = write_series(d / "plain.csv", seasonal_series(200))
+    return plain, _as_panel(plain, d / "panel.csv")
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +95,21 @@ def test_predictions_and_intervals_are_equal(pair: tuple[Path, Path],
     assert list(fa["timestamp"]) == list(fb["timestamp"])
     for col in fa.columns.drop(["timestamp", "step"]):
         _close(fa[col], fb[col])
+
+
+def test_evaluation_on_new_actuals_is_equal(later: tuple[Path, Path],
+                                            trained: dict[str, Path]) -> None:
+    from forecast_cli.pipeline.scoring import score_bundle
+
+    a = score_bundle(trained["plain"] / "model", later[0]).to_json()
+    b = score_bundle(trained["panel"] / "model", later[1]).to_json()
+    # 40 new rows, horizon 4: windows whose targets all lie after row 160 → 40 − 4 + 1
+    assert a["windows"] == b["windows"] == 37
+    for method in ("model", "naive", "seasonal_naive"):
+        for metric in ("mae", "rmse", "mase"):
+            _close(a["scores"][method][metric], b["scores"][method][metric])
+            _close(a["scores"][method][metric], b["series"]["only"][method][metric])
+    for level in ("80", "95"):
+        for key in ("coverage", "mean_width"):
+            _close(a["intervals"][level][key], b["intervals"][level][key])
+    assert "series" not in a

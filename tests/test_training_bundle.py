@@ -16,7 +16,8 @@ from forecast_cli.errors import BundleError, InputMissingError
 from forecast_cli.model import bundle
 from forecast_cli.model import network as model
 from forecast_cli.model.bundle import read_bundle
-from forecast_cli.pipeline.training import TrainResult, train
+from forecast_cli.pipeline.train_result import TrainResult
+from forecast_cli.pipeline.training import train
 from forecast_cli.settings import build_settings
 from tests.conftest import seasonal_series, write_series
 

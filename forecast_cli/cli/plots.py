@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from forecast_cli.data.frame import Frame
     from forecast_cli.pipeline.backtest import BacktestResult
     from forecast_cli.pipeline.forecasting import Forecast
-    from forecast_cli.pipeline.training import TrainResult
+    from forecast_cli.pipeline.train_result import TrainResult
 
 MAX_PANELS = 4
 BAND_ALPHA = {0: 0.15, 1: 0.3, 2: 0.4}  # widest band first and lightest
@@ -115,7 +115,7 @@ def _loss_panel(ax: Any, r: TrainResult) -> None:
 
 def _recent(fc: Forecast, data_path: Path) -> tuple[Frame, int]:
     """The data, read as the model was trained, and how many recent rows to draw."""
-    from forecast_cli.pipeline.forecasting import load_for
+    from forecast_cli.pipeline.inputs import load_for
 
     spec = fc.bundle.spec
     return load_for(fc.bundle, Path(data_path)), max(spec.lookback, 3 * spec.horizon)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # not at run time: predict and validate never load the traini
     from rich.table import Table
 
     from forecast_cli.pipeline.backtest import BacktestResult
-    from forecast_cli.pipeline.training import TrainResult
+    from forecast_cli.pipeline.train_result import TrainResult
 
 LABELS = {MODEL: "LSTM", NAIVE: "naive (last value)", SEASONAL: "seasonal naive"}
 SHORT = {MODEL: "LSTM", NAIVE: "naive", SEASONAL: "s-naive"}

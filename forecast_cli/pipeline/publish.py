@@ -9,7 +9,7 @@ exactly as before panels and single series shared a pipeline.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -19,14 +19,13 @@ from forecast_cli.core.scaling import Scaler, SeriesScalers, fit_scaler
 from forecast_cli.io import atomic
 from forecast_cli.model import network as model
 from forecast_cli.model.bundle import DataSchema, write_bundle
-
-if TYPE_CHECKING:
-    from forecast_cli.pipeline.training import TrainResult
-
-BUNDLE_DIR = "model"
-METRICS_FILE = "metrics.json"
-FORECASTS_FILE = "test_forecasts.csv"
-HISTORY_FILE = "history.csv"
+from forecast_cli.pipeline.train_result import (
+    BUNDLE_DIR,
+    FORECASTS_FILE,
+    HISTORY_FILE,
+    METRICS_FILE,
+    TrainResult,
+)
 
 
 def publish(r: TrainResult, spec: model.NetworkSpec, scalers: SeriesScalers, net: Any) -> None:

@@ -12,8 +12,6 @@ compare them).
 
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from forecast_cli.core.intervals import level_label
+from forecast_cli.io.forecast_output import columns_csv, json_document, json_float
 from forecast_cli.io.plaincsv import PlainSeries, following, read_plain
 from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.model.bundle import ONNX, Parts, read_parts
@@ -78,7 +77,8 @@ def quick_predict(bundle_dir: Path, data_path: Path, fmt: str) -> Prediction | N
     times = following(plain.times[-1], str(data["freq"]), spec.horizon)
     columns = _columns(parts, values)
     origin: datetime = plain.times[-1].item()
-    text = (_json(parts, origin, times, columns) if fmt == "json" else _csv(times, columns))
+    text = (_json(parts, origin, times, columns) if fmt == "json"
+            else columns_csv(times, columns))
     return Prediction(text, spec.horizon, str(origin), [])
 
 
@@ -130,15 +130,6 @@ def _columns(parts: Parts, values: np.ndarray) -> dict[str, np.ndarray]:
     return columns
 
 
-def _csv(times: np.ndarray, columns: dict[str, np.ndarray]) -> str:
-    """As pandas' ``to_csv`` writes the table: floats as numpy's shortest repr, ISO seconds."""
-    cells = [np.datetime_as_string(times, unit="s"), np.arange(1, len(times) + 1).astype(str),
-             *(np.asarray(col, dtype=np.float64).astype(str) for col in columns.values())]
-    lines = [",".join(["timestamp", "step", *columns])]
-    lines += [",".join(row) for row in zip(*cells, strict=True)]
-    return "\n".join(lines) + "\n"
-
-
 def _json(parts: Parts, origin: datetime, times: np.ndarray,
           columns: dict[str, np.ndarray]) -> str:
     records = [{"timestamp": stamp.item().isoformat(), "step": h + 1,
@@ -146,16 +137,3 @@ def _json(parts: Parts, origin: datetime, times: np.ndarray,
                for h, stamp in enumerate(times)]
     return json_document(str(parts.path), origin.isoformat(), str(parts.data["freq"]),
                          parts.spec.horizon, [str(t) for t in parts.data["targets"]], records)
-
-
-def json_float(value: float) -> float | None:
-    """Strict JSON has no infinity: an unbounded interval end is written as null."""
-    return float(value) if math.isfinite(value) else None
-
-
-def json_document(model: str, origin: str, freq: str, horizon: int, targets: list[str],
-                  records: list[dict[str, Any]]) -> str:
-    """``predict --format json``: the forecast rows under the bundle's identification."""
-    doc = {"model": model, "origin": origin, "freq": freq, "horizon": horizon,
-           "targets": targets, "forecast": records}
-    return json.dumps(doc, indent=2) + "\n"

@@ -1,10 +1,12 @@
 """``forecast evaluate``: score an existing bundle on data it has not seen.
 
 A window counts when every one of its targets lies after the bundle's last training timestamp
-(``DataSchema.last_timestamp``); its inputs may reach back into rows the model saw. The model,
-naive and seasonal naive are scored on the identical windows in original units; MASE uses the
-in-sample seasonal-naive error of the rows before the first unseen row. When the bundle carries
-prediction intervals their empirical coverage and mean width are reported too.
+(``DataSchema.last_timestamp``); its inputs may reach back into rows the model saw. Each series
+is windowed inside its own rows and scaled by its own training scaler; the model, naive and
+seasonal naive are scored on the identical windows in original units, overall and per series
+(shown for ``--id-col`` models). MASE uses each series' in-sample seasonal-naive error of the
+rows before its first unseen row. When the bundle carries prediction intervals their empirical
+coverage and mean width are reported too. A file without ``--id-col`` is the panel of one.
 """
 
 from __future__ import annotations
@@ -15,13 +17,16 @@ from typing import Any
 
 import numpy as np
 
-from forecast_cli.core.evaluation import MODEL, Evaluation, baseline_forecasts, evaluate
-from forecast_cli.core.intervals import coverage
+from forecast_cli.core.evaluation import MODEL, Evaluation, baseline_forecasts
 from forecast_cli.core.metrics import mase_scale
+from forecast_cli.core.panel_intervals import series_coverage
+from forecast_cli.core.scaling import Scaler, SeriesScalers
 from forecast_cli.core.windowing import WindowSpec
 from forecast_cli.data.frame import Frame
 from forecast_cli.errors import DataError
 from forecast_cli.model.bundle import Bundle, read_bundle
+from forecast_cli.pipeline import bundle_series, panel
+from forecast_cli.pipeline.inputs import check_compatible, load_for
 
 
 @dataclass(frozen=True)
@@ -53,44 +58,84 @@ class BundleScore:
         return out
 
 
-def unseen_origins(frame: Frame, bundle: Bundle) -> np.ndarray:
-    """Origins of the stride-1 windows whose targets all lie after the training data. (m,)."""
-    spec, last = bundle.spec, bundle.schema.last_timestamp
-    first_new = int(frame.timestamps.searchsorted(last, side="right"))
-    first = max(first_new, spec.lookback, bundle.schema.season)
-    stop = len(frame.values) - spec.horizon
-    if stop < first:
+def unseen_origins(frame: Frame, bundle: Bundle,
+                   known: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Series of ``known`` with unseen windows, their global origins (m,) and series index
+    (m,) into the returned ids. DataError when no series has one."""
+    spec, last, edges = bundle.spec, bundle.schema.last_timestamp, frame.bounds()
+    all_ids = bundle_series.frame_ids(frame)
+    ids: list[str] = []
+    found: list[np.ndarray] = []
+    for sid in known:
+        j = all_ids.index(sid)
+        a, b = int(edges[j]), int(edges[j + 1])
+        first_new = int(frame.timestamps[a:b].searchsorted(last, side="right"))
+        local = np.arange(max(first_new, spec.lookback, bundle.schema.season),
+                          b - a - spec.horizon + 1, dtype=np.int64)
+        if len(local):
+            ids.append(sid)
+            found.append(a + local)
+    if not ids:
+        n_new = len(frame.values) - int(frame.timestamps.searchsorted(last, side="right"))
+        where = ("" if frame.id_col is None else " in any series")
+        found_rows = "" if frame.id_col is not None else f" ({n_new} found)"
         raise DataError(
-            f"{frame.path}: no window to score: the model {bundle.path} was trained on data up "
-            f"to {last}, and scoring needs {spec.lookback} input rows and {spec.horizon} rows "
-            f"after that timestamp ({len(frame.values) - first_new} found). Evaluate again "
-            "once more actuals have arrived.")
-    return np.arange(first, stop + 1, dtype=np.int64)
+            f"{frame.path}: no window to score{where}: the model {bundle.path} was trained on "
+            f"data up to {last}, and scoring needs {spec.lookback} input rows and "
+            f"{spec.horizon} rows after that timestamp{' in a series' if where else ''}"
+            f"{found_rows}. Evaluate again once more actuals have arrived.")
+    which = np.concatenate([np.full(len(o), i, np.int64) for i, o in enumerate(found)])
+    return ids, np.concatenate(found), which
+
+
+def _scaled(frame: Frame, ids: list[str], scalers: list[Scaler]) -> np.ndarray:
+    """Each series of ``ids`` scaled by its own training scaler (others left at 0). (n, F)."""
+    out, edges, all_ids = np.zeros_like(frame.values), frame.bounds(), bundle_series.frame_ids(
+        frame)
+    for sid, sc in zip(ids, scalers, strict=True):
+        j = all_ids.index(sid)
+        out[edges[j]: edges[j + 1]] = sc.transform(frame.values[edges[j]: edges[j + 1]])
+    return out
 
 
 def score_bundle(bundle_dir: Path, data_path: Path) -> BundleScore:
-    """Forecast every unseen window of ``data_path`` with the bundle and score it."""
+    """Forecast every unseen window of every known series of ``data_path`` and score it."""
     from forecast_cli.data import calendar_features
     from forecast_cli.model import network as model
-    from forecast_cli.pipeline.fitting import forecast_windows
-    from forecast_cli.pipeline.forecasting import check_compatible, load_for
 
     bundle = read_bundle(Path(bundle_dir))
-    if bundle.schema.panel is not None:
-        from forecast_cli.pipeline.panel_scoring import score_panel
-
-        return score_panel(bundle, Path(data_path))
-    schema, spec = bundle.schema, bundle.spec
+    spec, schema = bundle.spec, bundle.schema
     frame = load_for(bundle, Path(data_path))  # with the calendar columns, if trained so
     check_compatible(bundle, frame)
-    at = unseen_origins(frame, bundle)
-    net = model.load_network(spec, bundle.weights)
+    by_id = bundle_series.scalers(bundle)
+    ids, origins, which = unseen_origins(
+        frame, bundle, [s for s in bundle_series.frame_ids(frame) if s in by_id])
+    scalers = SeriesScalers(tuple(by_id[sid] for sid in ids))
     future = calendar_features.future_columns(frame, spec.n_future)  # (n, n_future) or None
-    pred = forecast_windows(net, bundle.scaler.transform(frame.values), at, spec, bundle.scaler,
-                            future)
+    x = model.window_dataset(_scaled(frame, ids, list(scalers.scalers)), None, origins, spec,
+                             1024, future=future)
+    net = model.load_network(spec, bundle.weights)
+    pred = scalers.select(list(spec.target_index)).inverse(model.predict(net, x), which)
     targets = frame.values[:, list(spec.target_index)]
-    actual = WindowSpec(spec.lookback, spec.horizon).targets(targets, at)
-    forecasts = {MODEL: pred, **baseline_forecasts(targets, at, spec.horizon, schema.season)}
-    ev = evaluate(actual, forecasts, mase_scale(targets[: at[0]], schema.season))
-    cov = coverage(bundle.intervals, actual, pred) if bundle.intervals is not None else {}
-    return BundleScore(bundle, frame, at, ev, cov)
+    actual = WindowSpec(spec.lookback, spec.horizon).targets(targets, origins)
+    forecasts = {MODEL: pred, **baseline_forecasts(targets, origins, spec.horizon,
+                                                   schema.season)}
+    edges, all_ids = frame.bounds(), bundle_series.frame_ids(frame)
+    scales = np.stack([mase_scale(targets[int(edges[all_ids.index(sid)]):
+                                          int(origins[which == i].min())], schema.season)
+                       for i, sid in enumerate(ids)])  # (S, k): rows before the first target
+    overall: dict[str, dict[str, float]] = {}
+    per: dict[str, dict[str, dict[str, float]]] = {sid: {} for sid in ids}
+    for method, f in forecasts.items():
+        overall[method], by_series = panel.scores(actual, f, which, scales)
+        for i, sc in by_series.items():
+            per[ids[i]][method] = sc
+    cov: dict[str, dict[str, float]] = {}
+    cov_per: dict[str, dict[str, Any]] | None = None
+    widths = bundle_series.intervals(bundle)
+    if widths is not None:
+        cov, cov_per = series_coverage(widths, actual, pred, which, tuple(ids))
+    many = frame.id_col is not None
+    return BundleScore(bundle, frame, origins,
+                       Evaluation(actual=actual, forecasts=forecasts, scores=overall), cov,
+                       series=per if many else None, series_intervals=cov_per if many else None)

@@ -8,16 +8,14 @@ are ``panel`` (splits per series), ``fitting`` (the network over the panel's win
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from forecast_cli.core.evaluation import Evaluation
 from forecast_cli.core.intervals import Intervals
-from forecast_cli.core.panel_intervals import SeriesIntervals, series_coverage
-from forecast_cli.core.splits import PARTS, SplitBounds
+from forecast_cli.core.panel_intervals import series_coverage
+from forecast_cli.core.splits import PARTS
 from forecast_cli.data import calendar_features
 from forecast_cli.data.frame import Frame, load_csv
 from forecast_cli.data.frequency import window_lengths
@@ -26,42 +24,9 @@ from forecast_cli.io import atomic
 from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.model import network as model
 from forecast_cli.pipeline import fitting, panel
-from forecast_cli.pipeline.publish import BUNDLE_DIR, publish
+from forecast_cli.pipeline.publish import publish
+from forecast_cli.pipeline.train_result import TrainResult
 from forecast_cli.settings import Settings
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    """What a training run produced and where it wrote it. Scores are kept per series always
-    (one entry for one series); ``series_scores`` shows them only for an ``--id-col`` file."""
-
-    settings: Settings  # with every derived value filled in
-    frame: Frame
-    panel: panel.Panel  # the series trained on, their splits
-    bounds: SplitBounds  # the first (for one series: the) series' split
-    windows: dict[str, int]  # windows per part, all series
-    evaluation: Evaluation  # test windows of every series, in panel order
-    test_origins: np.ndarray  # (m,) global row of each test window's first target
-    test_which: np.ndarray  # (m,) series index (into panel.ids) of each test window
-    per_series: dict[str, dict[str, dict[str, float]]]  # series id → method → metric
-    calibration: SeriesIntervals  # per-series half-widths from the validation windows
-    interval_scores: dict[str, dict[str, float]]  # test coverage and width per level
-    series_interval_scores: dict[str, dict[str, Any]]  # the same per series
-    history: dict[str, list[float]]
-    best_epoch: int
-    seconds: float
-    output_dir: Path
-    warnings: tuple[str, ...] = ()
-    intervals: Intervals | None = None  # one series: its half-widths (None for --id-col)
-
-    @property
-    def bundle_dir(self) -> Path:
-        return self.output_dir / BUNDLE_DIR
-
-    @property
-    def series_scores(self) -> dict[str, dict[str, dict[str, float]]] | None:
-        """Per-series scores of an ``--id-col`` run; None for a file without one."""
-        return self.per_series if self.frame.id_col is not None else None
 
 
 def resolve_settings(s: Settings, frame: Frame) -> Settings:

@@ -1,0 +1,157 @@
+"""New data for a bundle: read it as the model was trained, check it, cut the latest windows.
+
+The only place where data meets a bundle. ``check_compatible`` refuses what the model cannot
+use and warns about what it can use with caution; ``latest_windows`` picks each series' last
+``lookback`` rows, scaled by its own training scaler. A file without ``--id-col`` is the panel
+of one: its problems are refused or reported as for one series (column names, the range), a
+panel's per series (a series that cannot be forecast is left out with a warning).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+from forecast_cli.core import keepout
+from forecast_cli.core.scaling import Scaler
+from forecast_cli.data.frame import Frame, load_csv
+from forecast_cli.errors import DataError
+from forecast_cli.loadoptions import LoadOptions
+from forecast_cli.model.bundle import Bundle
+from forecast_cli.pipeline import bundle_series
+
+
+def _same_freq(a: str, b: str) -> bool:
+    try:
+        return bool(to_offset(a) == to_offset(b))
+    except ValueError:
+        return a == b
+
+
+def _zone(tz: str | None) -> str:
+    return "naive (no time zone)" if tz is None else f"in {tz}"
+
+
+def load_for(bundle: Bundle, data_path: Path) -> Frame:
+    """Read new data with the reading options the model was trained with (frequency aside)."""
+    opts = replace(LoadOptions.from_settings(bundle.settings), freq=None,
+                   time_col=bundle.schema.time_col)
+    if not bundle.settings.get("calendar"):
+        return load_csv(Path(data_path), columns=list(bundle.schema.inputs), options=opts)
+    from forecast_cli.data.calendar_features import PREFIX, with_calendar
+
+    own = [c for c in bundle.schema.inputs if not c.startswith(PREFIX)]
+    frame = with_calendar(load_csv(Path(data_path), columns=own, options=opts))
+    if frame.columns != bundle.schema.inputs:
+        raise DataError(f"{data_path}: calendar inputs {', '.join(frame.columns)} differ from "
+                        f"the model's {', '.join(bundle.schema.inputs)} (another frequency?).")
+    return frame
+
+
+def range_checked(bundle: Bundle) -> np.ndarray:
+    """(F,) True for the inputs whose recent values are compared with the training range: all
+    but the calendar ones, whose unseen phases (a later month of the year) are no anomaly."""
+    calendar: set[str] = set()
+    if bundle.settings.get("calendar"):
+        from forecast_cli.data.calendar_features import names
+
+        calendar = set(names(bundle.schema.freq))
+    return np.array([c not in calendar for c in bundle.schema.inputs])
+
+
+def check_compatible(bundle: Bundle, frame: Frame) -> list[str]:
+    """Refuse data the model cannot use; return warnings for data it can use with caution."""
+    schema, lookback = bundle.schema, bundle.spec.lookback
+    if not _same_freq(frame.freq, schema.freq):
+        raise DataError(f"{frame.path}: frequency {frame.freq!r} differs from the model's "
+                        f"{schema.freq!r} ({bundle.path}); resample the data or retrain.")
+    if frame.tz != schema.tz:
+        raise DataError(f"{frame.path}: timestamps are {_zone(frame.tz)} but the model "
+                        f"({bundle.path}) was trained on {_zone(schema.tz)} ones. Fix: export "
+                        "the data the way the training data was, or pass the same --tz.")
+    if len(frame.values) < lookback:
+        raise DataError(f"{frame.path}: need at least {lookback} rows (the model's lookback), "
+                        f"got {len(frame.values)}.")
+    if schema.panel is None:  # --fill drop keeps rows with a missing value: not at the end
+        keepout.raise_if_latest_missing(frame.values, frame.line_numbers, frame.timestamps,
+                                        lookback, str(frame.path))
+    warnings = [f"applied fix: {fix}" for fix in frame.fixes] + list(frame.warnings)
+    last = frame.timestamps.max()  # many series: the latest of every series' last row
+    if last < schema.last_timestamp:
+        warnings.append(f"data ends at {last}, before the end of the training data "
+                        f"({schema.last_timestamp}): the forecast covers a period the model saw.")
+    if schema.panel is not None:
+        return warnings  # ranges are checked per series (latest_windows)
+    lo, hi = bundle.scaler.data_min, bundle.scaler.data_max
+    outside = bundle.scaler.far_outside(frame.values[-lookback:]) & range_checked(bundle)
+    for j in np.flatnonzero(outside.any(axis=0)):
+        warnings.append(f"column {frame.columns[j]!r}: recent values lie far outside the "
+                        f"training range [{lo[j]:g}, {hi[j]:g}]; the forecast may be unreliable.")
+    return warnings
+
+
+def chosen(frame: Frame, series: tuple[str, ...] | None) -> list[str]:
+    """The series to forecast: all of the file's, or those named by ``--series``."""
+    if frame.id_col is None:
+        if series:
+            raise DataError(f"{frame.path}: --series needs a model trained with --id-col.")
+        return [bundle_series.SINGLE]
+    if not series:
+        return list(frame.series_ids)
+    missing = [s for s in series if s not in frame.series_ids]
+    if missing:
+        raise DataError(f"{frame.path}: --series {', '.join(missing)} not in column "
+                        f"{frame.id_col!r}. Series in the file: "
+                        f"{', '.join(frame.series_ids[:20])}.")
+    return list(series)
+
+
+def latest_windows(bundle: Bundle, frame: Frame, series: tuple[str, ...] | None,
+                   strict: bool) -> tuple[list[str], np.ndarray, list[pd.Timestamp], list[str]]:
+    """Ids kept, their scaled last windows (S, lookback, F), last timestamps, warnings.
+
+    One series was checked whole by ``check_compatible``; each series of a panel is checked
+    here and left out (a warning; DataError with ``strict`` or when none is left) when the
+    model does not know it, it is shorter than the lookback or its latest rows miss a value.
+    """
+    scalers, lookback = bundle_series.scalers(bundle), bundle.spec.lookback
+    checked, ids, edges = range_checked(bundle), bundle_series.frame_ids(frame), frame.bounds()
+    kept, xs, lasts, warnings = [], [], [], []
+    for sid in chosen(frame, series):
+        i = ids.index(sid)
+        a, b = int(edges[i]), int(edges[i + 1])
+        rows = frame.values[a:b]
+        problem = None if frame.id_col is None else _left_out(sid, rows, scalers, frame, a, b,
+                                                              lookback)
+        if problem is not None:
+            warnings.append(problem)
+            continue
+        window = rows[-lookback:]
+        if frame.id_col is not None and (scalers[sid].far_outside(window) & checked).any():
+            warnings.append(f"series {sid!r}: recent values lie far outside its training range;"
+                            " the forecast may be unreliable.")
+        kept.append(sid)
+        xs.append(scalers[sid].transform(window))
+        lasts.append(frame.timestamps[b - 1])
+    if warnings and strict:
+        raise DataError(f"{frame.path}: " + " ".join(warnings))
+    if not kept:
+        raise DataError(f"{frame.path}: no series can be forecast: " + " ".join(warnings))
+    return kept, np.stack(xs), lasts, warnings
+
+
+def _left_out(sid: str, rows: np.ndarray, scalers: dict[str, Scaler], frame: Frame, a: int,
+              b: int, lookback: int) -> str | None:
+    """Why series ``sid`` (rows a:b of the frame) cannot be forecast, or None."""
+    if sid not in scalers:
+        return f"series {sid!r} left out: the model was not trained on it."
+    if len(rows) < lookback:
+        return (f"series {sid!r} left out: it has {len(rows)} rows, fewer than the lookback "
+                f"{lookback}.")
+    gone = keepout.require_latest(rows, frame.line_numbers[a:b], frame.timestamps[a:b],
+                                  lookback, "", None)
+    return None if gone is None else f"series {sid!r} left out: {gone}"

@@ -1,0 +1,56 @@
+"""What a training run produced: ``TrainResult``, read by the writers, renderers and ops."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from forecast_cli.core.evaluation import Evaluation
+from forecast_cli.core.intervals import Intervals
+from forecast_cli.core.panel_intervals import SeriesIntervals
+from forecast_cli.core.splits import SplitBounds
+from forecast_cli.data.frame import Frame
+from forecast_cli.pipeline.panel import Panel
+from forecast_cli.settings import Settings
+
+BUNDLE_DIR = "model"
+METRICS_FILE = "metrics.json"
+FORECASTS_FILE = "test_forecasts.csv"
+HISTORY_FILE = "history.csv"
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a training run produced and where it wrote it. Scores are kept per series always
+    (one entry for one series); ``series_scores`` shows them only for an ``--id-col`` file."""
+
+    settings: Settings  # with every derived value filled in
+    frame: Frame
+    panel: Panel  # the series trained on, their splits
+    bounds: SplitBounds  # the first (for one series: the) series' split
+    windows: dict[str, int]  # windows per part, all series
+    evaluation: Evaluation  # test windows of every series, in panel order
+    test_origins: np.ndarray  # (m,) global row of each test window's first target
+    test_which: np.ndarray  # (m,) series index (into panel.ids) of each test window
+    per_series: dict[str, dict[str, dict[str, float]]]  # series id → method → metric
+    calibration: SeriesIntervals  # per-series half-widths from the validation windows
+    interval_scores: dict[str, dict[str, float]]  # test coverage and width per level
+    series_interval_scores: dict[str, dict[str, Any]]  # the same per series
+    history: dict[str, list[float]]
+    best_epoch: int
+    seconds: float
+    output_dir: Path
+    warnings: tuple[str, ...] = ()
+    intervals: Intervals | None = None  # one series: its half-widths (None for --id-col)
+
+    @property
+    def bundle_dir(self) -> Path:
+        return self.output_dir / BUNDLE_DIR
+
+    @property
+    def series_scores(self) -> dict[str, dict[str, dict[str, float]]] | None:
+        """Per-series scores of an ``--id-col`` run; None for a file without one."""
+        return self.per_series if self.frame.id_col is not None else None
