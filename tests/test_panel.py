@@ -89,11 +89,13 @@ def test_each_series_is_scaled_by_its_own_training_rows(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def macro_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("macro") / "out"
+    png = out.parent / "train.png"
     result = run_forecast("train", MACRO, "--id-col", "series", "--lookback", "8", "--horizon",
                           "4", "--lstm-units", "8", "--epochs", "2", "--patience", "1",
-                          "--seed", "7", "-o", out)
+                          "--seed", "7", "-o", out, "--plot", png)
     assert result.returncode == 0, result.stderr
     assert "worst of 8 series" in result.stdout
+    assert_png(png)  # one panel per series (the first 4) and the loss curves
     return out
 
 

@@ -67,36 +67,52 @@ def _finish(ax: Any, column: str, freq: str) -> None:
 def plot_train(r: TrainResult, path: Path) -> Path:
     """End of the test period: actuals, 1-step forecasts, the last window with intervals; losses.
 
-    The top panels cover the last ``max(6·horizon, 2·lookback)`` rows (at most the test
-    period plus one lookback), so the final window and its intervals stay legible.
+    One panel per target for one series; for many series (``--id-col``) one panel per series
+    (the first target, the first ``MAX_PANELS`` series). Each covers the last
+    ``max(6·horizon, 2·lookback)`` rows of its series (at most its test period plus one
+    lookback), so the final window and its intervals stay legible.
     """
     plt = _pyplot()
-    f, s, ev = r.frame, r.settings, r.evaluation
-    assert s.horizon is not None
-    assert s.lookback is not None
-    fig, axes = _panels(plt, len(s.target), extra=1)
-    test_start = r.bounds.val_end
-    first = max(0, r.bounds.n - max(6 * s.horizon, 2 * s.lookback), test_start - s.lookback)
-    pred = ev.forecasts["model"]  # (m, H, k); window i has its first target at test_start + i
-    shown = np.arange(max(first, test_start), test_start + len(pred))
-    last_x = f.timestamps[r.bounds.n - s.horizon:]
-    for j, ax in enumerate(axes[:-1]):
-        col = f.columns.index(s.target[j])
-        ax.plot(f.timestamps[first:], f.values[first:, col], color="black", lw=1, label="actual")
-        ax.plot(f.timestamps[shown], pred[shown - test_start, 0, j], color="tab:orange", lw=1,
-                label="1-step-ahead forecast")
-        if r.intervals is not None:
-            _bands(ax, last_x, [(f"{lv:g}", lo[-1, :, j], hi[-1, :, j])
-                                for lv, (lo, hi) in r.intervals.bounds(pred).items()])
-        ax.plot(last_x, pred[-1, :, j], color="tab:blue", lw=1.5,
-                label=f"last test window ({s.horizon} steps)")
-        if first <= test_start:
-            ax.axvline(f.timestamps[test_start], color="grey", ls=":", label="test period")
-        _finish(ax, s.target[j], f.freq)
-    axes[0].set_title(f"forecast train: {f.path.name}, end of the test period")
+    f, s = r.frame, r.settings
+    many = f.id_col is not None
+    views = ([(i, 0, f"{s.target[0]} ({f.id_col} {sid})") for i, sid in enumerate(r.panel.ids)]
+             if many else [(0, j, name) for j, name in enumerate(s.target)])
+    fig, axes = _panels(plt, len(views), extra=1)
+    for (i, j, label), ax in zip(views, axes[:-1], strict=False):
+        _test_panel(ax, r, i, j, label)
+    shown = f"{min(len(views), MAX_PANELS)} of {len(views)} series, " if many else ""
+    axes[0].set_title(f"forecast train: {f.path.name}, {shown}end of the test period")
     _loss_panel(axes[-1], r)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def _test_panel(ax: Any, r: TrainResult, i: int, j: int, label: str) -> None:
+    """Series ``i``'s target ``j``: recent actuals, its test windows' 1-step forecasts, and
+    its last test window with the interval bands."""
+    f, s = r.frame, r.settings
+    assert s.horizon is not None
+    assert s.lookback is not None
+    start, b = int(r.panel.starts[i]), r.panel.bounds[i]
+    test_start, end = start + b.val_end, start + b.n
+    first = max(start, end - max(6 * s.horizon, 2 * s.lookback), test_start - s.lookback)
+    mine = r.test_which == i
+    origins, pred = r.test_origins[mine], r.evaluation.forecasts["model"][mine]  # (m_i, H, k)
+    col = f.columns.index(s.target[j])
+    ax.plot(f.timestamps[first:end], f.values[first:end, col], color="black", lw=1,
+            label="actual")
+    near = origins >= first
+    ax.plot(f.timestamps[origins[near]], pred[near, 0, j], color="tab:orange", lw=1,
+            label="1-step-ahead forecast")
+    last_x = f.timestamps[int(origins[-1]): int(origins[-1]) + s.horizon]
+    widths = r.calibration.series[r.panel.ids[i]].half_widths  # (levels, H, k)
+    _bands(ax, last_x, [(f"{lv:g}", pred[-1, :, j] - w[:, j], pred[-1, :, j] + w[:, j])
+                        for lv, w in zip(r.calibration.levels, widths, strict=True)])
+    ax.plot(last_x, pred[-1, :, j], color="tab:blue", lw=1.5,
+            label=f"last test window ({s.horizon} steps)")
+    if first <= test_start:
+        ax.axvline(f.timestamps[test_start], color="grey", ls=":", label="test period")
+    _finish(ax, label, f.freq)
 
 
 def _loss_panel(ax: Any, r: TrainResult) -> None:
