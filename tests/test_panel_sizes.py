@@ -48,7 +48,8 @@ def test_layout_windows_scaling_and_naive_scores(tmp_path: Path, sizes: list[int
     edges = np.concatenate(([0], np.cumsum(sizes)))
     for part in ("train", "val", "test"):
         at, which = p.origins(part, LOOKBACK, HORIZON)
-        assert len(at) and sorted(set(which.tolist())) == list(range(len(sizes)))
+        assert len(at)
+        assert sorted(set(which.tolist())) == list(range(len(sizes)))
         # every window's inputs and targets lie inside its own series
         assert (at - LOOKBACK >= edges[which]).all()
         assert (at + HORIZON <= edges[which + 1]).all()
