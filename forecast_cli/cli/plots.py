@@ -183,26 +183,36 @@ def plot_forecast(fc: Forecast, data_path: Path, path: Path) -> Path:
 
 
 def plot_backtest(r: BacktestResult, path: Path) -> Path:
-    """The series over the backtest span with each fold's forecast and baseline."""
+    """The series over the backtest span with each fold's forecast and baseline.
+
+    One panel per target column; with several series, one per series (the first
+    ``MAX_PANELS``), for the first target.
+    """
     plt = _pyplot()
     f, s = r.frame, r.settings
     assert s.lookback is not None
     assert s.horizon is not None
-    fig, axes = _panels(plt, len(s.target))
-    start = max(0, r.folds[0].fold.origin - 2 * s.lookback)
-    for j, ax in enumerate(axes):
+    shown = ([(0, j) for j in range(len(s.target))] if not r.panel else
+             [(i, 0) for i in range(len(r.layout.ids))])
+    fig, axes = _panels(plt, len(shown))
+    for ax, (i, j) in zip(axes, shown, strict=False):
+        a, n = int(r.layout.starts[i]), int(r.layout.lengths[i])
         col = f.columns.index(s.target[j])
-        ax.plot(f.timestamps[start:], f.values[start:, col], color="black", lw=1, label="actual")
-        for i, fr in enumerate(r.folds):
-            x = f.timestamps[fr.fold.origin:fr.fold.origin + s.horizon]
-            ax.plot(x, fr.forecasts["model"][0, :, j], color="tab:blue", lw=1.5,
-                    label="LSTM" if i == 0 else None)
-            ax.plot(x, fr.forecasts["seasonal_naive"][0, :, j], color="tab:green", lw=1,
-                    ls="--", label="seasonal naive" if i == 0 else None)
-            ax.axvline(f.timestamps[fr.fold.origin], color="grey", ls=":", lw=0.8,
-                       label="fold origin" if i == 0 else None)
-        _finish(ax, s.target[j], f.freq)
+        start = a + max(0, r.folds[0].folds[i].origin - 2 * s.lookback)
+        ax.plot(f.timestamps[start:a + n], f.values[start:a + n, col], color="black", lw=1,
+                label="actual")
+        for k, fr in enumerate(r.folds):
+            origin = a + fr.folds[i].origin
+            x = f.timestamps[origin:origin + s.horizon]
+            ax.plot(x, fr.forecasts["model"][i, :, j], color="tab:blue", lw=1.5,
+                    label="LSTM" if k == 0 else None)
+            ax.plot(x, fr.forecasts["seasonal_naive"][i, :, j], color="tab:green", lw=1,
+                    ls="--", label="seasonal naive" if k == 0 else None)
+            ax.axvline(f.timestamps[origin], color="grey", ls=":", lw=0.8,
+                       label="fold origin" if k == 0 else None)
+        _finish(ax, s.target[j] + (f" ({r.layout.ids[i]})" if r.panel else ""), f.freq)
     axes[0].set_title(f"forecast backtest: {f.path.name}, {len(r.folds)} folds "
-                      f"({s.train_window} window), horizon {s.horizon}")
+                      f"({s.train_window} window), horizon {s.horizon}"
+                      + (f", {len(shown)} of {len(r.layout.ids)} series" if r.panel else ""))
     fig.tight_layout()
     return _save(fig, path)

@@ -12,7 +12,7 @@ from forecast_cli.core.baselines import MODEL, NAIVE, SEASONAL  # not evaluation
 
 if TYPE_CHECKING:  # not at run time: predict and validate never load the training modules,
     # and rich is imported only where a table or a bar is drawn (predict draws neither)
-    from rich.console import Console
+    from rich.console import Console, RenderableType
     from rich.table import Table
 
     from forecast_cli.pipeline.backtest import BacktestResult
@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # not at run time: predict and validate never load the traini
 
 LABELS = {MODEL: "LSTM", NAIVE: "naive (last value)", SEASONAL: "seasonal naive"}
 SHORT = {MODEL: "LSTM", NAIVE: "naive", SEASONAL: "s-naive"}
+WORST_SERIES = 5  # series listed by the backtest's per-series table; --json lists all
 COLUMNS = (("mae", "MAE"), ("rmse", "RMSE"), ("mape", "MAPE %"), ("smape", "sMAPE %"),
            ("mase", "MASE"))
 
@@ -85,10 +86,15 @@ def coverage_table(scores: dict[str, dict[str, float]], n_calibration: int | Non
     return table
 
 
-def backtest_table(r: BacktestResult) -> Table:
-    """MAE and MASE of every method per fold, then the pooled scores."""
+def backtest_table(r: BacktestResult) -> RenderableType:
+    """MAE and MASE of every method per fold, then the pooled scores.
+
+    Several series: the scores are over every series, followed by the worst series
+    (``backtest_series_table``); the run's warnings (series left out) go to stderr.
+    """
     table = _table(f"Backtest: {len(r.folds)} folds, {r.settings.train_window} window, "
-                        f"horizon {r.settings.horizon} ({', '.join(r.settings.target)})")
+                   f"horizon {r.settings.horizon} ({', '.join(r.settings.target)})"
+                   + (f", {len(r.layout.ids)} series" if r.panel else ""))
     table.add_column("fold")
     table.add_column("first target")
     for name in (MODEL, NAIVE, SEASONAL):
@@ -96,11 +102,48 @@ def backtest_table(r: BacktestResult) -> Table:
         table.add_column(f"{SHORT[name]} MASE", justify="right")
     for fr in r.folds:
         cells = [_fmt(fr.scores[n][m]) for n in (MODEL, NAIVE, SEASONAL) for m in ("mae", "mase")]
-        ts = r.frame.timestamps[fr.fold.origin]
         table.add_row(str(fr.fold.index + 1) + ("" if fr.fold.refit else " (reused)"),
-                      str(ts.date()) if ts == ts.normalize() else str(ts), *cells)
+                      _first_targets(r.first_targets(fr)), *cells)
     table.add_row("all", "", *(_fmt(r.overall[n][m]) for n in (MODEL, NAIVE, SEASONAL)
                                for m in ("mae", "mase")), style="bold")
+    if not r.panel:
+        return table
+    from rich.console import Group
+
+    for warning in r.warnings:
+        message(f"Warning: {warning}")
+    return Group(table, backtest_series_table(r))
+
+
+def _day(ts: Any) -> str:
+    return str(ts.date()) if ts == ts.normalize() else str(ts)
+
+
+def _first_targets(stamps: list[Any]) -> str:
+    """One series' first target; for several, the range when they differ."""
+    first, last = min(stamps), max(stamps)
+    return _day(first) if first == last else f"{_day(first)} … {_day(last)}"
+
+
+def backtest_series_table(r: BacktestResult) -> Table:
+    """The series with the highest LSTM MASE over every fold (all of them in --json)."""
+    def key(sid: str) -> float:
+        value = r.series[sid][MODEL]["mase"]
+        return -math.inf if value is None or math.isnan(value) else value
+
+    ranked = sorted(r.series, key=key, reverse=True)
+    shown = ranked[:WORST_SERIES]
+    table = _table("Series by LSTM MASE over all folds" + (
+        f" ({len(shown)} worst of {len(ranked)}; all in --json)" if len(ranked) > len(shown)
+        else ""))
+    table.add_column("series")
+    for name in (MODEL, NAIVE, SEASONAL):
+        table.add_column(f"{SHORT[name]} MASE", justify="right")
+    table.add_column(f"{SHORT[MODEL]} MAE", justify="right")
+    for sid in shown:
+        sc = r.series[sid]
+        table.add_row(sid, *(_fmt(sc[n]["mase"]) for n in (MODEL, NAIVE, SEASONAL)),
+                      _fmt(sc[MODEL]["mae"]))
     return table
 
 

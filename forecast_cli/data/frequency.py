@@ -11,12 +11,16 @@ _DAY = pd.Timedelta(days=1)
 
 
 def infer_frequency(index: pd.DatetimeIndex) -> str | None:
-    """The pandas offset alias of a sorted, unique index (``"h"``, ``"D"``, ``"MS"`` …).
+    """The pandas offset alias of a sorted index (``"h"``, ``"D"``, ``"MS"`` …).
 
     Uses ``pd.infer_freq`` when the spacing is perfectly regular; otherwise the most common
     step, so that a series with gaps still gets a frequency (the gaps are then reported).
-    Returns ``None`` when fewer than two timestamps are given.
+    Repeated timestamps (duplicates reported elsewhere) count once: a zero step is no
+    frequency, and stacked series would make it the most common one. Returns ``None`` when
+    fewer than two distinct timestamps are given.
     """
+    if not index.is_unique:
+        index = index.unique()
     if len(index) < 2:
         return None
     if len(index) >= 3:

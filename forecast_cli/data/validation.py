@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli.data import columns as colpick
-from forecast_cli.data import timeaxis
+from forecast_cli.data import series_hint, timeaxis
 from forecast_cli.data.frequency import infer_frequency
 from forecast_cli.data.gaps import check_constant, handle_missing, report_cells
 from forecast_cli.data.report import SeriesSummary, ValidationReport
@@ -265,6 +265,8 @@ def check_csv(path: Path, columns: list[str] | None = None,
               if opts.id_col else None)
     cols = tuple(colpick.value_columns(str(path), names, tcol, id_col, columns, findings))
     raw = _read(tf, sep, names, tcol, id_col, list(cols), opts, findings)
+    if id_col is None:  # several stacked series? name their id column (series_hint)
+        series_hint.refuse_stacked(tf, sep, names, tcol, sample, raw.ns, raw.lines, opts)
     tz = _zone(raw, opts, tcol, findings)
     convert.check_day_month(raw.ns, tcol, opts, findings)
     kinds = {f.kind for f in findings.items}

@@ -1,196 +1,139 @@
 """``forecast backtest``: rolling-origin evaluation of the LSTM against naive baselines.
 
-Fold ``i`` of ``K`` (0-based) forecasts the ``horizon`` rows from its origin
-``o_i = n − horizon − (K − 1 − i)·step``, so the last fold ends at the last row and origins are
-``step`` rows apart. Its training part is rows ``[start_i, o_i)``: ``start_i = 0`` for an
-expanding window, ``o_i − o_0`` for a sliding one (the length of fold 0's part). The last
-``val_share`` of the training part (``val_frac / (train_frac + val_frac)``) is held out for early
-stopping and the scaler is fitted on the rest, so nothing at or after the origin is ever seen.
-With ``refit_every = k`` a network is fitted at folds 0, k, 2k … and reused (with its scaler)
-by the folds in between, which still forecast from their own most recent ``lookback`` rows.
+The folds are those of ``folds``: per series, from its own length, so that no window crosses
+from one series into another (one series without ``--id-col``). Each refit fold fits ONE
+network on the training windows of every kept series, with early stopping on their validation
+windows; each series is scaled by a scaler fitted on its own fold-training rows
+``[train_start, val_start)``, so nothing at or after an origin is ever seen. With
+``refit_every = k`` a network is fitted at folds 0, k, 2k … and reused (with its scalers) by
+the folds in between, which still forecast from their own most recent ``lookback`` rows.
+
+Every fold forecasts one window per series from its origin; the forecasts are inverted with
+that series' scaler, and the model, naive and seasonal naive are scored on identical windows
+in original units, per series and overall (``backtest_report``).
 
 Prediction intervals: each fitted network is calibrated by split conformal prediction on the
-validation windows of the fold it was fitted at (``intervals.calibrate``, original units), and
-every fold reports the empirical coverage and mean width of those intervals on its own test
-window; overall is their mean (every fold has the same horizon × targets points).
+validation windows of the fold it was fitted at, per series (``panel_intervals``: a series
+with too few windows for a level uses the pooled scale-free quantile; one series always has
+its own), and every fold reports the empirical coverage and mean width of those intervals on
+its own test windows; overall is their mean (every fold has the same points).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from forecast_cli.core.evaluation import MODEL, NAIVE, SEASONAL, baseline_forecasts
-from forecast_cli.core.intervals import Intervals, calibrate, coverage
-from forecast_cli.core.metrics import mase_scale, score
-from forecast_cli.core.scaling import Scaler
+from forecast_cli.core.metrics import mase_scale
+from forecast_cli.core.panel_intervals import SeriesIntervals, calibrate_series
+from forecast_cli.core.scaling import Scaler, SeriesScalers, fit_scaler
+from forecast_cli.core.windowing import WindowSpec
 from forecast_cli.data import calendar_features
-from forecast_cli.data.frame import Frame
 from forecast_cli.errors import DataError
+from forecast_cli.pipeline import backtest_report as report
+from forecast_cli.pipeline.backtest_report import BacktestResult as BacktestResult
+from forecast_cli.pipeline.backtest_report import FoldResult as FoldResult
+from forecast_cli.pipeline.folds import Fold as Fold
+from forecast_cli.pipeline.folds import FoldLayout, layout
+from forecast_cli.pipeline.folds import fold_origins as fold_origins
+from forecast_cli.pipeline.folds import fold_plan as fold_plan
 from forecast_cli.settings import Settings
 
-
-@dataclass(frozen=True)
-class Fold:
-    """Row boundaries of one fold. Rows are 0-based; ranges half-open."""
-
-    index: int
-    train_start: int  # first row of the training part
-    val_start: int  # first row held out for early stopping; training part ends at ``origin``
-    origin: int  # first forecast row: targets are rows [origin, origin + horizon)
-    fitted_at: int  # index of the fold whose network (and scaler) forecasts this one
-
-    @property
-    def refit(self) -> bool:
-        return self.fitted_at == self.index
-
-
-def fold_plan(n: int, lookback: int, horizon: int, folds: int, step: int, window: str,
-              val_share: float, refit_every: int, source: str = "data") -> list[Fold]:
-    """The folds of a rolling-origin backtest over ``n`` rows; DataError when too short."""
-    first = n - horizon - (folds - 1) * step  # origin of fold 0 = length of its training part
-    plan = []
-    for i in range(folds):
-        origin = first + i * step
-        start = 0 if window == "expanding" else origin - first
-        val_start = origin - round((origin - start) * val_share)
-        plan.append(Fold(i, start, val_start, origin, i - i % refit_every))
-    _check_plan(plan[0], n, lookback, horizon, folds, step, source)
-    return plan
-
-
-def _check_plan(f: Fold, n: int, lookback: int, horizon: int, folds: int, step: int,
-                source: str) -> None:
-    """Fold 0 (the shortest history) must have a training and a validation window."""
-    train_ok = f.val_start - horizon >= max(f.train_start + lookback, lookback)
-    val_ok = f.origin - horizon >= max(f.val_start, f.train_start + lookback)
-    if f.origin > 0 and train_ok and val_ok:
-        return
-    raise DataError(
-        f"{source}: series too short for {folds} folds {step} rows apart with lookback "
-        f"{lookback} and horizon {horizon}: fold 1 would train on rows [{f.train_start}, "
-        f"{f.origin}) of {n}, which leaves no training or validation window. Use fewer "
-        "--folds, a smaller --fold-step, a shorter lookback or horizon, or more data.")
-
-
-def fold_origins(f: Fold, lookback: int, horizon: int) -> dict[str, np.ndarray]:
-    """Training and validation window origins of a fold (targets never reach ``f.origin``)."""
-    low = max(f.train_start + lookback, lookback)
-    return {"train": np.arange(low, f.val_start - horizon + 1, dtype=np.int64),
-            "val": np.arange(max(f.val_start, low), f.origin - horizon + 1, dtype=np.int64)}
-
-
-@dataclass(frozen=True)
-class FoldResult:
-    """One fold's forecasts (1, horizon, k) per method, the actuals and the scores."""
-
-    fold: Fold
-    actual: np.ndarray
-    forecasts: dict[str, np.ndarray]
-    scores: dict[str, dict[str, float]]
-    epochs_run: int  # 0 when the network of an earlier fold was reused
-    # level → coverage % and mean width on this fold's test window; calibration windows used
-    intervals: dict[str, dict[str, float]] = field(default_factory=dict)
-    calibration_windows: int = 0
-
-
-@dataclass(frozen=True)
-class BacktestResult:
-    """Every fold, the pooled scores and the MAE by horizon step, in original units."""
-
-    settings: Settings
-    frame: Frame
-    folds: list[FoldResult]
-    overall: dict[str, dict[str, float]]
-    by_step: dict[str, list[float]]  # method → MAE at steps 1…H (over folds and columns)
-    seconds: float
-    intervals: dict[str, dict[str, float]] = field(default_factory=dict)  # mean over folds
-
-    def to_json(self) -> dict[str, Any]:
-        ts = self.frame.timestamps
-        return {
-            "data": str(self.frame.path), "settings": self.settings.to_json(),
-            "folds": [{"fold": r.fold.index + 1,
-                       "train_rows": [r.fold.train_start, r.fold.origin],
-                       "val_rows": [r.fold.val_start, r.fold.origin],
-                       "origin": ts[r.fold.origin - 1].isoformat(),
-                       "first_target": ts[r.fold.origin].isoformat(),
-                       "refit": r.fold.refit, "epochs_run": r.epochs_run, "scores": r.scores,
-                       "intervals": {"calibration_windows": r.calibration_windows,
-                                     "test": r.intervals}}
-                      for r in self.folds],
-            "overall": self.overall, "by_step_mae": self.by_step,
-            "intervals": {"method": "split-conformal on each fitted fold's validation windows",
-                          "test": self.intervals},
-            "seconds": round(self.seconds, 2)}
-
-
-def _pool(folds: list[FoldResult]) -> dict[str, dict[str, float]]:
-    """Scores over all folds' points; MASE is the mean of the folds' MASE (own scales)."""
-    actual = np.concatenate([r.actual for r in folds])
-    out = {}
-    for name in folds[0].forecasts:
-        pred = np.concatenate([r.forecasts[name] for r in folds])
-        sc = score(actual, pred, np.ones(actual.shape[-1]))
-        sc["mase"] = float(np.mean([r.scores[name]["mase"] for r in folds]))
-        out[name] = sc
-    return out
-
-
-def _by_step(folds: list[FoldResult]) -> dict[str, list[float]]:
-    actual = np.concatenate([r.actual for r in folds])  # (K, H, k)
-    return {name: np.mean(np.abs(np.concatenate([r.forecasts[name] for r in folds]) - actual),
-                          axis=(0, 2)).tolist() for name in folds[0].forecasts}
-
-
-def _pool_intervals(folds: list[FoldResult]) -> dict[str, dict[str, float]]:
-    """Mean coverage and width over folds: each fold has the same number of points."""
-    if not folds or not folds[0].intervals:
-        return {}
-    return {lv: {key: float(np.mean([r.intervals[lv][key] for r in folds]))
-                 for key in ("coverage", "mean_width")} for lv in folds[0].intervals}
+METHODS = (MODEL, NAIVE, SEASONAL)
 
 
 @dataclass(frozen=True)
 class _Fitted:
-    """A fold's network, the scaler of its training rows and its calibrated intervals."""
+    """A fold's network, its per-series scalers, the values they scale and the intervals."""
 
     net: Any
-    scaler: Scaler
-    intervals: Intervals
+    scalers: SeriesScalers  # (S,) over every input column
+    scaled: np.ndarray  # (n, F): each kept series scaled by its own scaler
+    calibration: SeriesIntervals
     epochs: int
 
 
-def _fit_fold(f: Fold, values: np.ndarray, spec: Any, s: Settings,
-              future: np.ndarray | None) -> _Fitted:
-    """Fit on the fold's training part, stop early and calibrate on its validation part.
+def _identity(n_columns: int) -> Scaler:
+    """A scaler that changes nothing: forecasts come back scaled, to be inverted per series."""
+    zeros, ones = np.zeros(n_columns), np.ones(n_columns)
+    return Scaler("standard", zeros, ones, zeros, ones)
 
-    values (n, F); future (n, n_future) calendar inputs of the forecast steps, or None.
+
+def _forecast(net: Any, scaled: np.ndarray, origins: np.ndarray, which: np.ndarray,
+              spec: Any, scalers: SeriesScalers, future: np.ndarray | None) -> np.ndarray:
+    """Forecasts of the windows at ``origins`` (m,) of series ``which`` (m,), original units.
+
+    → (m, horizon, k). One batched pass; each window is inverted by its own series' scaler.
     """
-    from forecast_cli.core.scaling import fit_scaler
-    from forecast_cli.core.windowing import WindowSpec
-    from forecast_cli.pipeline import fitting as training
+    from forecast_cli.pipeline import fitting
+
+    pred = fitting.forecast_windows(net, scaled, origins, spec, _identity(scaled.shape[1]),
+                                    future)
+    return scalers.select(list(spec.target_index)).inverse(pred, which)
+
+
+def _fit_fold(lay: FoldLayout, j: int, values: np.ndarray, spec: Any, s: Settings,
+              future: np.ndarray | None) -> _Fitted:
+    """Fit on fold ``j``'s training windows of every series, stop early and calibrate on
+    their validation windows.
+
+    values (n, F) original units; future (n, n_future) calendar inputs of the forecast steps,
+    or None.
+    """
+    from forecast_cli.pipeline import fitting
 
     assert s.lookback is not None
     assert s.horizon is not None
-    scaler = fit_scaler(s.scaler, values[f.train_start:f.val_start])
-    scaled = scaler.transform(values)
-    part = fold_origins(f, s.lookback, s.horizon)
-    net, history = training.fit_network(scaled, part["train"], part["val"], spec, s,
-                                        future=future)
+    scalers = SeriesScalers(tuple(fit_scaler(s.scaler, values[a + f.train_start:a + f.val_start])
+                                  for a, f in zip(lay.starts, lay.fold(j), strict=True)))
+    scaled = np.zeros_like(values)
+    for i, (a, n) in enumerate(zip(lay.starts, lay.lengths, strict=True)):
+        scaled[a:a + n] = scalers.scalers[i].transform(values[a:a + n])
+    train_o, _ = lay.origins(j, "train", s.lookback, s.horizon)
+    val_o, val_which = lay.origins(j, "val", s.lookback, s.horizon)
+    net, history = fitting.fit_network(scaled, train_o, val_o, spec, s, future=future)
     targets = values[:, list(spec.target_index)]
-    actual = WindowSpec(s.lookback, s.horizon).targets(targets, part["val"])
-    pred = training.forecast_windows(net, scaled, part["val"], spec, scaler, future)
-    return _Fitted(net, scaler, calibrate(actual, pred, s.levels), len(history["loss"]))
+    actual = WindowSpec(s.lookback, s.horizon).targets(targets, val_o)
+    pred = _forecast(net, scaled, val_o, val_which, spec, scalers, future)
+    target_scales = scalers.select(list(spec.target_index)).scale  # (S, k)
+    calibration = calibrate_series(np.abs(actual - pred), val_which, lay.ids, target_scales,
+                                   s.levels)
+    return _Fitted(net, scalers, scaled, calibration, len(history["loss"]))
+
+
+def _score_fold(lay: FoldLayout, j: int, fitted: _Fitted, values: np.ndarray, spec: Any,
+                s: Settings, future: np.ndarray | None) -> FoldResult:
+    """Forecast fold ``j``'s window of every series with every method and score them."""
+    assert s.lookback is not None
+    assert s.horizon is not None
+    assert s.season is not None
+    targets = values[:, : len(s.target)]  # (n, k)
+    at = lay.test_origins(j)  # (S,)
+    which = np.arange(len(at))
+    pred = _forecast(fitted.net, fitted.scaled, at, which, spec, fitted.scalers, future)
+    forecasts = {MODEL: pred, **baseline_forecasts(targets, at, s.horizon, s.season)}
+    actual = WindowSpec(s.lookback, s.horizon).targets(targets, at)  # (S, H, k)
+    folds = lay.fold(j)
+    scales = np.stack([mase_scale(targets[a + f.train_start:a + f.origin], s.season)
+                       for a, f in zip(lay.starts, folds, strict=True)])  # (S, k)
+    overall, per = report.fold_scores(actual, forecasts, scales)
+    widths = fitted.calibration.widths_of(list(lay.ids))  # (S, levels, H, k)
+    levels = fitted.calibration.levels
+    return FoldResult(
+        folds, actual, forecasts, overall, per, fitted.epochs if folds[0].refit else 0,
+        fitted.calibration, report.window_coverage(widths, levels, actual, pred),
+        tuple(report.window_coverage(widths[i:i + 1], levels, actual[i:i + 1], pred[i:i + 1])
+              for i in which))
 
 
 def backtest(data_path: Path, settings: Settings) -> BacktestResult:
-    """Run every fold: fit (or reuse) a network, forecast one window, score all methods."""
-    from forecast_cli.pipeline import fitting, training
+    """Run every fold: fit (or reuse) a network, forecast each series' window, score."""
+    from forecast_cli.pipeline import training
 
     started = time.perf_counter()
     frame = training._load(Path(data_path), settings)
@@ -203,31 +146,21 @@ def backtest(data_path: Path, settings: Settings) -> BacktestResult:
                         f"{int(frame.missing_rows().sum())} row(s) have a missing value. Fix: "
                         "use --fill interpolate or ffill, or fill the values in the file.")
     values = frame.values  # (n, F): the targets first, then --features and --calendar
-    targets = values[:, : len(s.target)]  # (n, k)
-    plan = fold_plan(len(values), s.lookback, s.horizon, s.folds, s.fold_step or s.horizon,
-                     s.train_window, s.val_frac / (s.train_frac + s.val_frac), s.refit_every,
-                     str(frame.path))
+    lay = layout(frame, s.lookback, s.horizon, s.season, s.folds, s.fold_step or s.horizon,
+                 s.train_window, s.val_frac / (s.train_frac + s.val_frac), s.refit_every,
+                 s.strict)
     spec = training._network_spec(s, len(frame.columns))
     future = calendar_features.future_columns(frame, spec.n_future)  # (n, n_future) or None
     results: list[FoldResult] = []
     fitted: _Fitted | None = None
-    for f in plan:
-        if f.refit:
-            fitted = _fit_fold(f, values, spec, s, future)
+    for j in range(lay.n_folds):
+        if lay.fold(j)[0].refit:
+            fitted = _fit_fold(lay, j, values, spec, s, future)
         assert fitted is not None  # fold 0 always fits
-        at = np.array([f.origin], dtype=np.int64)
-        pred = fitting.forecast_windows(fitted.net, fitted.scaler.transform(values), at, spec,
-                                        fitted.scaler, future)
-        forecasts = {MODEL: pred, **baseline_forecasts(targets, at, s.horizon, s.season)}
-        actual = targets[f.origin:f.origin + s.horizon][None]  # (1, H, k)
-        scale = mase_scale(targets[f.train_start:f.origin], s.season)
-        results.append(FoldResult(
-            f, actual, forecasts, {name: score(actual, fc, scale)
-                                   for name, fc in forecasts.items()},
-            fitted.epochs if f.refit else 0, coverage(fitted.intervals, actual, pred),
-            fitted.intervals.n_calibration))
-    return BacktestResult(s, frame, results, _pool(results), _by_step(results),
-                          time.perf_counter() - started, _pool_intervals(results))
-
-
-METHODS = (MODEL, NAIVE, SEASONAL)
+        results.append(_score_fold(lay, j, fitted, values, spec, s, future))
+    return BacktestResult(
+        s, frame, lay, results, report.pool_overall(results), report.by_step(results),
+        time.perf_counter() - started, report.pool_intervals([r.intervals for r in results]),
+        {sid: report.pool_series(results, i) for i, sid in enumerate(lay.ids)},
+        {sid: report.pool_intervals([r.series_intervals[i] for r in results])
+         for i, sid in enumerate(lay.ids)})
