@@ -16,7 +16,7 @@ from forecast_cli.data.frame import Frame, load_csv
 from forecast_cli.data.frequency import future_index
 from forecast_cli.errors import BundleError, DataError
 from forecast_cli.loadoptions import LoadOptions
-from forecast_cli.model import network as model
+from forecast_cli.model import api as model
 from forecast_cli.model.bundle import Bundle, read_bundle
 
 ENGINES = ("auto", "keras", "onnx")

@@ -63,7 +63,7 @@ def _scaled(frame: Frame, ids: list[str], scalers: list[Any]) -> np.ndarray:
 def score_panel(bundle: Bundle, data_path: Path) -> BundleScore:
     """Forecast every unseen window of every known series of ``data_path`` and score it."""
     from forecast_cli.data import calendar_features
-    from forecast_cli.model import network as model
+    from forecast_cli.model import api as model
     from forecast_cli.pipeline.forecasting import check_compatible, load_for
 
     spec, schema = bundle.spec, bundle.schema

@@ -29,7 +29,7 @@ from forecast_cli.data import calendar_features
 from forecast_cli.data.frame import Frame
 from forecast_cli.errors import TrainingError
 from forecast_cli.io import atomic
-from forecast_cli.model import network as model
+from forecast_cli.model import api as model
 from forecast_cli.model.bundle import DataSchema, write_bundle
 from forecast_cli.pipeline import panel
 from forecast_cli.settings import Settings

@@ -71,7 +71,7 @@ def unseen_origins(frame: Frame, bundle: Bundle) -> np.ndarray:
 def score_bundle(bundle_dir: Path, data_path: Path) -> BundleScore:
     """Forecast every unseen window of ``data_path`` with the bundle and score it."""
     from forecast_cli.data import calendar_features
-    from forecast_cli.model import network as model
+    from forecast_cli.model import api as model
     from forecast_cli.pipeline.forecasting import check_compatible, load_for
     from forecast_cli.pipeline.training import forecast_windows
 

@@ -31,7 +31,7 @@ from forecast_cli.data.frequency import window_lengths
 from forecast_cli.errors import ConfigError, DataError, TrainingError
 from forecast_cli.io import atomic
 from forecast_cli.loadoptions import LoadOptions
-from forecast_cli.model import network as model
+from forecast_cli.model import api as model
 from forecast_cli.model.bundle import DataSchema, write_bundle
 from forecast_cli.settings import Settings
 
