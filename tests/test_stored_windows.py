@@ -78,6 +78,16 @@ def assert_same(a: list[list[np.ndarray]], b: list[list[np.ndarray]]) -> None:
             assert np.array_equal(u, v)  # bit for bit
 
 
+def test_settings_live_only_in_the_modules_that_read_them() -> None:
+    """``model.api`` does not re-export them: setting one there would change nothing."""
+    from forecast_cli.model import fit, fused_lstm
+
+    for module, name in [(dataset, "STORED_WINDOWS_BYTES"), (fused_lstm, "LSTM_SHARDS"),
+                         (fit, "STEPS_PER_EXECUTION"), (fit, "XLA_MIN_WORK")]:
+        assert isinstance(getattr(module, name), int)
+        assert not hasattr(model, name), name
+
+
 def test_the_workload_of_the_benchmark_is_stored_and_a_huge_one_is_not() -> None:
     s = spec(lookback=168, horizon=24, n_inputs=1, target_index=(0,))
     one = np.zeros((20_000, 1))
