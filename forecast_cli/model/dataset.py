@@ -1,6 +1,7 @@
 """The input pipeline: the windows at a set of origins as a tf.data dataset of batches.
 
-Scaling happens here, batch by batch in float64, so training needs no scaled copy of the data.
+Scaling happens here, batch by batch in float64, so training needs no scaled copy of the data:
+one ``Scaler`` for a single series, or ``SeriesScalers`` with the series of every window.
 Importing this module is cheap; TensorFlow is loaded (``runtime``) when a dataset is built.
 """
 
@@ -12,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from forecast_cli.core.buffers import aligned, aligned_empty
-from forecast_cli.core.scaling import Scaler
+from forecast_cli.core.scaling import Scaler, SeriesScalers
 from forecast_cli.core.windowing import WindowSpec
 from forecast_cli.model.runtime import tf_module
 from forecast_cli.model.spec import ONNX_FUTURE, ONNX_INPUT, NetworkSpec
@@ -25,36 +26,45 @@ from forecast_cli.model.spec import ONNX_FUTURE, ONNX_INPUT, NetworkSpec
 # Read by ``window_dataset`` at each call: set it on this module.
 STORED_WINDOWS_BYTES = 64 * 2**20
 
+_CHUNK = 4096  # windows scaled at a time when they are stored: bounded float64 temporaries
+
+Batch = Callable[[Any], Any]  # a batch of dataset elements → a batch of windows (B, …)
+AnyScaler = Scaler | SeriesScalers
+
 
 def window_dataset(inputs: np.ndarray, targets: np.ndarray | None, origins: np.ndarray,
                    spec: NetworkSpec, batch_size: int, shuffle_seed: int | None = None,
-                   future: np.ndarray | None = None, scaler: Scaler | None = None) -> Any:
+                   future: np.ndarray | None = None, scaler: AnyScaler | None = None,
+                   series: np.ndarray | None = None) -> Any:
     """tf.data pipeline of the windows at ``origins``, in batches (shuffled when seeded).
 
     inputs (n, F): scaled, or in original units when ``scaler`` is given, which is then applied
     in float64 (the same numbers as scaling the whole array first, without a scaled copy of
-    the data). ``targets``: None (inputs only), ``inputs`` itself (the targets are its columns
-    ``spec.target_index``: no second copy) or a separate scaled (n, k) array.
+    the data). ``scaler`` is one ``Scaler`` for every window, or ``SeriesScalers`` with
+    ``series`` (m,): the series (index into the scalers) of each origin, whose offset and scale
+    that window gets. ``targets``: None (inputs only), ``inputs`` itself (the targets are its
+    columns ``spec.target_index``: no second copy) or a separate scaled (n, k) array.
     Yields x (B, lookback, F) float32 [and y (B, horizon, k) float32].
 
     With ``spec.n_future > 0``, ``future`` (n, n_future) holds the known-future inputs of every
     row and x is the dict {"window": (B, lookback, F), "future": (B, horizon, n_future)}, keyed
     by the network's input names (a bare pair would read as (x, y) to Keras): the future rows
-    of origin t are t … t+horizon−1, the rows whose targets are forecast.
+    of origin t are t … t+horizon−1, the rows whose targets are forecast. They are never scaled.
 
     Small datasets are cut into stored windows once; large ones are gathered batch by batch,
-    never all at once (``STORED_WINDOWS_BYTES``). Same batches, same order, same numbers.
+    never all at once (``STORED_WINDOWS_BYTES``). Same batches, same order, same numbers; the
+    order depends on the seed and the number of origins only.
     """
     tf = tf_module()
     _check_future(spec, future, len(inputs))
     if targets is not None and targets is not inputs and scaler is not None:
         raise ValueError("separate targets must be scaled already")
-    cut = _stored_windows if _window_bytes(spec, inputs, targets, future,
-                                           len(origins)) <= STORED_WINDOWS_BYTES else _gathered
-    to_x, to_future, to_y = cut(tf, inputs, targets, np.asarray(origins), spec, future, scaler)
-    index = _index_dtype(inputs, spec)
-    at = np.asarray(origins, index) if cut is _gathered else np.arange(len(origins),
-                                                                        dtype=index)
+    origins = np.asarray(origins)
+    which = _check_series(scaler, series, len(origins))
+    stored = _window_bytes(spec, inputs, targets, future, len(origins)) <= STORED_WINDOWS_BYTES
+    cut = _stored_windows if stored else _gathered
+    to_x, to_future, to_y = cut(tf, inputs, targets, origins, spec, future, scaler, which)
+    at = _elements(inputs, spec, origins, which, stored)
     if shuffle_seed is None:
         ds = tf.data.Dataset.from_tensor_slices(at).batch(batch_size)
     else:
@@ -70,13 +80,43 @@ def window_dataset(inputs: np.ndarray, targets: np.ndarray | None, origins: np.n
     return _finish(tf, ds.map(lambda t: (x_of(t), to_y(t))))
 
 
-Batch = Callable[[Any], Any]  # a batch of positions (B,) → a batch of windows (B, …)
+def _check_series(scaler: AnyScaler | None, series: np.ndarray | None,
+                  m: int) -> np.ndarray | None:
+    """The series (m,) of each origin when ``scaler`` is per series, else None; ValueError
+    unless ``series`` is given exactly with ``SeriesScalers`` and indexes them."""
+    if not isinstance(scaler, SeriesScalers):
+        if series is not None:
+            raise ValueError("series indices given without per-series scalers")
+        return None
+    which = None if series is None else np.asarray(series)
+    if which is None or which.shape != (m,) or not np.issubdtype(which.dtype, np.integer):
+        raise ValueError(f"per-series scalers need the series (integers) of each of the {m} "
+                         f"origins; got {None if which is None else (which.shape, which.dtype)}")
+    if m and not 0 <= int(which.min()) <= int(which.max()) < len(scaler):
+        raise ValueError(f"series indices must lie in 0 … {len(scaler) - 1}")
+    return which
 
 
 def _index_dtype(inputs: np.ndarray, spec: NetworkSpec) -> type[np.signedinteger[Any]]:
     """int32 row numbers when they fit: the origins and their per-epoch permutation are the
     largest arrays after the data itself (1.4 million windows: 11 MB each as int64)."""
     return np.int32 if len(inputs) < 2**31 - spec.horizon else np.int64
+
+
+def _elements(inputs: np.ndarray, spec: NetworkSpec, origins: np.ndarray,
+              which: np.ndarray | None, stored: bool) -> np.ndarray:
+    """What the dataset batches and shuffles, one element per window: its position (stored
+    windows), its origin row (gathered), or its origin row and series (m, 2) (gathered, per
+    series). A permutation moves whole rows and depends on their number only: every layout
+    puts the windows in the same order."""
+    index = _index_dtype(inputs, spec)
+    if stored:
+        return np.arange(len(origins), dtype=index)
+    if which is None:
+        return np.asarray(origins, index)
+    at = np.empty((len(origins), 2), index)
+    at[:, 0], at[:, 1] = origins, which
+    return at
 
 
 def _window_bytes(spec: NetworkSpec, inputs: np.ndarray, targets: np.ndarray | None,
@@ -91,18 +131,28 @@ def _window_bytes(spec: NetworkSpec, inputs: np.ndarray, targets: np.ndarray | N
 
 def _stored_windows(tf: Any, inputs: np.ndarray, targets: np.ndarray | None,
                     origins: np.ndarray, spec: NetworkSpec, future: np.ndarray | None,
-                    scaler: Scaler | None) -> tuple[Batch, Batch | None, Batch | None]:
-    """Every window cut once into float32 (m, …) arrays; a batch of positions gathers rows."""
+                    scaler: AnyScaler | None,
+                    which: np.ndarray | None) -> tuple[Batch, Batch | None, Batch | None]:
+    """Every window cut once into float32 (m, …) arrays; a batch of positions gathers rows.
+
+    Each window is scaled by ``scaler``, or by its own series' (``which`` (m,)) when per series.
+    """
     w = WindowSpec(spec.lookback, spec.horizon)
     ahead = w.target_index(origins)  # (m, horizon) row numbers
 
-    def store(values: np.ndarray, rows: np.ndarray, scale: Scaler | None,
+    def store(values: np.ndarray, rows: np.ndarray, scale: AnyScaler | None,
               cols: list[int] | None = None) -> Batch:
         width = values.shape[1] if cols is None else len(cols)
         out = aligned_empty((*rows.shape, width), np.float32)
-        for a in range(0, len(rows), 4096):  # bounded float64 temporaries
-            part = values[rows[a:a + 4096]] if cols is None else values[rows[a:a + 4096]][..., cols]
-            out[a:a + 4096] = part if scale is None else scale.transform(part)
+        for a in range(0, len(rows), _CHUNK):
+            part = values[rows[a:a + _CHUNK]]
+            part = part if cols is None else part[..., cols]
+            if isinstance(scale, SeriesScalers):
+                assert which is not None
+                part = scale.transform(part, which[a:a + _CHUNK])
+            elif scale is not None:
+                part = scale.transform(part)
+            out[a:a + _CHUNK] = part
         t = shared_tensor(out)
         return lambda at: tf.gather(t, at)
 
@@ -117,28 +167,34 @@ def _stored_windows(tf: Any, inputs: np.ndarray, targets: np.ndarray | None,
 
 
 def _gathered(tf: Any, inputs: np.ndarray, targets: np.ndarray | None, origins: np.ndarray,
-              spec: NetworkSpec, future: np.ndarray | None,
-              scaler: Scaler | None) -> tuple[Batch, Batch | None, Batch | None]:
-    """Each batch gathered from the series by origin and scaled on the fly."""
+              spec: NetworkSpec, future: np.ndarray | None, scaler: AnyScaler | None,
+              which: np.ndarray | None) -> tuple[Batch, Batch | None, Batch | None]:
+    """Each batch gathered from the series by origin and scaled on the fly.
+
+    A batch is of origin rows (B,), or of (origin row, series) pairs (B, 2) when ``which`` is
+    given (per-series scalers): each window is scaled with its series' offset and scale,
+    gathered per batch from (S, F) tables; the data itself is never copied.
+    """
     x_all = shared_tensor(inputs)
     index = _index_dtype(inputs, spec)
     in_off = tf.range(-spec.lookback, 0, dtype=index)
     out_off = tf.range(0, spec.horizon, dtype=index)
+    rows: Batch = (lambda t: t) if which is None else (lambda t: t[:, 0])  # (B,)
     to_x = _batch_scaler(tf, scaler)
-    x: Batch = lambda t: to_x(tf.gather(x_all, t[:, None] + in_off))  # noqa: E731
+    x: Batch = lambda t: to_x(tf.gather(x_all, rows(t)[:, None] + in_off), t)  # noqa: E731
     f: Batch | None = None
     if future is not None:
         f_all = shared_tensor(np.asarray(future, np.float32))
-        f = lambda t: tf.gather(f_all, t[:, None] + out_off)  # noqa: E731
+        f = lambda t: tf.gather(f_all, rows(t)[:, None] + out_off)  # noqa: E731
     if targets is None:
         return x, f, None
     if targets is inputs:
         cols = list(spec.target_index)
         to_y = _batch_scaler(tf, scaler.select(cols) if scaler is not None else None)
-        return x, f, lambda t: to_y(tf.gather(tf.gather(x_all, t[:, None] + out_off), cols,
-                                              axis=2))
+        return x, f, lambda t: to_y(tf.gather(tf.gather(x_all, rows(t)[:, None] + out_off),
+                                              cols, axis=2), t)
     y_all, as_y = shared_tensor(targets), _batch_scaler(tf, None)
-    return x, f, lambda t: as_y(tf.gather(y_all, t[:, None] + out_off))
+    return x, f, lambda t: as_y(tf.gather(y_all, rows(t)[:, None] + out_off), t)
 
 
 def _finish(tf: Any, ds: Any) -> Any:
@@ -154,12 +210,22 @@ def _finish(tf: Any, ds: Any) -> Any:
     return ds.prefetch(tf.data.AUTOTUNE).with_options(options)
 
 
-def _batch_scaler(tf: Any, scaler: Scaler | None) -> Callable[[Any], Any]:
-    """Gathered batch (…, F) → float32, scaled first (in its own precision) if asked."""
+def _batch_scaler(tf: Any, scaler: AnyScaler | None) -> Callable[[Any, Any], Any]:
+    """(gathered batch (B, …, F), its elements) → float32, scaled first in float64 if asked:
+    by one scaler, or per series by each element's series (its second column)."""
     if scaler is None:
-        return lambda x: tf.cast(x, tf.float32)
+        return lambda x, t: tf.cast(x, tf.float32)
     offset, scale = (np.asarray(a, np.float64) for a in (scaler.offset, scaler.scale))
-    return lambda x: tf.cast((tf.cast(x, tf.float64) - offset) / scale, tf.float32)
+    if isinstance(scaler, Scaler):
+        return lambda x, t: tf.cast((tf.cast(x, tf.float64) - offset) / scale, tf.float32)
+    offsets, scales = tf.constant(offset), tf.constant(scale)  # (S, F)
+
+    def per_series(x: Any, t: Any) -> Any:
+        off = tf.gather(offsets, t[:, 1])[:, None, :]  # (B, 1, F)
+        sc = tf.gather(scales, t[:, 1])[:, None, :]
+        return tf.cast((tf.cast(x, tf.float64) - off) / sc, tf.float32)
+
+    return per_series
 
 
 def _check_future(spec: NetworkSpec, future: np.ndarray | None, n: int) -> None:
@@ -175,7 +241,7 @@ def _check_future(spec: NetworkSpec, future: np.ndarray | None, n: int) -> None:
 
 
 def _shuffled_batches(tf: Any, origins: np.ndarray, batch_size: int, seed: int) -> Any:
-    """Batches of origins (B,) in a new seeded order on every pass over the dataset (epoch).
+    """Batches of origins (B, …) in a new seeded order on every pass over the dataset (epoch).
 
     The whole vector is permuted at once (one integer tensor) rather than through a shuffle
     buffer, which holds every origin as a separate element: ~300 MB for 1.4 million windows.
