@@ -33,7 +33,8 @@ def child(rows: int, lookback: int, steps: int) -> None:
     from forecast_cli.core.buffers import aligned_empty
     from forecast_cli.core.scaling import fit_scaler
     from forecast_cli.core.splits import origins, split_bounds
-    from forecast_cli.model import network as model
+    from forecast_cli.model import api as model
+    from forecast_cli.model import dataset
 
     # (n, 8) float64 random walks in an aligned buffer, as data.load_csv returns them; made in
     # place so that generating them adds no transient copy to the peak.
@@ -49,7 +50,7 @@ def child(rows: int, lookback: int, steps: int) -> None:
     # Windows gathered batch by batch in every case, as the 2,000,000-row ones are: the small
     # case measures TensorFlow's footprint, not the stored windows (at most 64 MB) that
     # window_dataset keeps for data this small.
-    model.STORED_WINDOWS_BYTES = 0
+    dataset.STORED_WINDOWS_BYTES = 0
     model.seed_everything(0)
     net = model.training_network(spec)  # what training.fit_network trains: fused on CPU
     train_ds = model.window_dataset(values, values, origins(bounds, "train", lookback, 24),

@@ -32,7 +32,7 @@ from forecast_cli.core.scaling import Scaler, fit_scaler
 from forecast_cli.core.splits import SplitBounds, origins
 from forecast_cli.core.windowing import WindowSpec
 from forecast_cli.data.frame import load_csv
-from forecast_cli.model import network as model
+from forecast_cli.model import api as model
 from forecast_cli.pipeline.fitting import fit_network, forecast_windows
 from forecast_cli.settings import Settings
 

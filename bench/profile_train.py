@@ -40,7 +40,9 @@ from forecast_cli.core import keepout
 from forecast_cli.core.scaling import fit_scaler
 from forecast_cli.core.splits import check_length
 from forecast_cli.data.frame import load_csv
-from forecast_cli.model import network as model
+from forecast_cli.model import api as model
+from forecast_cli.model import dataset, fused_lstm
+from forecast_cli.model.fit import STEPS_PER_EXECUTION
 from forecast_cli.pipeline.training import _network_spec, resolve_settings
 from forecast_cli.settings import Settings
 
@@ -97,7 +99,7 @@ def step_times(spec: model.NetworkSpec, train: Any, steps: int, rounds: int,
     times: dict[str, list[float]] = {name: [] for name in nets}
     for _ in range(rounds + 1):
         for name, (net, n) in nets.items():
-            model.LSTM_SHARDS = n  # read when the step is traced, in the warm-up round
+            fused_lstm.LSTM_SHARDS = n  # read when the step is traced, in the warm-up round
             started = time.perf_counter()
             net.fit(batches, epochs=1, verbose=0, shuffle=False)
             times[name].append((time.perf_counter() - started) / steps * 1000)
@@ -109,7 +111,7 @@ def step_times(spec: model.NetworkSpec, train: Any, steps: int, rounds: int,
 def parts_of_a_step(spec: model.NetworkSpec, train: Any, val: Any, steps: int,
                     rounds: int) -> dict[str, list[float]]:
     """ms per call of each part of a fused training step (default shard count)."""
-    tf = model._tf()
+    tf = model.tf_module()
     net = compiled(spec, True, False)
     live = train.take(steps)
     stored = train.take(steps).cache()
@@ -161,7 +163,7 @@ def autotune_epochs(spec: model.NetworkSpec, train: Any, val: Any,
                     rounds: int) -> dict[str, list[float]]:
     """Seconds per full epoch (train + validation) of the fused network, forecast's pipeline
     as it is (no tf.data autotuning) and with autotuning switched back on; interleaved."""
-    tf = model._tf()
+    tf = model.tf_module()
     tuned = tf.data.Options()
     tuned.autotune.enabled = True  # the last options set win
     sets = {"no autotuning (forecast)": (train, val),
@@ -180,18 +182,18 @@ def autotune_epochs(spec: model.NetworkSpec, train: Any, val: Any,
 
 def epoch_variants(tmp: Path, rounds: int) -> dict[str, list[float]]:
     """Seconds per full epoch (train + validation) of the fused network: as forecast trains
-    it (stored windows, ``model.STEPS_PER_EXECUTION`` steps per call), with one step per call,
+    it (stored windows, ``fit.STEPS_PER_EXECUTION`` steps per call), with one step per call,
     and with the windows gathered batch by batch; interleaved."""
     keras = model.keras_module()
     spec, *stored = workload(tmp)
-    saved, model.STORED_WINDOWS_BYTES = model.STORED_WINDOWS_BYTES, 0
+    saved, dataset.STORED_WINDOWS_BYTES = dataset.STORED_WINDOWS_BYTES, 0
     gathered = workload(tmp)[1:]
-    model.STORED_WINDOWS_BYTES = saved
-    sets = {f"forecast: stored windows, {model.STEPS_PER_EXECUTION} steps per call":
-            (stored, model.STEPS_PER_EXECUTION),
+    dataset.STORED_WINDOWS_BYTES = saved
+    sets = {f"forecast: stored windows, {STEPS_PER_EXECUTION} steps per call":
+            (stored, STEPS_PER_EXECUTION),
             "stored windows, 1 step per call": (stored, 1),
-            f"windows gathered per batch, {model.STEPS_PER_EXECUTION} steps per call":
-            (gathered, model.STEPS_PER_EXECUTION)}
+            f"windows gathered per batch, {STEPS_PER_EXECUTION} steps per call":
+            (gathered, STEPS_PER_EXECUTION)}
     nets = {}
     for name, (_, per_call) in sets.items():
         model.seed_everything(0)
@@ -228,10 +230,10 @@ def main() -> None:
     parser.add_argument("--epochs", action="store_true",
                         help="only: full epochs, stored vs gathered windows, steps per call")
     args = parser.parse_args()
-    threading = model._tf().config.threading
+    threading = model.tf_module().config.threading
     threading.set_intra_op_parallelism_threads(args.intra)
     threading.set_inter_op_parallelism_threads(args.inter)
-    shards = sorted({1, model.LSTM_SHARDS})
+    shards = sorted({1, fused_lstm.LSTM_SHARDS})
     with tempfile.TemporaryDirectory() as tmp:
         spec, train, val = workload(Path(tmp))
         if args.epochs:
@@ -253,7 +255,7 @@ def main() -> None:
     print(table(steps))
     if not parts:
         return
-    print(f"\nParts of a fused step (LSTM_SHARDS={model.LSTM_SHARDS}), ms per batch:\n")
+    print(f"\nParts of a fused step (LSTM_SHARDS={fused_lstm.LSTM_SHARDS}), ms per batch:\n")
     print(table(parts))
 
 

@@ -29,7 +29,7 @@ def _last_column(csv: Path) -> np.ndarray:
 def predict(bundle: Path, csv: Path) -> None:
     import keras
 
-    from forecast_cli.model.network import NetworkSpec, build_network
+    from forecast_cli.model.api import NetworkSpec, build_network
 
     config = json.loads((bundle / "config.json").read_text())
     scaler = json.loads((bundle / "scaler.json").read_text())

@@ -14,7 +14,7 @@ from forecast_cli.data.calendar_features import future_columns, horizon_values, 
 from forecast_cli.data.frame import load_csv
 from forecast_cli.data.frequency import future_index
 from forecast_cli.errors import DataError
-from forecast_cli.model import network as model
+from forecast_cli.model import api as model
 from tests.conftest import write_series
 
 

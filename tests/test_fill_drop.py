@@ -23,7 +23,7 @@ from forecast_cli.data.frame import load_csv
 from forecast_cli.errors import DataError
 from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.model.bundle import Bundle, DataSchema
-from forecast_cli.model.network import NetworkSpec
+from forecast_cli.model.spec import NetworkSpec
 from forecast_cli.pipeline import inputs, panel
 from tests.conftest import TINY_ARGS, run_forecast, seasonal_series
 

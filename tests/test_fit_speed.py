@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from forecast_cli.model import network as model
+from forecast_cli.model import api as model
+from forecast_cli.model.fit import XLA_MIN_WORK
 
 
 def _spec(lookback: int) -> model.NetworkSpec:
@@ -51,7 +52,7 @@ def test_xla_is_chosen_by_the_size_of_an_epoch() -> None:
     small = model.window_dataset(values, values, np.arange(12, 200), spec, 64)  # 3 batches
     big = model.window_dataset(values, values, np.arange(12, 3990), spec, 1)  # 3978 batches
     opts = model.FitOptions("adam", 1e-3, 1.0, 1, 1)
-    assert 3 * 12 < model.XLA_MIN_WORK <= 3978 * 12
+    assert 3 * 12 < XLA_MIN_WORK <= 3978 * 12
     assert not model.use_xla(net, small, opts)
     assert model.use_xla(net, big, opts)
     forced = model.FitOptions("adam", 1e-3, 1.0, 1, 1, jit_compile=False)

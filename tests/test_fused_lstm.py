@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from forecast_cli.model import network as model
+from forecast_cli.model import api as model
 from forecast_cli.pipeline.fitting import fit_network
 from forecast_cli.settings import Settings
 
@@ -25,7 +25,7 @@ def _windows(m: int) -> np.ndarray:
 
 
 def _loss_and_grads(net: object, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-    tf = model._tf()
+    tf = model.tf_module()
     with tf.GradientTape() as tape:
         out = net(x, training=True)  # type: ignore[operator]
         loss = tf.reduce_mean(tf.square(out - 1.0))
@@ -42,7 +42,7 @@ def test_fused_network_holds_the_same_weights_and_computes_the_same_values_and_g
         weights = [rng.normal(0, 0.5, w.shape).astype(np.float32) for w in plain.get_weights()]
         plain.set_weights(weights)
         fused.set_weights(weights)
-        for batch in (x, x[:1]):  # split across model.LSTM_SHARDS ops, and whole
+        for batch in (x, x[:1]):  # split across fused_lstm.LSTM_SHARDS ops, and whole
             out_p, grads_p = _loss_and_grads(plain, batch)
             out_f, grads_f = _loss_and_grads(fused, batch)
             assert np.abs(out_p - out_f).max() <= 1e-5
@@ -57,7 +57,7 @@ def test_fused_network_holds_the_same_weights_and_computes_the_same_values_and_g
 def _op_types(net: object, x: np.ndarray) -> set[str]:
     """The TensorFlow op types of one traced call of ``net`` on ``x``, nested functions
     (``tf.cond`` branches, ``while_loop`` bodies) included."""
-    tf = model._tf()
+    tf = model.tf_module()
     graph = tf.function(lambda t: net(t)).get_concrete_function(  # type: ignore[operator]
         tf.TensorSpec(x.shape, tf.float32)).graph.as_graph_def()
     return ({node.op for node in graph.node}

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from forecast_cli.core.windowing import WindowSpec
-from forecast_cli.model import network as model
+from forecast_cli.model import api as model
 
 
 def spec(**kw: object) -> model.NetworkSpec:

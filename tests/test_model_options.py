@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecast_cli.model import network as model
+from forecast_cli.model import api as model
 
 
 def _spec(**kw: object) -> model.NetworkSpec:

@@ -10,7 +10,8 @@ import pytest
 
 from forecast_cli.core.scaling import fit_scaler
 from forecast_cli.core.windowing import WindowSpec
-from forecast_cli.model import network as model
+from forecast_cli.model import api as model
+from forecast_cli.model import dataset
 from tests.test_model import spec as model_spec
 
 
@@ -39,12 +40,32 @@ def batches(ds: Any) -> list[list[np.ndarray]]:
     return out
 
 
+def paths_taken(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The window path (stored or gathered) of each ``window_dataset`` call from now on: proof
+    that a setting patched to force one (``STORED_WINDOWS_BYTES``) reached the code reading it."""
+    taken: list[str] = []
+
+    def spy(name: str) -> Any:
+        real = getattr(dataset, name)
+
+        def run(*args: Any) -> Any:
+            taken.append(name)
+            return real(*args)
+        return run
+
+    for name in ("_stored_windows", "_gathered"):
+        monkeypatch.setattr(dataset, name, spy(name))
+    return taken
+
+
 def both_ways(monkeypatch: pytest.MonkeyPatch, **kw: Any) -> tuple[list[Any], list[Any]]:
     """The batches of one ``window_dataset`` call, stored and gathered."""
+    taken = paths_taken(monkeypatch)
     stored = batches(model.window_dataset(**kw))
-    monkeypatch.setattr(model, "STORED_WINDOWS_BYTES", 0)
+    monkeypatch.setattr(dataset, "STORED_WINDOWS_BYTES", 0)
     gathered = batches(model.window_dataset(**kw))
     monkeypatch.undo()
+    assert taken == ["_stored_windows", "_gathered"]
     return stored, gathered
 
 
@@ -57,14 +78,24 @@ def assert_same(a: list[list[np.ndarray]], b: list[list[np.ndarray]]) -> None:
             assert np.array_equal(u, v)  # bit for bit
 
 
+def test_settings_live_only_in_the_modules_that_read_them() -> None:
+    """``model.api`` does not re-export them: setting one there would change nothing."""
+    from forecast_cli.model import fit, fused_lstm
+
+    for module, name in [(dataset, "STORED_WINDOWS_BYTES"), (fused_lstm, "LSTM_SHARDS"),
+                         (fit, "STEPS_PER_EXECUTION"), (fit, "XLA_MIN_WORK")]:
+        assert isinstance(getattr(module, name), int)
+        assert not hasattr(model, name), name
+
+
 def test_the_workload_of_the_benchmark_is_stored_and_a_huge_one_is_not() -> None:
     s = spec(lookback=168, horizon=24, n_inputs=1, target_index=(0,))
     one = np.zeros((20_000, 1))
-    assert model._window_bytes(s, one, one, None, 13_809) == 13_809 * 192 * 4  # 10.6 MB
-    assert model.STORED_WINDOWS_BYTES >= 13_809 * 192 * 4
+    assert dataset._window_bytes(s, one, one, None, 13_809) == 13_809 * 192 * 4  # 10.6 MB
+    assert dataset.STORED_WINDOWS_BYTES >= 13_809 * 192 * 4
     big = spec(lookback=336, horizon=24, n_inputs=8, target_index=tuple(range(8)))
     many = np.zeros((10, 8))  # only its width is read
-    assert model._window_bytes(big, many, many, None, 1_400_000) > model.STORED_WINDOWS_BYTES
+    assert dataset._window_bytes(big, many, many, None, 1_400_000) > dataset.STORED_WINDOWS_BYTES
 
 
 @pytest.mark.parametrize("seed", [None, 4])
@@ -122,9 +153,11 @@ def test_training_is_identical_on_stored_and_gathered_windows(
         history = model.fit(net, train, val, model.FitOptions("adam", 1e-2, 1.0, 3, 5))
         return history, [np.asarray(w) for w in net.get_weights()]
 
+    taken = paths_taken(monkeypatch)
     stored_history, stored_weights = fit_once()
-    monkeypatch.setattr(model, "STORED_WINDOWS_BYTES", 0)
+    monkeypatch.setattr(dataset, "STORED_WINDOWS_BYTES", 0)
     gathered_history, gathered_weights = fit_once()
+    assert taken == ["_stored_windows"] * 2 + ["_gathered"] * 2  # train and validation
     assert stored_history == gathered_history
     assert len(stored_history["loss"]) == 3
     for a, b in zip(stored_weights, gathered_weights, strict=True):

@@ -13,8 +13,8 @@ import pytest
 
 from forecast_cli.core.splits import origins
 from forecast_cli.errors import BundleError, InputMissingError
+from forecast_cli.model import api as model
 from forecast_cli.model import bundle
-from forecast_cli.model import network as model
 from forecast_cli.model.bundle import read_bundle
 from forecast_cli.pipeline.train_result import TrainResult
 from forecast_cli.pipeline.training import train

@@ -4,7 +4,7 @@ TensorFlow's kernels require tensor data on a 64-byte boundary (it aborts the pr
 otherwise), while numpy's large arrays start 16 bytes past a page. ``tf.constant`` therefore
 copies every array, and its allocator kept about twice the array's size resident in a
 measurement. The loader builds its value array with ``aligned_empty`` so that training can hand
-it to TensorFlow through DLPack with no copy at all (``model.shared_tensor``).
+it to TensorFlow through DLPack with no copy at all (``model.dataset.shared_tensor``).
 """
 
 from __future__ import annotations

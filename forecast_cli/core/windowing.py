@@ -4,7 +4,7 @@ A window with origin ``t`` (see ``splits``) has inputs ``values[t - lookback : t
 targets ``values[t : t + horizon]``. Windows are gathered only for the origins asked for.
 Training's input pipeline (``model.window_dataset``) gathers them a batch at a time, so memory
 grows with rows × features, not rows × lookback; only when all the windows together fit in
-``model.STORED_WINDOWS_BYTES`` (64 MB) are they cut once and kept.
+``model.dataset.STORED_WINDOWS_BYTES`` (64 MB) are they cut once and kept.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from forecast_cli.core.panel_intervals import SeriesIntervals
 from forecast_cli.core.scaling import Scaler
 from forecast_cli.errors import BundleError, InputMissingError
 from forecast_cli.io import atomic
-from forecast_cli.model.network import NetworkSpec
+from forecast_cli.model.spec import NetworkSpec
 
 if TYPE_CHECKING:  # pandas is imported when a schema is parsed: predict's quick path skips it
     import pandas as pd

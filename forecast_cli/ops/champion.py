@@ -18,7 +18,7 @@ from forecast_cli.core import metrics
 from forecast_cli.core.evaluation import MODEL
 from forecast_cli.core.splits import origins
 from forecast_cli.errors import ForecastError
-from forecast_cli.model import network as model
+from forecast_cli.model import api as model
 from forecast_cli.model.bundle import Bundle, read_bundle
 from forecast_cli.pipeline.train_result import TrainResult
 

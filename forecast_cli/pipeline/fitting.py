@@ -22,7 +22,7 @@ from forecast_cli.core.splits import PARTS
 from forecast_cli.core.windowing import WindowSpec
 from forecast_cli.data.frame import Frame
 from forecast_cli.errors import TrainingError
-from forecast_cli.model import network as model
+from forecast_cli.model import api as model
 from forecast_cli.pipeline import panel
 from forecast_cli.settings import Settings
 

@@ -21,7 +21,7 @@ from forecast_cli.core.panel_intervals import SeriesIntervals
 from forecast_cli.data.frequency import future_index
 from forecast_cli.errors import BundleError
 from forecast_cli.io.forecast_output import table_csv, table_json
-from forecast_cli.model import network as model
+from forecast_cli.model import api as model
 from forecast_cli.model.bundle import Bundle, read_bundle
 from forecast_cli.pipeline import bundle_series
 from forecast_cli.pipeline.inputs import check_compatible, latest_windows, load_for

@@ -17,7 +17,7 @@ from forecast_cli.core.evaluation import MODEL, NAIVE, SEASONAL, forecasts_table
 from forecast_cli.core.panel_intervals import SeriesIntervals, bounds_columns
 from forecast_cli.core.scaling import Scaler, SeriesScalers, fit_scaler
 from forecast_cli.io import atomic
-from forecast_cli.model import network as model
+from forecast_cli.model import api as model
 from forecast_cli.model.bundle import DataSchema, write_bundle
 from forecast_cli.pipeline.train_result import (
     BUNDLE_DIR,

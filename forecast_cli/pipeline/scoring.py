@@ -101,7 +101,7 @@ def _scaled(frame: Frame, ids: list[str], scalers: list[Scaler]) -> np.ndarray:
 def score_bundle(bundle_dir: Path, data_path: Path) -> BundleScore:
     """Forecast every unseen window of every known series of ``data_path`` and score it."""
     from forecast_cli.data import calendar_features
-    from forecast_cli.model import network as model
+    from forecast_cli.model import api as model
 
     bundle = read_bundle(Path(bundle_dir))
     spec, schema = bundle.spec, bundle.schema

@@ -22,7 +22,7 @@ from forecast_cli.data.frequency import window_lengths
 from forecast_cli.errors import ConfigError, DataError
 from forecast_cli.io import atomic
 from forecast_cli.loadoptions import LoadOptions
-from forecast_cli.model import network as model
+from forecast_cli.model import api as model
 from forecast_cli.pipeline import fitting, panel
 from forecast_cli.pipeline.publish import publish
 from forecast_cli.pipeline.train_result import TrainResult

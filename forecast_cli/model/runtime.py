@@ -1,0 +1,72 @@
+"""TensorFlow and Keras, imported lazily and quietly; seeding; the cores this process may use.
+
+Importing this module is cheap: TensorFlow is loaded the first time ``tf_module`` (or
+``keras_module``) is called, with its C++ start-up chatter silenced so it never reaches the
+user. Every other module of the model layer reaches TensorFlow through these two functions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+
+@contextlib.contextmanager
+def stderr_silenced() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null: TensorFlow's C++ logs bypass Python's sys.stderr."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+@cache
+def tf_module() -> Any:
+    """Import TensorFlow once, quietly."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with stderr_silenced():
+        import tensorflow as tf
+    tf.get_logger().setLevel("ERROR")
+    return tf
+
+
+def keras_module() -> Any:
+    """The Keras 3 package, after TensorFlow has been imported quietly."""
+    tf_module()
+    import keras
+
+    return keras
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow, and make TensorFlow's kernels deterministic.
+
+    On a GPU, op determinism is switched on. On CPU it is left off: the CPU kernels this network
+    uses are deterministic already (tests/test_fit_speed.py trains twice and compares every
+    weight bit for bit), and Keras refuses XLA while it is on, which costs 2-4× per epoch here.
+    """
+    keras_module().utils.set_random_seed(seed)
+    if on_gpu():
+        tf_module().config.experimental.enable_op_determinism()
+
+
+def on_gpu() -> bool:
+    """Whether TensorFlow sees a GPU (then Keras runs the LSTM through cuDNN, and no XLA)."""
+    return bool(tf_module().config.list_physical_devices("GPU"))
+
+
+def cores() -> int:
+    """CPU cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1

@@ -1,0 +1,70 @@
+"""What a network is: its sizes and options (``NetworkSpec``, saved as JSON in the bundle) and
+the names of its inputs, which the Keras network, the input pipeline and the ONNX export share.
+
+Numbers only: importing this module loads no TensorFlow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+ONNX_INPUT = "window"  # names of the network's inputs, in Keras and in the ONNX export
+ONNX_FUTURE = "future"
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """Everything needed to rebuild the network exactly; saved as JSON in the bundle."""
+
+    lookback: int
+    horizon: int
+    n_inputs: int
+    target_index: tuple[int, ...]  # which input columns are the targets, in output order
+    lstm_units: int
+    lstm_layers: int
+    dense_units: tuple[int, ...]
+    dropout: float
+    window_norm: str  # "none" | "last" | "mean": per-window instance normalisation
+    seed: int
+    channel_independence: bool = False  # one shared univariate network over every column
+    patch_len: int = 1  # input rows per LSTM step (segments of the lookback; 1 = every row)
+    # known-future inputs per horizon step (calendar values of the target rows); 0 = none,
+    # the network then has its single ``window`` input (bundles written before this field)
+    n_future: int = 0
+
+    @property
+    def n_targets(self) -> int:
+        return len(self.target_index)
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["target_index"] = list(self.target_index)
+        out["dense_units"] = list(self.dense_units)
+        return out
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> NetworkSpec:
+        """Rebuild from JSON; raises KeyError/TypeError/ValueError on anything malformed."""
+        spec = cls(
+            lookback=int(raw["lookback"]), horizon=int(raw["horizon"]),
+            n_inputs=int(raw["n_inputs"]),
+            target_index=tuple(int(i) for i in raw["target_index"]),
+            lstm_units=int(raw["lstm_units"]), lstm_layers=int(raw["lstm_layers"]),
+            dense_units=tuple(int(u) for u in raw["dense_units"]),
+            dropout=float(raw["dropout"]), window_norm=str(raw["window_norm"]),
+            seed=int(raw["seed"]),
+            channel_independence=bool(raw.get("channel_independence", False)),
+            patch_len=int(raw.get("patch_len", 1)), n_future=int(raw.get("n_future", 0)))
+        if spec.n_future < 0:
+            raise ValueError("n_future must be ≥ 0")
+        if not 1 <= spec.patch_len <= spec.lookback:
+            raise ValueError("patch_len must lie between 1 and the lookback")
+        if min(spec.lookback, spec.horizon, spec.n_inputs, spec.lstm_units,
+               spec.lstm_layers, spec.n_targets) < 1:
+            raise ValueError("network sizes must be ≥ 1")
+        if spec.window_norm not in ("none", "last", "mean"):
+            raise ValueError(f"unknown window_norm {spec.window_norm!r}")
+        if any(not 0 <= i < spec.n_inputs for i in spec.target_index):
+            raise ValueError("target_index out of range")
+        return spec
