@@ -31,7 +31,7 @@ FEATURES = 8
 
 def child(rows: int, lookback: int, steps: int) -> None:
     from forecast_cli.core.buffers import aligned_empty
-    from forecast_cli.core.scaling import fit_scaler
+    from forecast_cli.core.scaling import SeriesScalers, fit_scaler
     from forecast_cli.core.splits import origins, split_bounds
     from forecast_cli.model import api as model
     from forecast_cli.model import dataset
@@ -42,7 +42,9 @@ def child(rows: int, lookback: int, steps: int) -> None:
     np.random.default_rng(0).standard_normal(out=values)
     np.cumsum(values, axis=0, out=values)
     bounds = split_bounds(rows, 0.7, 0.15)
-    scaler = fit_scaler("standard", values[: bounds.train_end])
+    # what training feeds the network: every series' scaler (here one), applied window by
+    # window inside the input pipeline
+    scaler = SeriesScalers((fit_scaler("standard", values[: bounds.train_end]),))
     spec = model.NetworkSpec(lookback=lookback, horizon=24, n_inputs=FEATURES,
                              target_index=tuple(range(FEATURES)), lstm_units=64,
                              lstm_layers=1, dense_units=(), dropout=0.1, window_norm="last",
@@ -53,10 +55,12 @@ def child(rows: int, lookback: int, steps: int) -> None:
     dataset.STORED_WINDOWS_BYTES = 0
     model.seed_everything(0)
     net = model.training_network(spec)  # what training.fit_network trains: fused on CPU
-    train_ds = model.window_dataset(values, values, origins(bounds, "train", lookback, 24),
-                                    spec, 64, shuffle_seed=0, scaler=scaler).take(steps)
-    val_ds = model.window_dataset(values, values, origins(bounds, "val", lookback, 24),
-                                  spec, 64, scaler=scaler).take(5)
+    train_o, val_o = (origins(bounds, part, lookback, 24) for part in ("train", "val"))
+    train_ds = model.window_dataset(values, values, train_o, spec, 64, shuffle_seed=0,
+                                    scaler=scaler, series=np.zeros(len(train_o), np.int64)
+                                    ).take(steps)
+    val_ds = model.window_dataset(values, values, val_o, spec, 64, scaler=scaler,
+                                  series=np.zeros(len(val_o), np.int64)).take(5)
     model.fit(net, train_ds, val_ds, model.FitOptions("adam", 1e-3, 1.0, 1, 5))
     print("ok")
 

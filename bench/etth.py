@@ -33,7 +33,7 @@ from forecast_cli.core.splits import SplitBounds, origins
 from forecast_cli.core.windowing import WindowSpec
 from forecast_cli.data.frame import load_csv
 from forecast_cli.model import api as model
-from forecast_cli.pipeline.fitting import fit_network, forecast_windows
+from forecast_cli.pipeline.fitting import fit_network, forecast_windows, one_series
 from forecast_cli.settings import Settings
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ett"
@@ -105,8 +105,8 @@ def run_one(run: Run, train_stride: int, val_stride: int) -> dict[str, Any]:
         dropout=s.dropout, window_norm=s.window_norm, seed=s.seed,
         channel_independence=s.channel_independence and k > 1, patch_len=s.patch_len)
     part = {p: origins(BOUNDS, p, s.lookback, run.horizon) for p in ("train", "val", "test")}
-    net, history = fit_network(z, part["train"][::train_stride], part["val"][::val_stride],
-                               spec, s)
+    net, history = fit_network(z, one_series(part["train"][::train_stride]),
+                               one_series(part["val"][::val_stride]), spec, s)
     identity = Scaler("standard", np.zeros(k), np.ones(k), z.min(axis=0), z.max(axis=0))
     test = part["test"]
     actual = WindowSpec(s.lookback, run.horizon).targets(z, test)

@@ -32,12 +32,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from bench.common import median, write_workload_csv
 from forecast_cli.core import keepout
-from forecast_cli.core.scaling import fit_scaler
+from forecast_cli.core.scaling import SeriesScalers, fit_scaler
 from forecast_cli.core.splits import check_length
 from forecast_cli.data.frame import load_csv
 from forecast_cli.model import api as model
@@ -58,13 +60,14 @@ def workload(tmp: Path) -> tuple[model.NetworkSpec, Any, Any]:
     assert s.season is not None
     bounds = check_length(len(frame.values), s.train_frac, s.val_frac, s.lookback, s.horizon,
                           "workload")
-    scaler = fit_scaler(s.scaler, frame.values[: bounds.train_end])
+    scaler = SeriesScalers((fit_scaler(s.scaler, frame.values[: bounds.train_end]),))
     parts = keepout.split_origins(frame.values, bounds, s.lookback, s.horizon, s.season, "w")
     spec = _network_spec(s, 1)
+    zeros = {p: np.zeros(len(o), np.int64) for p, o in parts.items()}  # one series: index 0
     train = model.window_dataset(frame.values, frame.values, parts["train"], spec, 64,
-                                 shuffle_seed=0, scaler=scaler)
+                                 shuffle_seed=0, scaler=scaler, series=zeros["train"])
     val = model.window_dataset(frame.values, frame.values, parts["val"], spec, 64,
-                               scaler=scaler)
+                               scaler=scaler, series=zeros["val"])
     return spec, train, val
 
 

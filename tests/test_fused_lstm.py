@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from forecast_cli.model import api as model
-from forecast_cli.pipeline.fitting import fit_network
+from forecast_cli.pipeline.fitting import fit_network, one_series
 from forecast_cli.settings import Settings
 
 
@@ -69,7 +69,8 @@ def _fit_once() -> tuple[object, dict[str, list[float]]]:
     values = np.stack([np.sin(t / 3), np.cos(t / 7)], axis=1)  # (220, 2)
     s = Settings(optimizer="adam", learning_rate=1e-2, clipnorm=1.0, epochs=2, patience=5,
                  batch_size=16, seed=3)
-    return fit_network(values, np.arange(12, 160), np.arange(160, 217), spec, s)
+    return fit_network(values, one_series(np.arange(12, 160)), one_series(np.arange(160, 217)),
+                       spec, s)
 
 
 def test_training_through_the_fused_lstm_is_deterministic_and_returns_the_plain_network() -> None:

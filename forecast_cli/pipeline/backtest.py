@@ -30,14 +30,15 @@ import numpy as np
 
 from forecast_cli.core.evaluation import MODEL, NAIVE, SEASONAL, baseline_forecasts
 from forecast_cli.core.metrics import mase_scale
-from forecast_cli.core.panel_intervals import SeriesIntervals, calibrate_series
-from forecast_cli.core.scaling import Scaler, SeriesScalers, fit_scaler
+from forecast_cli.core.panel_intervals import SeriesIntervals
+from forecast_cli.core.scaling import SeriesScalers, fit_scaler
 from forecast_cli.core.windowing import WindowSpec
 from forecast_cli.data import calendar_features
 from forecast_cli.errors import DataError
 from forecast_cli.pipeline import backtest_report as report
 from forecast_cli.pipeline.backtest_report import BacktestResult as BacktestResult
 from forecast_cli.pipeline.backtest_report import FoldResult as FoldResult
+from forecast_cli.pipeline.fitting import Feed
 from forecast_cli.pipeline.folds import Fold as Fold
 from forecast_cli.pipeline.folds import FoldLayout, layout
 from forecast_cli.pipeline.folds import fold_origins as fold_origins
@@ -49,32 +50,12 @@ METHODS = (MODEL, NAIVE, SEASONAL)
 
 @dataclass(frozen=True)
 class _Fitted:
-    """A fold's network, its per-series scalers, the values they scale and the intervals."""
+    """A fold's network, what it reads (the data and its per-series scalers), the intervals."""
 
     net: Any
-    scalers: SeriesScalers  # (S,) over every input column
-    scaled: np.ndarray  # (n, F): each kept series scaled by its own scaler
+    feed: Feed  # the data in original units and each kept series' scaler (no scaled copy)
     calibration: SeriesIntervals
     epochs: int
-
-
-def _identity(n_columns: int) -> Scaler:
-    """A scaler that changes nothing: forecasts come back scaled, to be inverted per series."""
-    zeros, ones = np.zeros(n_columns), np.ones(n_columns)
-    return Scaler("standard", zeros, ones, zeros, ones)
-
-
-def _forecast(net: Any, scaled: np.ndarray, origins: np.ndarray, which: np.ndarray,
-              spec: Any, scalers: SeriesScalers, future: np.ndarray | None) -> np.ndarray:
-    """Forecasts of the windows at ``origins`` (m,) of series ``which`` (m,), original units.
-
-    → (m, horizon, k). One batched pass; each window is inverted by its own series' scaler.
-    """
-    from forecast_cli.pipeline import fitting
-
-    pred = fitting.forecast_windows(net, scaled, origins, spec, _identity(scaled.shape[1]),
-                                    future)
-    return scalers.select(list(spec.target_index)).inverse(pred, which)
 
 
 def _fit_fold(lay: FoldLayout, j: int, values: np.ndarray, spec: Any, s: Settings,
@@ -91,19 +72,14 @@ def _fit_fold(lay: FoldLayout, j: int, values: np.ndarray, spec: Any, s: Setting
     assert s.horizon is not None
     scalers = SeriesScalers(tuple(fit_scaler(s.scaler, values[a + f.train_start:a + f.val_start])
                                   for a, f in zip(lay.starts, lay.fold(j), strict=True)))
-    scaled = np.zeros_like(values)
-    for i, (a, n) in enumerate(zip(lay.starts, lay.lengths, strict=True)):
-        scaled[a:a + n] = scalers.scalers[i].transform(values[a:a + n])
-    train_o, _ = lay.origins(j, "train", s.lookback, s.horizon)
-    val_o, val_which = lay.origins(j, "val", s.lookback, s.horizon)
-    net, history = fitting.fit_network(scaled, train_o, val_o, spec, s, future=future)
-    targets = values[:, list(spec.target_index)]
-    actual = WindowSpec(s.lookback, s.horizon).targets(targets, val_o)
-    pred = _forecast(net, scaled, val_o, val_which, spec, scalers, future)
-    target_scales = scalers.select(list(spec.target_index)).scale  # (S, k)
-    calibration = calibrate_series(np.abs(actual - pred), val_which, lay.ids, target_scales,
-                                   s.levels)
-    return _Fitted(net, scalers, scaled, calibration, len(history["loss"]))
+    train = lay.origins(j, "train", s.lookback, s.horizon)
+    val = lay.origins(j, "val", s.lookback, s.horizon)
+    net, history = fitting.fit_network(values, train, val, spec, s, future=future,
+                                       scaler=scalers)
+    feed = Feed.of(values, scalers, future)
+    calibration = fitting.calibrate(net, feed, val, values[:, list(spec.target_index)], spec,
+                                    s.levels, lay.ids)
+    return _Fitted(net, feed, calibration, len(history["loss"]))
 
 
 def _score_fold(lay: FoldLayout, j: int, fitted: _Fitted, values: np.ndarray, spec: Any,
@@ -115,7 +91,7 @@ def _score_fold(lay: FoldLayout, j: int, fitted: _Fitted, values: np.ndarray, sp
     targets = values[:, : len(s.target)]  # (n, k)
     at = lay.test_origins(j)  # (S,)
     which = np.arange(len(at))
-    pred = _forecast(fitted.net, fitted.scaled, at, which, spec, fitted.scalers, future)
+    pred = fitted.feed.forecast(fitted.net, at, which, spec)
     forecasts = {MODEL: pred, **baseline_forecasts(targets, at, s.horizon, s.season)}
     actual = WindowSpec(s.lookback, s.horizon).targets(targets, at)  # (S, H, k)
     folds = lay.fold(j)

@@ -26,29 +26,32 @@ from forecast_cli.model import api as model
 from forecast_cli.pipeline import panel
 from forecast_cli.settings import Settings
 
+Windows = tuple[np.ndarray, np.ndarray]  # origins (m,) and their series indices (m,)
 
-def fit_network(values: np.ndarray, train_origins: np.ndarray, val_origins: np.ndarray,
-                spec: model.NetworkSpec, s: Settings,
-                on_epoch: model.EpochCallback | None = None, *,
-                backup_dir: Path | None = None,
-                future: np.ndarray | None = None,
-                scaler: Scaler | None = None) -> tuple[Any, dict[str, list[float]]]:
+
+def fit_network(values: np.ndarray, train: Windows, val: Windows, spec: model.NetworkSpec,
+                s: Settings, on_epoch: model.EpochCallback | None = None, *,
+                backup_dir: Path | None = None, future: np.ndarray | None = None,
+                scaler: Scaler | SeriesScalers | None = None) -> tuple[Any, dict[str, list[float]]]:
     """Seed, build and fit a network on windows of ``values`` (n, F); best weights restored.
 
-    ``values`` is scaled already, or in original units with the ``scaler`` to apply batch by
-    batch (no scaled copy of the data: see ``model.window_dataset``). Targets are its columns
+    ``train``, ``val``: the windows' origins (m,) and series indices (m,) into ``scaler``'s
+    series. ``values`` is scaled already (``scaler`` None), or in original units with a
+    ``Scaler`` or ``SeriesScalers`` applied window by window inside the input pipeline (no
+    scaled copy of the data: see ``model.window_dataset``). Targets are its columns
     ``spec.target_index``; ``future`` (n, n_future): the known-future inputs when
     ``spec.n_future > 0`` (``future_columns``). Raises TrainingError when the validation loss
     never became finite.
     """
-    for at in (train_origins, val_origins):  # nothing NaN ever reaches the network
+    for at, _ in (train, val):  # nothing NaN ever reaches the network
         keepout.check_windows(values, at, spec.lookback, spec.horizon)
     model.seed_everything(s.seed)
-    net = model.training_network(spec)  # fused LSTM on CPU: see model._fused_lstm_class
-    train_ds = model.window_dataset(values, values, train_origins, spec, s.batch_size,
-                                    shuffle_seed=s.seed, future=future, scaler=scaler)
-    val_ds = model.window_dataset(values, values, val_origins, spec, s.batch_size,
-                                  future=future, scaler=scaler)
+    net = model.training_network(spec)  # fused LSTM on CPU: see fused_lstm.fused_lstm_class
+    train_ds = model.window_dataset(values, values, train[0], spec, s.batch_size,
+                                    shuffle_seed=s.seed, future=future, scaler=scaler,
+                                    series=_series(scaler, train[1]))
+    val_ds = model.window_dataset(values, values, val[0], spec, s.batch_size, future=future,
+                                  scaler=scaler, series=_series(scaler, val[1]))
     history = model.fit(net, train_ds, val_ds, model.FitOptions(
         s.optimizer, s.learning_rate, s.clipnorm, s.epochs, s.patience), on_epoch,
         backup_dir=backup_dir)
@@ -58,46 +61,46 @@ def fit_network(values: np.ndarray, train_origins: np.ndarray, val_origins: np.n
     return model.portable_network(net, spec), history
 
 
+def _series(scaler: Scaler | SeriesScalers | None, which: np.ndarray) -> np.ndarray | None:
+    """The series index of each window, for per-series scalers only."""
+    return which if isinstance(scaler, SeriesScalers) else None
+
+
+def one_series(origins: np.ndarray) -> Windows:
+    """Windows of a single series: its origins, all of series 0."""
+    return origins, np.zeros(len(origins), np.int64)
+
+
 def forecast_windows(net: Any, values: np.ndarray, origins: np.ndarray,
                      spec: model.NetworkSpec, scaler: Scaler,
                      future: np.ndarray | None = None, *, scaled: bool = True) -> np.ndarray:
-    """Forecasts of the windows at ``origins``, in original units. → (m, horizon, k).
+    """Forecasts of the windows at ``origins`` of one series, original units. → (m, H, k).
 
     values (n, F): scaled by ``scaler`` already, or (``scaled=False``) in original units.
     ``future`` (n, n_future): the known-future inputs of every row, when the spec has them.
     """
-    keepout.check_windows(values, origins, spec.lookback, 0)
-    x = model.window_dataset(values, None, origins, spec, 1024, future=future,
-                             scaler=None if scaled else scaler)
-    pred = scaler.select(list(spec.target_index)).inverse(model.predict(net, x))
-    if not np.isfinite(pred).all():
-        raise TrainingError("the trained network produced non-finite forecasts; nothing saved.")
-    return pred
+    scalers = SeriesScalers((scaler,))
+    feed = Feed(values, None if scaled else scalers, scalers, future)
+    return feed.forecast(net, *one_series(origins), spec)
 
 
 @dataclass(frozen=True)
 class Feed:
-    """What the network reads: the data in original units and the per-series scaling.
+    """What the network reads: the data (n, F) and each series' scaler.
 
-    values (n, F); ``scaler`` is applied batch by batch inside the input pipeline (no scaled
-    copy) for one series. Several series are, for now, fed as a scaled copy (``scaler`` None).
+    ``scaling`` is None when ``values`` is scaled already, else ``scalers`` themselves, applied
+    window by window inside the input pipeline, so no scaled copy of the data is made.
     """
 
     values: np.ndarray
-    scaler: Scaler | None
+    scaling: SeriesScalers | None
     scalers: SeriesScalers
     future: np.ndarray | None
 
     @classmethod
-    def of(cls, frame: Frame, p: panel.Panel, scalers: SeriesScalers,
-           future: np.ndarray | None) -> Feed:
-        if len(scalers) == 1:
-            return cls(frame.values, scalers.scalers[0], scalers, future)
-        scaled = np.zeros_like(frame.values)
-        for start, b, sc in zip(p.starts, p.bounds, scalers.scalers, strict=True):
-            rows = slice(int(start), int(start) + b.n)
-            scaled[rows] = sc.transform(frame.values[rows])
-        return cls(scaled, None, scalers, future)
+    def of(cls, values: np.ndarray, scalers: SeriesScalers, future: np.ndarray | None) -> Feed:
+        """Data in original units, scaled on the fly by ``scalers``."""
+        return cls(values, scalers, scalers, future)
 
     def forecast(self, net: Any, origins: np.ndarray, which: np.ndarray,
                  spec: model.NetworkSpec) -> np.ndarray:
@@ -105,7 +108,8 @@ class Feed:
         → (m, horizon, k)."""
         keepout.check_windows(self.values, origins, spec.lookback, 0)
         x = model.window_dataset(self.values, None, origins, spec, 1024, future=self.future,
-                                 scaler=self.scaler)
+                                 scaler=self.scaling,
+                                 series=None if self.scaling is None else which)
         targets = self.scalers.select(list(spec.target_index))
         pred = targets.inverse(model.predict(net, x), which)
         if not np.isfinite(pred).all():

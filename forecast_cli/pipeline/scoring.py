@@ -20,12 +20,13 @@ import numpy as np
 from forecast_cli.core.evaluation import MODEL, Evaluation, baseline_forecasts
 from forecast_cli.core.metrics import mase_scale
 from forecast_cli.core.panel_intervals import series_coverage
-from forecast_cli.core.scaling import Scaler, SeriesScalers
+from forecast_cli.core.scaling import SeriesScalers
 from forecast_cli.core.windowing import WindowSpec
 from forecast_cli.data.frame import Frame
 from forecast_cli.errors import DataError
 from forecast_cli.model.bundle import Bundle, read_bundle
 from forecast_cli.pipeline import bundle_series, panel
+from forecast_cli.pipeline.fitting import Feed
 from forecast_cli.pipeline.inputs import check_compatible, load_for
 
 
@@ -88,16 +89,6 @@ def unseen_origins(frame: Frame, bundle: Bundle,
     return ids, np.concatenate(found), which
 
 
-def _scaled(frame: Frame, ids: list[str], scalers: list[Scaler]) -> np.ndarray:
-    """Each series of ``ids`` scaled by its own training scaler (others left at 0). (n, F)."""
-    out, edges, all_ids = np.zeros_like(frame.values), frame.bounds(), bundle_series.frame_ids(
-        frame)
-    for sid, sc in zip(ids, scalers, strict=True):
-        j = all_ids.index(sid)
-        out[edges[j]: edges[j + 1]] = sc.transform(frame.values[edges[j]: edges[j + 1]])
-    return out
-
-
 def score_bundle(bundle_dir: Path, data_path: Path) -> BundleScore:
     """Forecast every unseen window of every known series of ``data_path`` and score it."""
     from forecast_cli.data import calendar_features
@@ -112,10 +103,8 @@ def score_bundle(bundle_dir: Path, data_path: Path) -> BundleScore:
         frame, bundle, [s for s in bundle_series.frame_ids(frame) if s in by_id])
     scalers = SeriesScalers(tuple(by_id[sid] for sid in ids))
     future = calendar_features.future_columns(frame, spec.n_future)  # (n, n_future) or None
-    x = model.window_dataset(_scaled(frame, ids, list(scalers.scalers)), None, origins, spec,
-                             1024, future=future)
     net = model.load_network(spec, bundle.weights)
-    pred = scalers.select(list(spec.target_index)).inverse(model.predict(net, x), which)
+    pred = Feed.of(frame.values, scalers, future).forecast(net, origins, which, spec)
     targets = frame.values[:, list(spec.target_index)]
     actual = WindowSpec(spec.lookback, spec.horizon).targets(targets, origins)
     forecasts = {MODEL: pred, **baseline_forecasts(targets, origins, spec.horizon,

@@ -103,10 +103,10 @@ def train(data_path: Path, settings: Settings,
     parts = {part: p.origins(part, s.lookback, s.horizon) for part in PARTS}  # origins, series
     frame = fitting.with_keepout_note(frame, p, {k: len(o) for k, (o, _) in parts.items()}, s)
     future = calendar_features.future_columns(frame, spec.n_future)  # (n, n_future) or None
-    feed = fitting.Feed.of(frame, p, scalers, future)
-    net, history = fitting.fit_network(feed.values, parts["train"][0], parts["val"][0], spec, s,
-                               on_epoch, backup_dir=backup_dir, future=future,
-                               scaler=feed.scaler)
+    feed = fitting.Feed.of(frame.values, scalers, future)  # scaled window by window: no copy
+    net, history = fitting.fit_network(frame.values, parts["train"], parts["val"], spec, s,
+                                       on_epoch, backup_dir=backup_dir, future=future,
+                                       scaler=scalers)
     calib = fitting.calibrate(net, feed, parts["val"], frame.values[:, :len(s.target)], spec,
                               s.levels, p.ids)
     test_o, which = parts["test"]
