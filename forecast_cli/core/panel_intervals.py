@@ -121,9 +121,13 @@ def calibrate_series(errors: np.ndarray, which: np.ndarray, ids: tuple[str, ...]
     return SeriesIntervals(tuple(levels), out, len(errors))
 
 
-def _scores(widths: np.ndarray, levels: tuple[float, ...], actual: np.ndarray,
-            forecast: np.ndarray) -> dict[str, dict[str, float]]:
-    """Coverage % and mean width per level; widths (m, L, H, k), actual/forecast (m, H, k)."""
+def window_coverage(widths: np.ndarray, levels: tuple[float, ...], actual: np.ndarray,
+                    forecast: np.ndarray) -> dict[str, dict[str, float]]:
+    """Coverage % and mean width (upper − lower) per level of ``forecast ± widths``.
+
+    widths (m, L, H, k) half-widths per window; actual, forecast (m, H, k). For the windows of
+    one series this is ``intervals.coverage`` of that series' intervals, number for number.
+    """
     out: dict[str, dict[str, float]] = {}
     for j, level in enumerate(levels):
         lower, upper = forecast - widths[:, j], forecast + widths[:, j]
@@ -142,14 +146,14 @@ def series_coverage(si: SeriesIntervals, actual: np.ndarray, forecast: np.ndarra
     Per series: ``calibration`` (method per level), ``n_calibration`` and ``test``.
     """
     widths = si.widths_of([ids[i] for i in which])  # (m, L, H, k)
-    overall = _scores(widths, si.levels, actual, forecast)
+    overall = window_coverage(widths, si.levels, actual, forecast)
     per: dict[str, dict[str, Any]] = {}
     for i, sid in enumerate(ids):
         c, rows = si.series[sid], which == i
         per[sid] = {"calibration": dict(zip(map(level_label, si.levels), c.methods,
                                             strict=True)),
                     "n_calibration": c.n_calibration,
-                    "test": _scores(widths[rows], si.levels, actual[rows], forecast[rows])}
+                    "test": window_coverage(widths[rows], si.levels, actual[rows], forecast[rows])}
     return overall, per
 
 

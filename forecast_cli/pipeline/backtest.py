@@ -30,7 +30,7 @@ import numpy as np
 
 from forecast_cli.core.evaluation import MODEL, NAIVE, SEASONAL, baseline_forecasts
 from forecast_cli.core.metrics import mase_scale
-from forecast_cli.core.panel_intervals import SeriesIntervals
+from forecast_cli.core.panel_intervals import SeriesIntervals, window_coverage
 from forecast_cli.core.scaling import SeriesScalers, fit_scaler
 from forecast_cli.core.windowing import WindowSpec
 from forecast_cli.data import calendar_features
@@ -102,8 +102,8 @@ def _score_fold(lay: FoldLayout, j: int, fitted: _Fitted, values: np.ndarray, sp
     levels = fitted.calibration.levels
     return FoldResult(
         folds, actual, forecasts, overall, per, fitted.epochs if folds[0].refit else 0,
-        fitted.calibration, report.window_coverage(widths, levels, actual, pred),
-        tuple(report.window_coverage(widths[i:i + 1], levels, actual[i:i + 1], pred[i:i + 1])
+        fitted.calibration, window_coverage(widths, levels, actual, pred),
+        tuple(window_coverage(widths[i:i + 1], levels, actual[i:i + 1], pred[i:i + 1])
               for i in which))
 
 

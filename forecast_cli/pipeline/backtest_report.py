@@ -82,22 +82,6 @@ def fold_scores(actual: np.ndarray, forecasts: dict[str, np.ndarray],
     return overall, per
 
 
-def window_coverage(widths: np.ndarray, levels: tuple[float, ...], actual: np.ndarray,
-                    forecast: np.ndarray) -> Coverage:
-    """Coverage % and mean width (upper − lower) per level of ``forecast ± widths``.
-
-    widths (m, L, H, k) half-widths per window; actual, forecast (m, H, k). For one window
-    of one series this is ``intervals.coverage`` of that series' intervals, number for number.
-    """
-    out: Coverage = {}
-    for j, level in enumerate(levels):
-        lower, upper = forecast - widths[:, j], forecast + widths[:, j]
-        inside = (actual >= lower) & (actual <= upper)
-        out[level_label(level)] = {"coverage": float(100.0 * inside.mean()),
-                                   "mean_width": float(np.mean(upper - lower))}
-    return out
-
-
 def _pool(actual: list[np.ndarray], forecasts: list[dict[str, np.ndarray]],
           mase: list[dict[str, float]]) -> Scores:
     """Scores over every fold's points; MASE is the mean of the folds' MASE."""

@@ -143,12 +143,7 @@ def evaluate(frame: Frame, p: panel.Panel, s: Settings, pred: np.ndarray, test_o
     actual = WindowSpec(s.lookback, s.horizon).targets(target_values, test_o)
     forecasts = {MODEL: pred, **baseline_forecasts(target_values, test_o, s.horizon, s.season)}
     scales = panel.mase_scales(frame, p, s.season)[:, :k]
-    overall: dict[str, dict[str, float]] = {}
-    per: dict[str, dict[str, dict[str, float]]] = {sid: {} for sid in p.ids}
-    for method, f in forecasts.items():
-        overall[method], by_series = panel.scores(actual, f, which, scales)
-        for i, sc in by_series.items():
-            per[p.ids[i]][method] = sc
+    overall, per = panel.score_methods(actual, forecasts, which, scales, p.ids)
     return Evaluation(actual=actual, forecasts=forecasts, scores=overall), per
 
 

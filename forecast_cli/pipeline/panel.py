@@ -167,3 +167,17 @@ def scores(actual: np.ndarray, forecast: np.ndarray, which: np.ndarray,
         scaled = np.abs(actual - forecast) / scales[which][:, None, :]
     overall["mase"] = float(np.nanmean(np.where(np.isfinite(scaled), scaled, np.nan)))
     return overall, per
+
+
+def score_methods(actual: np.ndarray, forecasts: dict[str, np.ndarray], which: np.ndarray,
+                  scales: np.ndarray, ids: tuple[str, ...] | list[str],
+                  ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, dict[str, float]]]]:
+    """``scores`` of every method: overall (method → metric) and per series id (id → method →
+    metric). actual and each forecast (m, H, k); which (m,) indexes ``ids`` and scales (S, k)."""
+    overall: dict[str, dict[str, float]] = {}
+    per: dict[str, dict[str, dict[str, float]]] = {sid: {} for sid in ids}
+    for method, f in forecasts.items():
+        overall[method], by_series = scores(actual, f, which, scales)
+        for i, sc in by_series.items():
+            per[ids[i]][method] = sc
+    return overall, per

@@ -113,12 +113,7 @@ def score_bundle(bundle_dir: Path, data_path: Path) -> BundleScore:
     scales = np.stack([mase_scale(targets[int(edges[all_ids.index(sid)]):
                                           int(origins[which == i].min())], schema.season)
                        for i, sid in enumerate(ids)])  # (S, k): rows before the first target
-    overall: dict[str, dict[str, float]] = {}
-    per: dict[str, dict[str, dict[str, float]]] = {sid: {} for sid in ids}
-    for method, f in forecasts.items():
-        overall[method], by_series = panel.scores(actual, f, which, scales)
-        for i, sc in by_series.items():
-            per[ids[i]][method] = sc
+    overall, per = panel.score_methods(actual, forecasts, which, scales, ids)
     cov: dict[str, dict[str, float]] = {}
     cov_per: dict[str, dict[str, Any]] | None = None
     widths = bundle_series.intervals(bundle)
