@@ -22,6 +22,7 @@ from typing import Any
 from forecast_cli.data.frame import Frame, load_csv
 from forecast_cli.errors import BundleError, ConfigError, DataError, InputMissingError
 from forecast_cli.io import atomic, killpoints
+from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.ops import accuracy, locking, policy, registry
 from forecast_cli.ops.history import History
 from forecast_cli.ops.jobs import Job
@@ -67,9 +68,11 @@ def config_hash(job: Job) -> str:
 
 
 def _load(job: Job, path: Path) -> Frame:
+    """The job's data, read as ``forecast train`` reads it: every reading setting of the job
+    (``LoadOptions.from_settings``: sep, decimal, tz, fill, id_col …), targets and features."""
     s = job.settings
-    frame = load_csv(path, columns=list(s.target) or None, time_col=s.time_col, sep=s.sep,
-                     freq=s.freq)
+    frame = load_csv(path, columns=[*s.target, *s.features] or None,
+                     options=LoadOptions.from_settings(s))
     if not s.target and len(frame.columns) > 1:
         raise DataError(f"{path}: several value columns ({', '.join(frame.columns)}); set "
                         "`target` for this job.")
@@ -80,6 +83,8 @@ def _state(job: Job, frame: Frame) -> policy.DataState:
     cfg = config_hash(job)
     key = hashlib.sha256(f"{frame.fingerprint()}:{cfg}".encode()).hexdigest()[:16]
     schema = {"time_col": frame.time_col, "columns": list(frame.columns), "freq": frame.freq}
+    if frame.id_col is not None:  # one file of many series (the key is absent otherwise, so
+        schema["id_col"] = frame.id_col  # the schema of existing single-series jobs is kept)
     return policy.DataState(rows=len(frame.values), schema=schema, config_hash=cfg,
                             train_key=key)
 
