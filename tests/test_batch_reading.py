@@ -5,6 +5,8 @@ subprocesses."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +14,7 @@ import pandas as pd
 import pytest
 
 from forecast_cli.data.frame import load_csv
+from forecast_cli.model.bundle import read_bundle
 from tests.batch_helpers import TINY_JOB, history_json, runs, write_batch, write_config
 from tests.conftest import run_forecast
 
@@ -92,3 +95,83 @@ def test_tz_job_forecasts_and_scores_the_hours_after_the_last_row(tmp_path: Path
     (row,) = history_json(batch)["accuracy"]
     assert (row["origin"], row["points"]) == ("2021-03-31T05:00:00", HORIZON)
     assert row["mae"] == pytest.approx(np.mean(np.abs(errors)), abs=1e-9)
+    assert set(row["coverage"] or {}) == {"80", "95"}  # the model's interval levels
+
+
+def _long_file(path: Path, series: dict[str, tuple[float, float, int]]) -> None:
+    """Ramps ``offset + slope · day`` of ``rows`` days from 2020-01-01, one per store."""
+    parts = [pd.DataFrame({"store": sid, "date": pd.date_range("2020-01-01", periods=rows),
+                           "sales": offset + slope * np.arange(rows)})
+             for sid, (slope, offset, rows) in series.items()]
+    pd.concat(parts).to_csv(path, index=False, date_format="%Y-%m-%d")
+
+
+def _bounds_in_db(state: Path) -> pd.DataFrame:
+    with sqlite3.connect(state / "history.sqlite") as conn:
+        return pd.read_sql("SELECT series, timestamp, level, lower, upper FROM "
+                           "forecast_bounds ORDER BY series, timestamp, level", conn)
+
+
+def _by_hand(fc: pd.DataFrame, actual: np.ndarray, levels: tuple[str, ...]
+             ) -> dict[str, float]:
+    return {lv: float(np.mean((fc[f"sales_lower_{lv}"] <= actual)
+                              & (actual <= fc[f"sales_upper_{lv}"]))) for lv in levels}
+
+
+def test_id_col_job_trains_one_model_and_scores_every_series(tmp_path: Path) -> None:
+    ramps = {"a": (1.0, 0.0, 120), "b": (2.0, 50.0, 120), "c": (0.5, 10.0, 117)}
+    _long_file(tmp_path / "data.csv", ramps)
+    batch = write_batch(tmp_path / "batch.toml", {"stores": JOB},
+                        {**TINY_JOB, **SPLIT, "id_col": "store"})
+    _ok(batch)
+    state = tmp_path / ".forecast-state"
+    assert (tmp_path / "models" / "stores" / "current").read_text() == "v0001\n"
+    bundle = read_bundle(tmp_path / "models" / "stores" / "versions" / "v0001" / "model")
+    assert bundle.schema.panel is not None
+    assert sorted(bundle.schema.panel["series"]) == ["a", "b", "c"]
+    fc = pd.read_csv(tmp_path / "out" / "stores.csv", parse_dates=["timestamp"])
+    assert list(fc.columns[:4]) == ["store", "timestamp", "step", "sales"]
+    for sid, (_, _, rows) in ramps.items():  # each series: the days after its own last one
+        mine = fc[fc["store"] == sid]
+        first = pd.Timestamp("2020-01-01") + pd.Timedelta(days=rows)
+        assert list(mine["timestamp"]) == list(pd.date_range(first, periods=HORIZON))
+
+    stored = _bounds_in_db(state)  # every series, step and level, as the forecast file has
+    levels = ("80", "95")
+    assert len(stored) == 3 * HORIZON * len(levels)
+    for lv in levels:
+        at = stored[stored["level"] == float(lv)]
+        np.testing.assert_array_equal(at["lower"], fc[f"sales_lower_{lv}"])
+        np.testing.assert_array_equal(at["upper"], fc[f"sales_upper_{lv}"])
+
+    # The actuals of the forecast days arrive: the forecast plus known errors.
+    errors = np.tile([0.0, 1.0, -2.0, 5.0], 3)
+    actual = fc["sales"].to_numpy() + errors
+    arrived = pd.DataFrame({"store": fc["store"], "date": fc["timestamp"], "sales": actual})
+    arrived.to_csv(tmp_path / "data.csv", mode="a", header=False, index=False,
+                   date_format="%Y-%m-%d")
+    proc = run_forecast("batch", batch, "--json")
+    assert (proc.returncode, proc.stderr) == (0, "")
+    (summary,) = json.loads(proc.stdout)["jobs"]
+    latest = runs(state, "stores")[0]
+    assert (latest["status"], latest["retrained"]) == ("ok", 0)
+    (row,) = history_json(batch)["accuracy"]
+    (realised,) = summary["metrics"]["realised"]  # what this run scored, as history has it
+    assert {k: realised[k] for k in ("points", "mae", "coverage", "series")} == {
+        k: row[k] for k in ("points", "mae", "coverage", "series")}
+    assert row["points"] == 3 * HORIZON
+    assert row["mae"] == pytest.approx(np.mean(np.abs(errors)), abs=1e-9)
+    assert row["coverage"] == _by_hand(fc, actual, levels)
+    per = {s["series"]: s for s in row["series"]}
+    assert sorted(per) == ["a", "b", "c"]
+    for sid, (slope, _, _) in ramps.items():
+        mine = (fc["store"] == sid).to_numpy()
+        mae = float(np.mean(np.abs(errors[mine])))
+        # MASE: seasonal-naive (7 days) MAE of the ramp before the forecast: 7 · slope
+        assert per[sid]["points"] == HORIZON
+        assert per[sid]["mae"] == pytest.approx(mae, abs=1e-9)
+        assert per[sid]["mase"] == pytest.approx(mae / (7 * slope), abs=1e-9)
+        assert per[sid]["coverage"] == _by_hand(fc[mine], actual[mine], levels)
+    table = run_forecast("history", batch)
+    assert table.returncode == 0, table.stderr
+    assert "series" in table.stdout

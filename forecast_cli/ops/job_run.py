@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from forecast_cli.core.intervals import level_label
 from forecast_cli.data.frame import Frame, load_csv
 from forecast_cli.errors import BundleError, ConfigError, DataError, InputMissingError
 from forecast_cli.io import atomic, killpoints
@@ -240,20 +241,32 @@ def _forecast_and_score(job: Job, ctx: JobContext, current: registry.Version, fr
     ctx.log(f"{job.name}: forecast from {fc.origin} by {current.name} "
             f"{'written to' if changed else 'unchanged, not rewritten:'} {out}")
     record.update(output_sha256=hashlib.sha256(data).hexdigest(), forecast_changed=int(changed))
-    ctx.history.record_forecast(job.name, current.name, fc.origin.isoformat(), run_id,
-                                accuracy.forecast_points(fc.table, list(fc.bundle.schema.targets)))
-    return _score(job, ctx, frame, fc.bundle.schema.season, run_id)
+    bundle = fc.bundle
+    points, bounds = accuracy.forecast_points(
+        fc.table, list(bundle.schema.targets), accuracy.interval_levels(bundle),
+        (bundle.schema.panel or {}).get("id_col"))
+    ctx.history.record_forecast(job.name, current.name, fc.origin.isoformat(), run_id, points,
+                                bounds)
+    return _score(job, ctx, frame, bundle.schema.season, run_id)
+
+
+def _coverage_words(score: accuracy.Score) -> str:
+    shares = score.shares()
+    return "".join(f", {level_label(lv)} % interval coverage {c:.4g}" for lv, c in shares.items())
 
 
 def _score(job: Job, ctx: JobContext, frame: Frame, season: int, run_id: int
            ) -> list[dict[str, Any]]:
     """Score every stored forecast of this job whose actuals are now all in the data."""
     scored = []
-    for version, origin, forecast_run, points in list(ctx.history.unscored(job.name)):
-        scores = accuracy.score_forecast(points, origin, frame, season)
-        if scores is not None:
-            ctx.history.record_accuracy(job.name, version, origin, forecast_run, run_id, scores)
-            scored.append({"origin": origin, "model_version": version, **scores})
-            ctx.log(f"{job.name}: realised accuracy of the forecast from {origin}: "
-                    f"MAE {scores['mae']:.6g}, MASE {scores['mase']:.4g}")
+    for version, origin, forecast_run, points, bounds in list(ctx.history.unscored(job.name)):
+        realised = accuracy.score_forecast(points, bounds, origin, frame, season)
+        if realised is None:
+            continue
+        ctx.history.record_accuracy(job.name, version, origin, forecast_run, run_id, realised)
+        scored.append({"origin": origin, "model_version": version, **realised.to_json()})
+        o = realised.overall
+        ctx.log(f"{job.name}: realised accuracy of the forecast from {origin}: "
+                f"MAE {o.mae:.6g}, MASE {o.mase:.4g}{_coverage_words(o)}"
+                + (f" ({len(realised.series)} series)" if realised.series else ""))
     return scored
