@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -175,3 +176,29 @@ def test_id_col_job_trains_one_model_and_scores_every_series(tmp_path: Path) -> 
     table = run_forecast("history", batch)
     assert table.returncode == 0, table.stderr
     assert "series" in table.stdout
+
+    # A retrained model is compared with the current one on the same windows, per series.
+    retrain = write_batch(tmp_path / "batch.toml", {"stores": JOB},
+                          {**TINY_JOB, **SPLIT, "id_col": "store", "seed": 8})
+    _ok(retrain)
+    third = runs(state, "stores")[0]
+    assert (third["status"], third["retrained"], third["reason"]) == (
+        "ok", 1, "training settings changed")
+    assert isinstance(third["champion_mae"], float)  # not None: the champion was scored
+    assert np.isfinite(third["champion_mae"])
+
+
+def test_fill_drop_job_retrains_against_its_champion(tmp_path: Path) -> None:
+    values = 10 + 0.1 * np.arange(120) + np.sin(2 * np.pi * np.arange(120) / 7)
+    frame = pd.DataFrame({"timestamp": pd.date_range("2020-01-01", periods=120),
+                          "value": values})
+    frame.loc[100, "value"] = np.nan  # in the test period: its windows are kept out
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    settings: dict[str, Any] = {**TINY_JOB, **SPLIT, "fill": "drop"}
+    _ok(write_batch(tmp_path / "batch.toml", {"d": JOB}, settings))
+    _ok(write_batch(tmp_path / "batch.toml", {"d": JOB}, {**settings, "seed": 8}))
+    second = runs(tmp_path / ".forecast-state", "d")[0]
+    assert (second["status"], second["retrained"]) == ("ok", 1)
+    assert isinstance(second["champion_mae"], float)  # not None: the champion was scored
+    assert np.isfinite(second["champion_mae"])
+    assert [r["status"] for r in runs(tmp_path / ".forecast-state", "d")] == ["ok", "ok"]
