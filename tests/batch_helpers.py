@@ -37,6 +37,13 @@ def write_batch(path: Path, jobs: dict[str, dict[str, Any]],
     return path
 
 
+def write_config(path: Path, settings: dict[str, Any]) -> Path:
+    """A `forecast train --config` file: the same settings as a flat table."""
+    path.write_text("".join(f"{k} = {_toml_value(v)}\n" for k, v in settings.items()),
+                    encoding="utf-8")
+    return path
+
+
 def snapshot(*roots: Path) -> dict[str, bytes]:
     """Every file under ``roots`` (lock files excluded: their content is informative only)."""
     out: dict[str, bytes] = {}

@@ -175,7 +175,12 @@ def test_kill_during_forecast_writing_then_realised_accuracy(work: Path) -> None
     assert shown.returncode == 0, shown.stderr
     (row,) = json.loads(shown.stdout)["accuracy"]
     assert row["points"] == HORIZON
-    assert row["coverage"] is None  # the forecast had no intervals
+    # realised coverage of each interval the forecast had, by hand from its bounds
+    actual = fc["value"].to_numpy() + errors
+    assert row["coverage"] == {
+        level: float(np.mean((fc[f"value_lower_{level}"] <= actual)
+                             & (actual <= fc[f"value_upper_{level}"]))) for level in ("80", "95")}
+    assert row["series"] == []
     assert row["mae"] == pytest.approx(2.5, abs=1e-9)
     # MASE scale: seasonal-naive MAE of the ramp up to the origin, season 7 (daily): 7.
     assert row["mase"] == pytest.approx(2.5 / 7, rel=1e-9)

@@ -204,15 +204,22 @@ def _frame(values: np.ndarray, start: str = "2024-01-01") -> Frame:
 
 def test_realised_accuracy_waits_for_every_actual() -> None:
     ramp = np.arange(20.0)  # seasonal-naive scale with season 7: |y_t − y_{t−7}| = 7
-    points = [{"timestamp": f"2024-01-{d:02d}T00:00:00", "step": d - 15, "target": "value",
-               "value": ramp[d - 1] + e, "lower": ramp[d - 1] - 1, "upper": ramp[d - 1] + 0.5}
-              for d, e in ((16, 1.0), (17, -3.0))]
+    points = [{"series": "", "timestamp": f"2024-01-{d:02d}T00:00:00", "step": d - 15,
+               "target": "value", "value": ramp[d - 1] + e} for d, e in ((16, 1.0), (17, -3.0))]
+    bounds = [{"series": "", "timestamp": p["timestamp"], "target": "value", "level": 80.0,
+               "lower": p["value"] - 1.5, "upper": p["value"] + 1.5} for p in points]
     origin = "2024-01-15T00:00:00"
-    assert accuracy.score_forecast(points, origin, _frame(ramp[:16]), 7) is None
-    scores = accuracy.score_forecast(points, origin, _frame(ramp), 7)
-    assert scores == {"points": 2, "mae": 2.0, "mase": pytest.approx(2 / 7), "coverage": 1.0}
-    no_bounds = [{**p, "lower": None, "upper": None} for p in points]
-    assert accuracy.score_forecast(no_bounds, origin, _frame(ramp), 7)["coverage"] is None  # type: ignore[index]
+    assert accuracy.score_forecast(points, bounds, origin, _frame(ramp[:16]), 7) is None
+    scores = accuracy.score_forecast(points, bounds, origin, _frame(ramp), 7)
+    assert scores is not None
+    # errors 1 and 3: the first actual lies inside its ±1.5 interval, the second does not
+    assert scores.overall == accuracy.Score(points=2, mae=2.0, mase=pytest.approx(2 / 7),
+                                            coverage={80.0: (1, 2)})
+    assert scores.series == {}
+    assert scores.to_json()["coverage"] == {"80": 0.5}
+    no_bounds = accuracy.score_forecast(points, [], origin, _frame(ramp), 7)
+    assert no_bounds is not None
+    assert no_bounds.to_json()["coverage"] is None
 
 
 def test_history_records_runs_forecasts_and_accuracy(tmp_path: Path) -> None:
@@ -224,16 +231,17 @@ def test_history_records_runs_forecasts_and_accuracy(tmp_path: Path) -> None:
         h.finish_run(run, {"status": "ok", "retrained": 1, "promoted": 0, "train_key": "k9"})
         assert h.rejected_keys("a") == frozenset({"k9"})
         h.record_forecast("a", "v0001", "2024-01-15T00:00:00", run,
-                          [("2024-01-16T00:00:00", 1, "value", 16.0, None, None)])
-        ((version, origin, forecast_run, points),) = list(h.unscored("a"))
-        assert (version, forecast_run, points[0]["value"]) == ("v0001", run, 16.0)
-        h.record_accuracy("a", version, origin, run, run,
-                          {"points": 1, "mae": 1.0, "mase": 0.5, "coverage": None})
+                          [("", "2024-01-16T00:00:00", 1, "value", 16.0)])
+        ((version, origin, forecast_run, points, bounds),) = list(h.unscored("a"))
+        assert (version, forecast_run, points[0]["value"], bounds) == ("v0001", run, 16.0, [])
+        h.record_accuracy("a", version, origin, run, run, accuracy.Realised(
+            accuracy.Score(points=1, mae=1.0, mase=0.5)))
         assert list(h.unscored("a")) == []
     shown = history.report(tmp_path, "a")
     assert [r["status"] for r in shown["runs"]] == ["ok", "running", "killed"]
     assert shown["runs"][2]["id"] == first
     assert shown["accuracy"][0]["mae"] == 1.0
+    assert shown["accuracy"][0]["coverage"] is None
     json.dumps(shown)
 
 

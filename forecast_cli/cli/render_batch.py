@@ -55,11 +55,25 @@ def runs_table(runs: list[dict[str, Any]]) -> Table:
     return table
 
 
+def _coverage(value: dict[str, float] | None) -> str:
+    """{"80": 0.75, "95": 1.0} → "80 %: 0.75, 95 %: 1"."""
+    return ", ".join(f"{level} %: {share:.4g}" for level, share in (value or {}).items())
+
+
 def accuracy_table(rows: list[dict[str, Any]]) -> Table:
+    """One row per scored forecast; a many-series forecast is followed by one per series."""
     table = Table(title="Realised accuracy of earlier forecasts")
+    many = any(row.get("series") for row in rows)
     table.add_column("job")
-    for _, label in ACCURACY_COLUMNS:
-        table.add_column(label, justify="right")
+    if many:
+        table.add_column("series")
+    for key, label in ACCURACY_COLUMNS:
+        table.add_column(label, justify="left" if key == "coverage" else "right")
     for row in rows:
-        table.add_row(row["job"], *(_cell(k, row.get(k)) for k, _ in ACCURACY_COLUMNS))
+        parts = [(row, "all" if row.get("series") else "")]
+        parts += [({**row, **part}, str(part["series"])) for part in row.get("series") or []]
+        for shown, series in parts:
+            cells = [_coverage(shown.get(k)) if k == "coverage" else _cell(k, shown.get(k))
+                     for k, _ in ACCURACY_COLUMNS]
+            table.add_row(row["job"], *([series] if many else []), *cells)
     return table

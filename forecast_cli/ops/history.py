@@ -1,8 +1,11 @@
 """The run history: an embedded SQLite database in the batch's state directory.
 
-Three tables: ``runs`` (one row per job per run: status, data, decision, scores, timings),
-``forecasts`` (every published forecast point, so it can be scored later) and ``accuracy``
-(realised accuracy of a forecast once all its actuals arrived). SQLite's journal makes every
+Tables: ``runs`` (one row per job per run: status, data, decision, scores, timings),
+``forecasts`` (every published forecast point, per series, so it can be scored later),
+``forecast_bounds`` (their interval bounds, one row per point and level), ``accuracy``
+(realised MAE and MASE of a forecast once all its actuals arrived: series '' for all of it,
+plus one row per series of a many-series job) and ``coverage`` (the realised share of actuals
+inside each interval level, for the same rows). SQLite's journal makes every
 write all-or-nothing, so a run killed mid-write leaves the database as it was. A run that was
 killed leaves its row as ``running``; the next run marks such rows ``killed``.
 """
@@ -17,35 +20,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from forecast_cli.core.intervals import level_label
 from forecast_cli.errors import OutputError
 from forecast_cli.io.atomic import ensure_dir
+from forecast_cli.ops import history_schema
+from forecast_cli.ops.accuracy import BOUND_FIELDS, POINT_FIELDS, Realised
 
 DB_FILE = "history.sqlite"
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL, batch TEXT, pid INTEGER,
-  started_at TEXT NOT NULL, finished_at TEXT, status TEXT NOT NULL, message TEXT,
-  data_file TEXT, rows INTEGER, data_fingerprint TEXT, config_hash TEXT, train_key TEXT,
-  retrained INTEGER, reason TEXT, promoted INTEGER, model_version TEXT,
-  champion_mae REAL, challenger_mae REAL, resumed_from_epoch INTEGER, epochs_run INTEGER,
-  output TEXT, output_sha256 TEXT, forecast_changed INTEGER, seconds REAL);
-CREATE TABLE IF NOT EXISTS forecasts (
-  job TEXT NOT NULL, model_version TEXT NOT NULL, origin TEXT NOT NULL, run_id INTEGER,
-  timestamp TEXT NOT NULL, step INTEGER NOT NULL, target TEXT NOT NULL, value REAL NOT NULL,
-  lower REAL, upper REAL, PRIMARY KEY (job, model_version, origin, timestamp, target));
-CREATE TABLE IF NOT EXISTS accuracy (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL, model_version TEXT NOT NULL,
-  origin TEXT NOT NULL, forecast_run_id INTEGER, scored_run_id INTEGER, scored_at TEXT,
-  points INTEGER, mae REAL, mase REAL, coverage REAL,
-  UNIQUE (job, model_version, origin));
-"""
-
 RUN_FIELDS = ("status", "message", "data_file", "rows", "data_fingerprint", "config_hash",
               "train_key", "retrained", "reason", "promoted", "model_version", "champion_mae",
               "challenger_mae", "resumed_from_epoch", "epochs_run", "output",
               "output_sha256", "forecast_changed", "seconds")
-POINT_FIELDS = ("timestamp", "step", "target", "value", "lower", "upper")
 
 
 def now_iso() -> str:
@@ -64,8 +49,7 @@ class History:
         path = ensure_dir(Path(state_dir)) / DB_FILE
         try:
             self.conn = sqlite3.connect(path, timeout=30)
-            with self.conn:
-                self.conn.executescript(SCHEMA)
+            history_schema.migrate(self.conn)
         except sqlite3.Error as exc:
             raise OutputError(f"{path}: cannot open the run history ({exc}).") from None
         self.path = path
@@ -122,37 +106,60 @@ class History:
         return frozenset(str(r[0]) for r in cur.fetchall() if r[0] is not None)
 
     def record_forecast(self, job: str, version: str, origin: str, run_id: int,
-                        points: Sequence[tuple[Any, ...]]) -> None:
-        """Store forecast points (POINT_FIELDS tuples); a forecast already stored is kept."""
+                        points: Sequence[tuple[Any, ...]],
+                        bounds: Sequence[tuple[Any, ...]] = ()) -> None:
+        """Store a forecast: ``accuracy.POINT_FIELDS`` tuples and, when it has intervals,
+        ``accuracy.BOUND_FIELDS`` tuples (one per point and level). A forecast already stored
+        is kept."""
+        key = (job, version, origin)
         with self.conn:
             self.conn.executemany(
-                "INSERT OR IGNORE INTO forecasts (job, model_version, origin, run_id, "
-                "timestamp, step, target, value, lower, upper) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [(job, version, origin, run_id, *p) for p in points])
+                "INSERT OR IGNORE INTO forecasts (job, model_version, origin, run_id, series, "
+                "timestamp, step, target, value) VALUES (?,?,?,?,?,?,?,?,?)",
+                [(*key, run_id, *p) for p in points])
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO forecast_bounds (job, model_version, origin, series, "
+                "timestamp, target, level, lower, upper) VALUES (?,?,?,?,?,?,?,?,?)",
+                [(*key, *b) for b in bounds])
 
-    def unscored(self, job: str) -> Iterator[tuple[str, str, int, list[dict[str, Any]]]]:
-        """(model_version, origin, run_id, points) of each stored forecast not yet scored."""
+    def unscored(self, job: str) -> Iterator[tuple[str, str, int, list[dict[str, Any]],
+                                                  list[dict[str, Any]]]]:
+        """(model_version, origin, run_id, points, bounds) of each forecast not yet scored."""
         cur = self.conn.execute(
             "SELECT DISTINCT f.model_version, f.origin, f.run_id FROM forecasts f "
             "LEFT JOIN accuracy a ON a.job = f.job AND a.model_version = f.model_version "
-            "AND a.origin = f.origin WHERE f.job = ? AND a.id IS NULL ORDER BY f.origin",
-            (job,))
+            "AND a.origin = f.origin AND a.series = '' WHERE f.job = ? AND a.id IS NULL "
+            "ORDER BY f.origin", (job,))
         for version, origin, run_id in cur.fetchall():
+            key = (job, version, origin)
+            where = "WHERE job = ? AND model_version = ? AND origin = ?"
             with closing(self.conn.execute(
-                    f"SELECT {', '.join(POINT_FIELDS)} FROM forecasts WHERE job = ? AND "
-                    "model_version = ? AND origin = ? ORDER BY target, step",
-                    (job, version, origin))) as points:
-                yield version, origin, run_id, _rows(points)
+                    f"SELECT {', '.join(POINT_FIELDS)} FROM forecasts {where} "
+                    "ORDER BY series, target, step", key)) as cur_points:
+                points = _rows(cur_points)
+            with closing(self.conn.execute(
+                    f"SELECT {', '.join(BOUND_FIELDS)} FROM forecast_bounds {where} "
+                    "ORDER BY series, target, timestamp, level", key)) as cur_bounds:
+                yield version, origin, run_id, points, _rows(cur_bounds)
 
     def record_accuracy(self, job: str, version: str, origin: str, forecast_run: int,
-                        scored_run: int, scores: dict[str, Any]) -> None:
+                        scored_run: int, realised: Realised) -> None:
+        """Store a forecast's scores: one row for all of it (series ''), one per series of a
+        many-series forecast, and the coverage of each of those per level."""
+        parts = [("", realised.overall), *realised.series.items()]
+        key = (job, version, origin)
         with self.conn:
-            self.conn.execute(
-                "INSERT OR IGNORE INTO accuracy (job, model_version, origin, forecast_run_id, "
-                "scored_run_id, scored_at, points, mae, mase, coverage) "
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO accuracy (job, model_version, origin, series, "
+                "forecast_run_id, scored_run_id, scored_at, points, mae, mase) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (job, version, origin, forecast_run, scored_run, now_iso(), scores["points"],
-                 scores["mae"], scores["mase"], scores.get("coverage")))
+                [(*key, sid, forecast_run, scored_run, now_iso(), sc.points, sc.mae, sc.mase)
+                 for sid, sc in parts])
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO coverage (job, model_version, origin, series, level, "
+                "points, inside, coverage) VALUES (?,?,?,?,?,?,?,?)",
+                [(*key, sid, level, n, inside, inside / n) for sid, sc in parts
+                 for level, (inside, n) in sc.coverage.items() if n])
 
     def runs(self, job: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
         """The latest ``limit`` runs per job, newest first."""
@@ -162,12 +169,32 @@ class History:
             return [{k: v for k, v in r.items() if k != "k"} for r in _rows(cur)]
 
     def accuracy(self, job: str | None = None) -> list[dict[str, Any]]:
-        """Realised accuracy over time, oldest forecast first."""
+        """Realised accuracy over time, oldest forecast first. ``coverage``: level ("80") →
+        share of actuals inside, or None without intervals; ``series``: the same per series
+        (many-series jobs; else empty)."""
+        where = "WHERE ? IS NULL OR job = ?"
         with closing(self.conn.execute(
-                "SELECT job, origin, model_version, points, mae, mase, coverage, scored_at "
-                "FROM accuracy WHERE ? IS NULL OR job = ? ORDER BY job, origin",
+                "SELECT job, origin, model_version, series, points, mae, mase, scored_at "
+                f"FROM accuracy {where} ORDER BY job, origin, model_version, series",
                 (job, job))) as cur:
-            return _rows(cur)
+            rows = _rows(cur)
+        with closing(self.conn.execute(
+                f"SELECT job, origin, model_version, series, level, coverage FROM coverage "
+                f"{where} ORDER BY level", (job, job))) as cur:
+            shares: dict[tuple[str, ...], dict[str, float]] = {}
+            for c in _rows(cur):
+                at = (c["job"], c["origin"], c["model_version"], c["series"])
+                shares.setdefault(at, {})[level_label(c["level"])] = c["coverage"]
+        out: list[dict[str, Any]] = []
+        for r in rows:
+            at = (r["job"], r["origin"], r["model_version"], r.pop("series"))
+            r["coverage"] = shares.get(at)
+            if at[3] == "":
+                out.append({**r, "series": []})
+            else:  # rows are sorted: the forecast's own row ('') comes first
+                out[-1]["series"].append({"series": at[3], **{k: r[k] for k in (
+                    "points", "mae", "mase", "coverage")}})
+        return out
 
 
 @contextmanager

@@ -19,9 +19,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from forecast_cli.core.intervals import level_label
 from forecast_cli.data.frame import Frame, load_csv
 from forecast_cli.errors import BundleError, ConfigError, DataError, InputMissingError
 from forecast_cli.io import atomic, killpoints
+from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.ops import accuracy, locking, policy, registry
 from forecast_cli.ops.history import History
 from forecast_cli.ops.jobs import Job
@@ -67,9 +69,11 @@ def config_hash(job: Job) -> str:
 
 
 def _load(job: Job, path: Path) -> Frame:
+    """The job's data, read as ``forecast train`` reads it: every reading setting of the job
+    (``LoadOptions.from_settings``: sep, decimal, tz, fill, id_col …), targets and features."""
     s = job.settings
-    frame = load_csv(path, columns=list(s.target) or None, time_col=s.time_col, sep=s.sep,
-                     freq=s.freq)
+    frame = load_csv(path, columns=[*s.target, *s.features] or None,
+                     options=LoadOptions.from_settings(s))
     if not s.target and len(frame.columns) > 1:
         raise DataError(f"{path}: several value columns ({', '.join(frame.columns)}); set "
                         "`target` for this job.")
@@ -80,6 +84,8 @@ def _state(job: Job, frame: Frame) -> policy.DataState:
     cfg = config_hash(job)
     key = hashlib.sha256(f"{frame.fingerprint()}:{cfg}".encode()).hexdigest()[:16]
     schema = {"time_col": frame.time_col, "columns": list(frame.columns), "freq": frame.freq}
+    if frame.id_col is not None:  # one file of many series (the key is absent otherwise, so
+        schema["id_col"] = frame.id_col  # the schema of existing single-series jobs is kept)
     return policy.DataState(rows=len(frame.values), schema=schema, config_hash=cfg,
                             train_key=key)
 
@@ -235,20 +241,32 @@ def _forecast_and_score(job: Job, ctx: JobContext, current: registry.Version, fr
     ctx.log(f"{job.name}: forecast from {fc.origin} by {current.name} "
             f"{'written to' if changed else 'unchanged, not rewritten:'} {out}")
     record.update(output_sha256=hashlib.sha256(data).hexdigest(), forecast_changed=int(changed))
-    ctx.history.record_forecast(job.name, current.name, fc.origin.isoformat(), run_id,
-                                accuracy.forecast_points(fc.table, list(fc.bundle.schema.targets)))
-    return _score(job, ctx, frame, fc.bundle.schema.season, run_id)
+    bundle = fc.bundle
+    points, bounds = accuracy.forecast_points(
+        fc.table, list(bundle.schema.targets), accuracy.interval_levels(bundle),
+        (bundle.schema.panel or {}).get("id_col"))
+    ctx.history.record_forecast(job.name, current.name, fc.origin.isoformat(), run_id, points,
+                                bounds)
+    return _score(job, ctx, frame, bundle.schema.season, run_id)
+
+
+def _coverage_words(score: accuracy.Score) -> str:
+    shares = score.shares()
+    return "".join(f", {level_label(lv)} % interval coverage {c:.4g}" for lv, c in shares.items())
 
 
 def _score(job: Job, ctx: JobContext, frame: Frame, season: int, run_id: int
            ) -> list[dict[str, Any]]:
     """Score every stored forecast of this job whose actuals are now all in the data."""
     scored = []
-    for version, origin, forecast_run, points in list(ctx.history.unscored(job.name)):
-        scores = accuracy.score_forecast(points, origin, frame, season)
-        if scores is not None:
-            ctx.history.record_accuracy(job.name, version, origin, forecast_run, run_id, scores)
-            scored.append({"origin": origin, "model_version": version, **scores})
-            ctx.log(f"{job.name}: realised accuracy of the forecast from {origin}: "
-                    f"MAE {scores['mae']:.6g}, MASE {scores['mase']:.4g}")
+    for version, origin, forecast_run, points, bounds in list(ctx.history.unscored(job.name)):
+        realised = accuracy.score_forecast(points, bounds, origin, frame, season)
+        if realised is None:
+            continue
+        ctx.history.record_accuracy(job.name, version, origin, forecast_run, run_id, realised)
+        scored.append({"origin": origin, "model_version": version, **realised.to_json()})
+        o = realised.overall
+        ctx.log(f"{job.name}: realised accuracy of the forecast from {origin}: "
+                f"MAE {o.mae:.6g}, MASE {o.mase:.4g}{_coverage_words(o)}"
+                + (f" ({len(realised.series)} series)" if realised.series else ""))
     return scored
