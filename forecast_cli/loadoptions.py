@@ -1,18 +1,25 @@
 """How a CSV is read and normalised: the data-reading part of ``config.Settings``.
 
 The names are the settings' names (``sep``, ``decimal``, ``time_format`` …), so a TOML config,
-the command line and a bundle's ``config.json`` all describe reading the same way.
+the command line and a bundle's ``config.json`` all describe reading the same way. The choices
+of each enumerated option are defined here once, as a ``Literal``; the tuples the settings check
+against and the command line's choices are both built from it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Literal, get_args
 
-FILLS: tuple[str, ...] = ("none", "interpolate", "ffill", "drop")
-DEDUPES: tuple[str, ...] = ("none", "first", "last", "mean")
-DST_GAPS: tuple[str, ...] = ("raise", "shift_forward")
-TIME_UNITS: tuple[str, ...] = ("s", "ms", "us", "ns")
+Fill = Literal["none", "interpolate", "ffill", "drop"]
+Dedupe = Literal["none", "first", "last", "mean"]
+DstGap = Literal["raise", "shift_forward"]
+TimeUnit = Literal["s", "ms", "us", "ns"]
+
+FILLS: tuple[str, ...] = get_args(Fill)
+DEDUPES: tuple[str, ...] = get_args(Dedupe)
+DST_GAPS: tuple[str, ...] = get_args(DstGap)
+TIME_UNITS: tuple[str, ...] = get_args(TimeUnit)
 DEFAULT_MAX_ROWS = 20_000_000
 
 
@@ -28,13 +35,13 @@ class LoadOptions:
     encoding: str = "utf-8"
     time_format: str | None = None  # None: ISO-8601 only
     dayfirst: bool = False
-    time_unit: str | None = None  # epoch numbers: "s", "ms", "us", "ns"
+    time_unit: TimeUnit | None = None  # epoch numbers
     tz: str | None = None  # zone of naive timestamps; kept as UTC internally
-    dst_gap: str = "raise"
+    dst_gap: DstGap = "raise"
     freq: str | None = None
-    fill: str = "none"
+    fill: Fill = "none"
     fill_limit: int = 3  # longest run of missing steps interpolate / ffill may fill
-    dedupe: str = "none"
+    dedupe: Dedupe = "none"
     allow_missing: bool = False  # a row with too few fields counts as missing values
     strict: bool = False
     max_rows: int = DEFAULT_MAX_ROWS

@@ -3,6 +3,9 @@
 Every setting has a flat name (``lookback``, ``horizon``, ``lstm_units`` …). A TOML file given
 with ``--config`` uses the same names at its top level; the command line wins over the file, the
 file over the defaults. Validation messages name the setting and show the bad value.
+
+Each enumerated choice is one ``Literal`` (here, or in ``loadoptions`` for the reading options):
+the settings are checked against the tuple built from it, and the CLI offers exactly its values.
 """
 
 from __future__ import annotations
@@ -13,20 +16,35 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from forecast_cli.errors import ConfigError, InputMissingError
-from forecast_cli.loadoptions import DEDUPES, DEFAULT_MAX_ROWS, DST_GAPS, FILLS, TIME_UNITS
+from forecast_cli.loadoptions import (
+    DEDUPES,
+    DEFAULT_MAX_ROWS,
+    DST_GAPS,
+    FILLS,
+    TIME_UNITS,
+    Dedupe,
+    DstGap,
+    Fill,
+    TimeUnit,
+)
 
 ScalerKind = Literal["standard", "minmax"]
 OptimizerKind = Literal["adam", "rmsprop"]
 WindowNorm = Literal["none", "last", "mean"]
-
-SCALERS: tuple[str, ...] = ("standard", "minmax")
-OPTIMIZERS: tuple[str, ...] = ("adam", "rmsprop")
-WINDOW_NORMS: tuple[str, ...] = ("none", "last", "mean")
 TrainWindow = Literal["expanding", "sliding"]
-TRAIN_WINDOWS: tuple[str, ...] = ("expanding", "sliding")
+# how `predict` runs the network, and what it writes (not settings: options of that command)
+Engine = Literal["auto", "keras", "onnx"]
+OutputFormat = Literal["csv", "json"]
+
+SCALERS: tuple[str, ...] = get_args(ScalerKind)
+OPTIMIZERS: tuple[str, ...] = get_args(OptimizerKind)
+WINDOW_NORMS: tuple[str, ...] = get_args(WindowNorm)
+TRAIN_WINDOWS: tuple[str, ...] = get_args(TrainWindow)
+ENGINES: tuple[str, ...] = get_args(Engine)
+OUTPUT_FORMATS: tuple[str, ...] = get_args(OutputFormat)
 
 
 @dataclass(frozen=True)
@@ -48,12 +66,12 @@ class Settings:
     encoding: str = "utf-8"
     time_format: str | None = None
     dayfirst: bool = False
-    time_unit: str | None = None
+    time_unit: TimeUnit | None = None
     tz: str | None = None
-    dst_gap: str = "raise"
-    fill: str = "none"
+    dst_gap: DstGap = "raise"
+    fill: Fill = "none"
     fill_limit: int = 3
-    dedupe: str = "none"
+    dedupe: Dedupe = "none"
     allow_missing: bool = False
     strict: bool = False
     max_rows: int = DEFAULT_MAX_ROWS
@@ -254,3 +272,4 @@ def build_settings(
             merged[key] = value
     coerced = {k: _coerce(k, v) for k, v in merged.items()}
     return validate(replace(Settings(), **coerced))
+
