@@ -14,7 +14,6 @@ import difflib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -157,8 +156,6 @@ def _coerce(name: str, value: Any) -> Any:
         return _as_tuple(name, joined, float)
     if name == "output_dir":
         return Path(value)
-    if isinstance(value, StrEnum):  # choices arrive from the CLI as enum members
-        return value.value
     return value
 
 

@@ -1,0 +1,78 @@
+"""``forecast predict`` and ``forecast evaluate``: the commands that use a trained bundle.
+
+New data is read as the bundle's training data was. ``predict`` of a plain file loads neither
+pandas nor TensorFlow (``pipeline.quickpredict``): nothing heavy is imported here.
+"""
+
+# No `from __future__ import annotations`: Typer reads these signatures at every start, and
+# annotations evaluated once, here, save it evaluating them as strings (~10 ms of --help).
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from forecast_cli.cli.options import DataArg, ModelDir, PlotOpt, Quiet, draw_plot
+from forecast_cli.settings import Engine, OutputFormat
+
+
+def predict(
+    data: DataArg,
+    model_dir: ModelDir,
+    out: Annotated[Path | None, typer.Option("--out", help="Write here (atomically) instead "
+                                             "of stdout.")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="What to write.")] = "csv",
+    series: Annotated[str | None, typer.Option(help="Only these series (comma-separated), for "
+                                               "a model trained with --id-col.")] = None,
+    plot: PlotOpt = None,
+    engine: Annotated[Engine, typer.Option(help="Inference engine: onnx (ONNX Runtime on the "
+                      "bundle's export, no TensorFlow: fast start), keras, or auto (onnx when "
+                      "the bundle has the export).")] = "auto",
+    quiet: Quiet = False,
+) -> None:
+    """Forecast the next horizon after the last row of DATA with a trained bundle.
+
+    With intervals in the bundle, columns TARGET_lower_LEVEL and TARGET_upper_LEVEL follow.
+    """
+    from forecast_cli.cli import render
+    from forecast_cli.io import atomic
+    from forecast_cli.pipeline.quickpredict import predict_output
+
+    chosen = tuple(x.strip() for x in series.split(",") if x.strip()) if series else None
+    result = predict_output(model_dir, data, chosen, engine=engine, fmt=fmt,
+                            keep=plot is not None)
+    for warning in result.warnings:
+        render.message(f"Warning: {warning}", quiet)
+    draw_plot(plot, "plot_forecast", result.forecast, data, quiet=quiet)
+    if out is None:
+        sys.stdout.write(result.text)
+        return
+    atomic.write_text(out, result.text)
+    render.message(f"Forecast of {result.rows} steps from {result.origin} written to {out}",
+                   quiet)
+
+
+def evaluate(
+    data: DataArg,
+    model_dir: ModelDir,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    quiet: Quiet = False,
+) -> None:
+    """Score a bundle on the windows of DATA whose targets it has not seen (after training)."""
+    from forecast_cli.cli import render
+    from forecast_cli.pipeline.scoring import score_bundle
+    from forecast_cli.pipeline.training import json_safe
+
+    result = score_bundle(model_dir, data)
+    if quiet:
+        return
+    if as_json:
+        typer.echo(json.dumps(json_safe(result.to_json()), indent=2))
+        return
+    render.stdout().print(render.scores_table(
+        f"{model_dir} on {len(result.origins)} unseen windows of {data}",
+        result.evaluation.scores))
+    if result.interval_scores:
+        render.stdout().print(render.coverage_table(result.interval_scores, None))
