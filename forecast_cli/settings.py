@@ -10,8 +10,6 @@ the settings are checked against the tuple built from it, and the CLI offers exa
 
 from __future__ import annotations
 
-import difflib
-import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -122,6 +120,8 @@ SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Settings))
 
 
 def _suggest(name: str) -> str:
+    import difflib  # here, not at import: `forecast --help` imports this module
+
     close = difflib.get_close_matches(name, SETTING_NAMES, n=1)
     return f" Did you mean `{close[0]}`?" if close else ""
 
@@ -236,6 +236,8 @@ def _validate_reading(s: Settings) -> None:
 
 def read_toml(path: Path, what: str) -> dict[str, Any]:
     """Parse a TOML file; ``what`` ("config file", "batch file") names it in the errors."""
+    import tomllib  # here, not at import: `forecast --help` imports this module
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
