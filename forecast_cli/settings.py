@@ -272,3 +272,9 @@ def build_settings(
     coerced = {k: _coerce(k, v) for k, v in merged.items()}
     return validate(replace(Settings(), **coerced))
 
+
+def reading_given(cli: Mapping[str, Any]) -> dict[str, Any]:
+    """The reading options given in ``cli`` (``None``: not given), checked and converted as
+    ``build_settings`` does; for ``loadoptions.reading`` (predict and evaluate)."""
+    settings = build_settings(cli)
+    return {name: getattr(settings, name) for name, value in cli.items() if value is not None}

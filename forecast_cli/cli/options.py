@@ -3,8 +3,8 @@
 Each alias carries its help text once; the parameter names are the ``settings.Settings`` names,
 and the choices are the library's ``Literal`` types, so a flag, a ``--config`` key and what the
 library accepts cannot drift apart. Two groups are added to a command whole by ``@shared``:
-``READING`` (every field of ``loadoptions.LoadOptions``: validate, train, backtest)
-and ``MODEL`` (the windows, network and fit: train, backtest).
+``READING`` (every field of ``loadoptions.LoadOptions``: validate, train, backtest, predict,
+evaluate) and ``MODEL`` (the windows, network and fit: train, backtest).
 """
 
 from __future__ import annotations
