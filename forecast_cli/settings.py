@@ -3,30 +3,45 @@
 Every setting has a flat name (``lookback``, ``horizon``, ``lstm_units`` …). A TOML file given
 with ``--config`` uses the same names at its top level; the command line wins over the file, the
 file over the defaults. Validation messages name the setting and show the bad value.
+
+Each enumerated choice is one ``Literal`` (here, or in ``loadoptions`` for the reading options):
+the settings are checked against the tuple built from it, and the CLI offers exactly its values.
 """
 
 from __future__ import annotations
 
-import difflib
-import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
-from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from forecast_cli.errors import ConfigError, InputMissingError
-from forecast_cli.loadoptions import DEDUPES, DEFAULT_MAX_ROWS, DST_GAPS, FILLS, TIME_UNITS
+from forecast_cli.loadoptions import (
+    DEDUPES,
+    DEFAULT_MAX_ROWS,
+    DST_GAPS,
+    FILLS,
+    TIME_UNITS,
+    Dedupe,
+    DstGap,
+    Fill,
+    TimeUnit,
+)
 
 ScalerKind = Literal["standard", "minmax"]
 OptimizerKind = Literal["adam", "rmsprop"]
 WindowNorm = Literal["none", "last", "mean"]
-
-SCALERS: tuple[str, ...] = ("standard", "minmax")
-OPTIMIZERS: tuple[str, ...] = ("adam", "rmsprop")
-WINDOW_NORMS: tuple[str, ...] = ("none", "last", "mean")
 TrainWindow = Literal["expanding", "sliding"]
-TRAIN_WINDOWS: tuple[str, ...] = ("expanding", "sliding")
+# how `predict` runs the network, and what it writes (not settings: options of that command)
+Engine = Literal["auto", "keras", "onnx"]
+OutputFormat = Literal["csv", "json"]
+
+SCALERS: tuple[str, ...] = get_args(ScalerKind)
+OPTIMIZERS: tuple[str, ...] = get_args(OptimizerKind)
+WINDOW_NORMS: tuple[str, ...] = get_args(WindowNorm)
+TRAIN_WINDOWS: tuple[str, ...] = get_args(TrainWindow)
+ENGINES: tuple[str, ...] = get_args(Engine)
+OUTPUT_FORMATS: tuple[str, ...] = get_args(OutputFormat)
 
 
 @dataclass(frozen=True)
@@ -48,12 +63,12 @@ class Settings:
     encoding: str = "utf-8"
     time_format: str | None = None
     dayfirst: bool = False
-    time_unit: str | None = None
+    time_unit: TimeUnit | None = None
     tz: str | None = None
-    dst_gap: str = "raise"
-    fill: str = "none"
+    dst_gap: DstGap = "raise"
+    fill: Fill = "none"
     fill_limit: int = 3
-    dedupe: str = "none"
+    dedupe: Dedupe = "none"
     allow_missing: bool = False
     strict: bool = False
     max_rows: int = DEFAULT_MAX_ROWS
@@ -105,6 +120,8 @@ SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Settings))
 
 
 def _suggest(name: str) -> str:
+    import difflib  # here, not at import: `forecast --help` imports this module
+
     close = difflib.get_close_matches(name, SETTING_NAMES, n=1)
     return f" Did you mean `{close[0]}`?" if close else ""
 
@@ -139,8 +156,6 @@ def _coerce(name: str, value: Any) -> Any:
         return _as_tuple(name, joined, float)
     if name == "output_dir":
         return Path(value)
-    if isinstance(value, StrEnum):  # choices arrive from the CLI as enum members
-        return value.value
     return value
 
 
@@ -221,6 +236,8 @@ def _validate_reading(s: Settings) -> None:
 
 def read_toml(path: Path, what: str) -> dict[str, Any]:
     """Parse a TOML file; ``what`` ("config file", "batch file") names it in the errors."""
+    import tomllib  # here, not at import: `forecast --help` imports this module
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -254,3 +271,10 @@ def build_settings(
             merged[key] = value
     coerced = {k: _coerce(k, v) for k, v in merged.items()}
     return validate(replace(Settings(), **coerced))
+
+
+def reading_given(cli: Mapping[str, Any]) -> dict[str, Any]:
+    """The reading options given in ``cli`` (``None``: not given), checked and converted as
+    ``build_settings`` does; for ``loadoptions.reading`` (predict and evaluate)."""
+    settings = build_settings(cli)
+    return {name: getattr(settings, name) for name, value in cli.items() if value is not None}

@@ -1,0 +1,43 @@
+"""``forecast validate``: check a CSV as ``train`` and ``predict`` would, without training.
+
+No TensorFlow and no model: the data layer's checks, reported (tests inspect ``sys.modules``).
+"""
+
+# No `from __future__ import annotations`: Typer reads these signatures at every start, and
+# annotations evaluated once, here, save it evaluating them as strings (~10 ms of --help).
+
+import json
+from typing import Annotated
+
+import typer
+
+from forecast_cli.cli.options import READING, ConfigOpt, DataArg, Features, Given, Quiet, shared
+from forecast_cli.errors import EXIT_DATA
+
+
+@shared(READING, "reading")
+def validate(
+    data: DataArg,
+    config: ConfigOpt = None,
+    target: Annotated[str | None, typer.Option(help="Value column(s) to check, "
+                                               "comma-separated. [default: all]")] = None,
+    features: Features = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    quiet: Quiet = False,
+    *,
+    reading: Given,
+) -> None:
+    """Check DATA as `train` and `predict` would, without training: exit 0 usable, 65 not."""
+    from forecast_cli.cli import render_validation
+    from forecast_cli.data.frame import validate as run_validate
+    from forecast_cli.settings import build_settings
+
+    settings = build_settings({**reading, "target": target, "features": features}, config)
+    report = run_validate(data, settings)
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=2))
+    elif not quiet:
+        render_validation.print_report(report)
+    render_validation.write_problems(report, quiet)
+    if not report.usable:
+        raise typer.Exit(EXIT_DATA)

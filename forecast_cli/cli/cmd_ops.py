@@ -1,0 +1,71 @@
+"""``forecast batch`` and ``forecast history``: unattended runs from a TOML batch file (cron).
+
+The commands call ``forecast_cli.ops``; a failed job is one ``Error:`` line, not an exception.
+"""
+
+# No `from __future__ import annotations`: Typer reads these signatures at every start, and
+# annotations evaluated once, here, save it evaluating them as strings (~10 ms of --help).
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from forecast_cli.cli.exits import error
+
+StateDir = Annotated[Path | None, typer.Option("--state-dir", help="Where the run history, "
+                     "batch.log, locks and training backups live. [default: "
+                     "$FORECAST_STATE_DIR, else the batch file's state_dir, else "
+                     ".forecast-state beside it]")]
+
+
+def batch(
+    jobs_file: Annotated[Path, typer.Argument(help="TOML batch file: one table per job.",
+                                              show_default=False)],
+    wait: Annotated[float, typer.Option(min=0, help="Seconds to wait for a lock held by "
+                                        "another run before giving up (exit 75).")] = 0.0,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say what each job "
+                                          "does on stderr.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary per job "
+                                          "to stdout.")] = False,
+    state_dir: StateDir = None,
+) -> None:
+    """Run every job of JOBS_FILE unattended (cron): retrain per policy, forecast, score.
+
+    Silent on success. Exit codes: 0 every job succeeded, 1 a job failed (one stderr line each), 75 another run holds the lock, 2/66 the batch file is invalid/missing. See docs/scheduling.md.
+    """  # noqa: E501 (one line: the help keeps line breaks)
+    from forecast_cli.cli import render
+    from forecast_cli.cli.render_batch import failure_lines
+    from forecast_cli.ops.batch import run_batch, summary_json
+
+    result = run_batch(jobs_file, wait, state_dir, log=render.message if verbose else None)
+    for line in failure_lines(result):
+        error(line)
+    if as_json:
+        sys.stdout.write(summary_json(result))
+    raise typer.Exit(result.exit_code)
+
+
+def history(
+    jobs_file: Annotated[Path | None, typer.Argument(help="Batch file whose history to show.",
+                                                     show_default=False)] = None,
+    job: Annotated[str | None, typer.Option(help="Only this job.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Runs shown per job.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+        = False,
+    state_dir: StateDir = None,
+) -> None:
+    """Show the last batch runs per job and the realised accuracy of earlier forecasts."""
+    from forecast_cli.cli import render
+    from forecast_cli.cli.render_batch import accuracy_table, runs_table
+    from forecast_cli.ops.history import report
+    from forecast_cli.ops.jobs import state_dir_for
+
+    data = report(state_dir_for(state_dir, jobs_file), job, limit)
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    render.stdout().print(runs_table(data["runs"]))
+    render.stdout().print(accuracy_table(data["accuracy"]))

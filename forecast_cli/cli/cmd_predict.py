@@ -1,0 +1,103 @@
+"""``forecast predict`` and ``forecast evaluate``: the commands that use a trained bundle.
+
+New data is read as the bundle's training data was; reading options given on the command line
+replace those for this file (``loadoptions.reading``). ``predict`` of a plain file loads neither
+pandas nor TensorFlow (``pipeline.quickpredict``): nothing heavy is imported here.
+"""
+
+# No `from __future__ import annotations`: Typer reads these signatures at every start, and
+# annotations evaluated once, here, save it evaluating them as strings (~10 ms of --help).
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from forecast_cli.cli.options import (
+    READING,
+    DataArg,
+    Given,
+    ModelDir,
+    PlotOpt,
+    Quiet,
+    draw_plot,
+    shared,
+)
+from forecast_cli.loadoptions import reading as reading_as
+from forecast_cli.settings import Engine, OutputFormat, reading_given
+
+
+@shared(READING, "reading")
+def predict(
+    data: DataArg,
+    model_dir: ModelDir,
+    out: Annotated[Path | None, typer.Option("--out", help="Write here (atomically) instead "
+                                             "of stdout.")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="What to write.")] = "csv",
+    series: Annotated[str | None, typer.Option(help="Only these series (comma-separated), for "
+                                               "a model trained with --id-col.")] = None,
+    plot: PlotOpt = None,
+    engine: Annotated[Engine, typer.Option(help="Inference engine: onnx (ONNX Runtime on the "
+                      "bundle's export, no TensorFlow: fast start), keras, or auto (onnx when "
+                      "the bundle has the export).")] = "auto",
+    quiet: Quiet = False,
+    *,
+    reading: Given,
+) -> None:
+    """Forecast the next horizon after the last row of DATA with a trained bundle.
+
+    With intervals in the bundle, columns TARGET_lower_LEVEL and TARGET_upper_LEVEL follow.
+    DATA is read as the training data was; the reading options given here replace those.
+    """
+    from forecast_cli.cli import render
+    from forecast_cli.io import atomic
+    from forecast_cli.pipeline.quickpredict import predict_output
+
+    chosen = tuple(x.strip() for x in series.split(",") if x.strip()) if series else None
+    given = reading_given(reading)
+    with reading_as(given):
+        # the quick reader takes plain files read as the bundle was; options: the full loader
+        result = predict_output(model_dir, data, chosen, engine=engine, fmt=fmt,
+                                keep=plot is not None or bool(given))
+        for warning in result.warnings:
+            render.message(f"Warning: {warning}", quiet)
+        draw_plot(plot, "plot_forecast", result.forecast, data, quiet=quiet)
+    if out is None:
+        sys.stdout.write(result.text)
+        return
+    atomic.write_text(out, result.text)
+    render.message(f"Forecast of {result.rows} steps from {result.origin} written to {out}",
+                   quiet)
+
+
+@shared(READING, "reading")
+def evaluate(
+    data: DataArg,
+    model_dir: ModelDir,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    quiet: Quiet = False,
+    *,
+    reading: Given,
+) -> None:
+    """Score a bundle on the windows of DATA whose targets it has not seen (after training).
+
+    DATA is read as the training data was; the reading options given here replace those.
+    """
+    from forecast_cli.cli import render
+    from forecast_cli.pipeline.publish import json_safe
+    from forecast_cli.pipeline.scoring import score_bundle
+
+    with reading_as(reading_given(reading)):
+        result = score_bundle(model_dir, data)
+    if quiet:
+        return
+    if as_json:
+        typer.echo(json.dumps(json_safe(result.to_json()), indent=2))
+        return
+    render.stdout().print(render.scores_table(
+        f"{model_dir} on {len(result.origins)} unseen windows of {data}",
+        result.evaluation.scores))
+    if result.interval_scores:
+        render.stdout().print(render.coverage_table(result.interval_scores, None))

@@ -1,0 +1,118 @@
+"""``forecast train`` and ``forecast backtest``: the commands that fit networks on a CSV.
+
+Both take the reading and the model options (``options.READING``, ``options.MODEL``) and build
+one ``Settings`` from them, a ``--config`` file and the defaults. TensorFlow is imported by the
+library functions they call, never at import time.
+"""
+
+# No `from __future__ import annotations`: Typer reads these signatures at every start, and
+# annotations evaluated once, here, save it evaluating them as strings (~10 ms of --help).
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from forecast_cli.cli.options import (
+    MODEL,
+    READING,
+    ConfigOpt,
+    DataArg,
+    Given,
+    PlotOpt,
+    Quiet,
+    draw_plot,
+    shared,
+)
+from forecast_cli.settings import TrainWindow
+
+OutputDir = Annotated[Path | None, typer.Option("--output-dir", "-o", help="Where the bundle, "
+                      "metrics and forecasts go. [default: forecast-output]")]
+
+
+@shared(MODEL, "model")
+@shared(READING, "reading")
+def train(
+    data: DataArg,
+    config: ConfigOpt = None,
+    output_dir: OutputDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print metrics.json to stdout "
+                                          "instead of the table.")] = False,
+    plot: PlotOpt = None,
+    quiet: Quiet = False,
+    *,
+    reading: Given,
+    model: Given,
+) -> None:
+    """Train an LSTM on DATA, score it against naive baselines, and save a model bundle."""
+    from forecast_cli.cli import render
+    from forecast_cli.pipeline.publish import json_safe, metrics_report
+    from forecast_cli.pipeline.training import train as run_training
+    from forecast_cli.settings import build_settings
+
+    settings = build_settings({**reading, **model, "output_dir": output_dir}, config)
+    with render.epoch_progress(settings.epochs, enabled=not quiet) as on_epoch:
+        result = run_training(data, settings, on_epoch=on_epoch)
+    for fix in result.frame.fixes:
+        render.message(f"Warning: applied fix: {fix}", quiet)
+    for warning in (*result.frame.warnings, *result.warnings):
+        render.message(f"Warning: {warning}", quiet)
+    draw_plot(plot, "plot_train", result, quiet=quiet)
+    if quiet:
+        return
+    if as_json:
+        typer.echo(json.dumps(json_safe(metrics_report(result)), indent=2))
+        return
+    render.stdout().print(render.metrics_table(result))
+    if result.series_scores is not None:
+        from forecast_cli.cli.render_panel import worst_series_table
+
+        render.stdout().print(worst_series_table(result))
+    if result.interval_scores:
+        render.stdout().print(render.coverage_table(
+            result.interval_scores, result.intervals.n_calibration if result.intervals else None))
+    render.message(render.train_summary(result))
+
+
+@shared(MODEL, "model")
+@shared(READING, "reading")
+def backtest(
+    data: DataArg,
+    config: ConfigOpt = None,
+    folds: Annotated[int | None, typer.Option(min=1, help="Number of forecast origins. "
+                                              "[default: 5]")] = None,
+    fold_step: Annotated[int | None, typer.Option(min=1, help="Rows between origins. "
+                                                  "[default: the horizon]")] = None,
+    train_window: Annotated[TrainWindow | None, typer.Option(help="expanding: train on all "
+                            "rows before the origin; sliding: on a fixed-length window. "
+                            "[default: expanding]")] = None,
+    refit_every: Annotated[int | None, typer.Option(min=1, help="Fit a new network every k "
+                           "folds; folds in between reuse it. [default: 1]")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")]
+        = False,
+    plot: PlotOpt = None,
+    quiet: Quiet = False,
+    *,
+    reading: Given,
+    model: Given,
+) -> None:
+    """Rolling-origin backtest: LSTM vs naive and seasonal naive on identical windows."""
+    from forecast_cli.cli import render
+    from forecast_cli.pipeline.backtest import backtest as run_backtest
+    from forecast_cli.pipeline.publish import json_safe
+    from forecast_cli.settings import build_settings
+
+    own = {"folds": folds, "fold_step": fold_step, "train_window": train_window,
+           "refit_every": refit_every}
+    result = run_backtest(data, build_settings({**reading, **model, **own}, config))
+    draw_plot(plot, "plot_backtest", result, quiet=quiet)
+    if quiet:
+        return
+    if as_json:
+        typer.echo(json.dumps(json_safe(result.to_json()), indent=2))
+        return
+    render.stdout().print(render.backtest_table(result))
+    if result.intervals:
+        render.stdout().print(render.backtest_intervals_table(result))
+    render.stdout().print(render.by_step_table(result.by_step))
