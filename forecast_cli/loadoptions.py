@@ -8,11 +8,8 @@ against and the command line's choices are both built from it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, fields
-from types import MappingProxyType
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from typing import Any, Literal, get_args
 
 from forecast_cli.errors import ConfigError
@@ -27,11 +24,6 @@ DEDUPES: tuple[str, ...] = get_args(Dedupe)
 DST_GAPS: tuple[str, ...] = get_args(DstGap)
 TIME_UNITS: tuple[str, ...] = get_args(TimeUnit)
 DEFAULT_MAX_ROWS = 20_000_000
-
-# The reading options given for the files read inside ``reading(...)``; see there.
-_GIVEN: ContextVar[Mapping[str, Any]] = ContextVar("forecast_reading_given",
-                                                   default=MappingProxyType({}))
-
 
 @dataclass(frozen=True)
 class LoadOptions:
@@ -56,14 +48,6 @@ class LoadOptions:
     strict: bool = False
     max_rows: int = DEFAULT_MAX_ROWS
 
-    def __post_init__(self) -> None:
-        given = _GIVEN.get()
-        if given.get("id_col") is not None and self.id_col is None:
-            raise ConfigError(f"`id_col` {given['id_col']!r}: the model was trained on one "
-                              "series (without --id-col), so it cannot read a file of many.")
-        for name, value in given.items():
-            object.__setattr__(self, name, value)
-
     @classmethod
     def from_settings(cls, settings: Any) -> LoadOptions:
         """Take every field of the same name from a ``Settings`` (or any object / dict)."""
@@ -80,25 +64,18 @@ class LoadOptions:
 READING_NAMES: tuple[str, ...] = tuple(f.name for f in fields(LoadOptions))
 
 
-@contextmanager
-def reading(given: Mapping[str, Any]) -> Iterator[None]:
-    """Read every file inside the block with the options ``given`` in place of the recorded ones.
-
-    ``forecast predict`` and ``evaluate`` read new data as the model's training data was read
-    (the bundle records how); the reading options of their command line replace those, for
-    that file: ``{"sep": ";", "decimal": ","}`` reads this month's export from another tool.
-    Each ``LoadOptions`` made inside takes the given values, so they also survive the
-    ``replace(…, freq=None, time_col=…)`` with which a bundle's options are adapted. ``id_col``
-    can rename the id column of a model trained on many series, never make one of a model
-    trained on one (ConfigError). The values are checked by ``settings.reading_given``.
-
-    This is the seam until ``pipeline.forecasting.load_for`` takes the options as a parameter.
-    """
+def given_over(recorded: LoadOptions, given: Mapping[str, Any] | None) -> LoadOptions:
+    """``recorded`` (how a bundle's training data was read) with the options ``given`` for a new
+    file in their place: ``{"sep": ";", "decimal": ","}`` reads this month's export from another
+    tool. ``id_col`` can rename the id column of a model trained on many series, never make one
+    of a model trained on one (ConfigError). The values are checked by
+    ``settings.reading_given``."""
+    if not given:
+        return recorded
     unknown = sorted(set(given) - set(READING_NAMES))
     if unknown:
         raise ConfigError(f"unknown reading option `{unknown[0]}`.")
-    token = _GIVEN.set(MappingProxyType(dict(given)))
-    try:
-        yield
-    finally:
-        _GIVEN.reset(token)
+    if given.get("id_col") is not None and recorded.id_col is None:
+        raise ConfigError(f"`id_col` {given['id_col']!r}: the model was trained on one "
+                          "series (without --id-col), so it cannot read a file of many.")
+    return replace(recorded, **given)

@@ -275,6 +275,6 @@ def build_settings(
 
 def reading_given(cli: Mapping[str, Any]) -> dict[str, Any]:
     """The reading options given in ``cli`` (``None``: not given), checked and converted as
-    ``build_settings`` does; for ``loadoptions.reading`` (predict and evaluate)."""
+    ``build_settings`` does; for ``loadoptions.given_over`` (predict and evaluate)."""
     settings = build_settings(cli)
     return {name: getattr(settings, name) for name, value in cli.items() if value is not None}

@@ -192,21 +192,16 @@ def test_the_reading_group_is_every_load_option() -> None:
     assert tuple(READING) == READING_NAMES
 
 
-def test_reading_scope_gives_its_values_to_the_options_made_inside_only() -> None:
-    from dataclasses import replace
-
+def test_given_reading_options_replace_the_recorded_ones() -> None:
     from forecast_cli.errors import ConfigError
-    from forecast_cli.loadoptions import LoadOptions, reading
+    from forecast_cli.loadoptions import LoadOptions, given_over
 
-    recorded = {"sep": ",", "decimal": ",", "freq": None, "id_col": "series"}
-    with reading({"decimal": ".", "freq": "D"}):
-        opts = replace(LoadOptions.from_settings(recorded), freq=None, time_col="ts")
-        assert (opts.sep, opts.decimal, opts.freq, opts.time_col) == (",", ".", "D", "ts")
-    assert LoadOptions.from_settings(recorded).decimal == ","  # gone with the block
-    with reading({"id_col": "store"}):
-        assert LoadOptions.from_settings(recorded).id_col == "store"  # a renamed id column
-        with pytest.raises(ConfigError, match="trained on one series"):
-            LoadOptions.from_settings({"id_col": None})
-    with pytest.raises(ConfigError, match="unknown reading option `lookback`"), \
-            reading({"lookback": 3}):
-        pass
+    recorded = LoadOptions.from_settings({"sep": ",", "decimal": ",", "id_col": "series"})
+    opts = given_over(recorded, {"decimal": ".", "freq": "D"})
+    assert (opts.sep, opts.decimal, opts.freq, opts.id_col) == (",", ".", "D", "series")
+    assert given_over(recorded, None) is recorded
+    assert given_over(recorded, {"id_col": "store"}).id_col == "store"  # a renamed id column
+    with pytest.raises(ConfigError, match="trained on one series"):
+        given_over(LoadOptions(), {"id_col": "store"})
+    with pytest.raises(ConfigError, match="unknown reading option `lookback`"):
+        given_over(recorded, {"lookback": 3})

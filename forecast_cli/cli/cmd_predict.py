@@ -1,7 +1,7 @@
 """``forecast predict`` and ``forecast evaluate``: the commands that use a trained bundle.
 
 New data is read as the bundle's training data was; reading options given on the command line
-replace those for this file (``loadoptions.reading``). ``predict`` of a plain file loads neither
+replace those for this file (``loadoptions.given_over``). ``predict`` of a plain file loads neither
 pandas nor TensorFlow (``pipeline.quickpredict``): nothing heavy is imported here.
 """
 
@@ -25,7 +25,6 @@ from forecast_cli.cli.options import (
     draw_plot,
     shared,
 )
-from forecast_cli.loadoptions import reading as reading_as
 from forecast_cli.settings import Engine, OutputFormat, reading_given
 
 
@@ -56,14 +55,11 @@ def predict(
     from forecast_cli.pipeline.quickpredict import predict_output
 
     chosen = tuple(x.strip() for x in series.split(",") if x.strip()) if series else None
-    given = reading_given(reading)
-    with reading_as(given):
-        # the quick reader takes plain files read as the bundle was; options: the full loader
-        result = predict_output(model_dir, data, chosen, engine=engine, fmt=fmt,
-                                keep=plot is not None or bool(given))
-        for warning in result.warnings:
-            render.message(f"Warning: {warning}", quiet)
-        draw_plot(plot, "plot_forecast", result.forecast, data, quiet=quiet)
+    result = predict_output(model_dir, data, chosen, engine=engine, fmt=fmt,
+                            keep=plot is not None, reading=reading_given(reading))
+    for warning in result.warnings:
+        render.message(f"Warning: {warning}", quiet)
+    draw_plot(plot, "plot_forecast", result.forecast, data, quiet=quiet)
     if out is None:
         sys.stdout.write(result.text)
         return
@@ -89,8 +85,7 @@ def evaluate(
     from forecast_cli.pipeline.publish import json_safe
     from forecast_cli.pipeline.scoring import score_bundle
 
-    with reading_as(reading_given(reading)):
-        result = score_bundle(model_dir, data)
+    result = score_bundle(model_dir, data, reading_given(reading))
     if quiet:
         return
     if as_json:

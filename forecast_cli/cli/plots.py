@@ -130,11 +130,14 @@ def _loss_panel(ax: Any, r: TrainResult) -> None:
 
 
 def _recent(fc: Forecast, data_path: Path) -> tuple[Frame, int]:
-    """The data, read as the model was trained, and how many recent rows to draw."""
-    from forecast_cli.pipeline.inputs import load_for
-
+    """The data the forecast was made from, and how many recent rows to draw."""
     spec = fc.bundle.spec
-    return load_for(fc.bundle, Path(data_path)), max(spec.lookback, 3 * spec.horizon)
+    frame = fc.frame
+    if frame is None:  # a Forecast built by hand: read the data as the model was trained
+        from forecast_cli.pipeline.inputs import load_for
+
+        frame = load_for(fc.bundle, Path(data_path))
+    return frame, max(spec.lookback, 3 * spec.horizon)
 
 
 def _forecast_panel(ax: Any, t: pd.DataFrame, name: str, times: Any, history: np.ndarray,

@@ -8,7 +8,7 @@ and ``{target}_upper_{level}``); a file without ``--id-col`` is shown without th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ import pandas as pd
 
 from forecast_cli.core.intervals import level_label
 from forecast_cli.core.panel_intervals import SeriesIntervals
+from forecast_cli.data.frame import Frame
 from forecast_cli.data.frequency import future_index
 from forecast_cli.errors import BundleError
 from forecast_cli.io.forecast_output import table_csv, table_json
@@ -25,8 +26,7 @@ from forecast_cli.model import api as model
 from forecast_cli.model.bundle import Bundle, read_bundle
 from forecast_cli.pipeline import bundle_series
 from forecast_cli.pipeline.inputs import check_compatible, latest_windows, load_for
-
-ENGINES = ("auto", "keras", "onnx")
+from forecast_cli.settings import ENGINES
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class Forecast:
     bundle: Bundle
     origin: pd.Timestamp  # timestamp of the last observed row used (the latest of all series)
     warnings: list[str] = field(default_factory=list)
+    frame: Frame | None = None  # the data the forecast was made from, as read
 
 
 def future_inputs(bundle: Bundle, lasts: Sequence[pd.Timestamp]) -> np.ndarray | None:
@@ -85,21 +86,22 @@ def run_network(bundle: Bundle, x: np.ndarray, engine: str = "auto",
 
 
 def predict(bundle_dir: Path, data_path: Path, series: tuple[str, ...] | None = None,
-            engine: str = "auto") -> Forecast:
+            engine: str = "auto", reading: Mapping[str, Any] | None = None) -> Forecast:
     """Forecast the ``horizon`` steps after the last row of every series of ``data_path``
-    (or of those named in ``series``). ``engine``: see :func:`run_network`."""
+    (or of those named in ``series``). ``engine``: see :func:`run_network`. ``reading``:
+    reading options for this file in place of those the model was trained with."""
     bundle = read_bundle(Path(bundle_dir))
-    frame = load_for(bundle, Path(data_path))
+    frame = load_for(bundle, Path(data_path), reading)
     warnings = check_compatible(bundle, frame)
-    kept, x, lasts, more = latest_windows(bundle, frame, series,
-                                          bool(bundle.settings.get("strict")))
+    strict = (reading or {}).get("strict", bundle.settings.get("strict"))
+    kept, x, lasts, more = latest_windows(bundle, frame, series, bool(strict))
     scaled = run_network(bundle, x, engine, future_inputs(bundle, lasts))  # (S, H, k)
     table = forecast_table(bundle, kept, lasts, scaled)
     if frame.id_col is not None:
         table.insert(0, frame.id_col, np.repeat(np.asarray(kept, dtype=object),
                                                 bundle.spec.horizon))
     return Forecast(table=table, bundle=bundle, origin=pd.Timestamp(max(lasts)),
-                    warnings=warnings + more)
+                    warnings=warnings + more, frame=frame)
 
 
 def forecast_table(bundle: Bundle, ids: list[str], lasts: list[pd.Timestamp],

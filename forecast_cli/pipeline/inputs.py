@@ -9,8 +9,10 @@ panel's per series (a series that cannot be forecast is left out with a warning)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,7 +22,7 @@ from forecast_cli.core import keepout
 from forecast_cli.core.scaling import Scaler
 from forecast_cli.data.frame import Frame, load_csv
 from forecast_cli.errors import DataError
-from forecast_cli.loadoptions import LoadOptions
+from forecast_cli.loadoptions import LoadOptions, given_over
 from forecast_cli.model.bundle import Bundle
 from forecast_cli.pipeline import bundle_series
 
@@ -36,10 +38,12 @@ def _zone(tz: str | None) -> str:
     return "naive (no time zone)" if tz is None else f"in {tz}"
 
 
-def load_for(bundle: Bundle, data_path: Path) -> Frame:
-    """Read new data with the reading options the model was trained with (frequency aside)."""
-    opts = replace(LoadOptions.from_settings(bundle.settings), freq=None,
-                   time_col=bundle.schema.time_col)
+def load_for(bundle: Bundle, data_path: Path,
+             reading: Mapping[str, Any] | None = None) -> Frame:
+    """Read new data with the reading options the model was trained with (frequency aside),
+    or with those ``reading`` gives in their place (``loadoptions.given_over``)."""
+    opts = given_over(replace(LoadOptions.from_settings(bundle.settings), freq=None,
+                              time_col=bundle.schema.time_col), reading)
     if not bundle.settings.get("calendar"):
         return load_csv(Path(data_path), columns=list(bundle.schema.inputs), options=opts)
     from forecast_cli.data.calendar_features import PREFIX, with_calendar

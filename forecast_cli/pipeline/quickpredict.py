@@ -12,6 +12,7 @@ compare them).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -42,19 +43,22 @@ class Prediction:
 
 
 def predict_output(bundle_dir: Path, data_path: Path, series: tuple[str, ...] | None = None,
-                   engine: str = "auto", fmt: str = "csv", keep: bool = False) -> Prediction:
+                   engine: str = "auto", fmt: str = "csv", keep: bool = False,
+                   reading: Mapping[str, Any] | None = None) -> Prediction:
     """Forecast the horizon after the last row of ``data_path``, rendered as ``fmt``.
 
     ``keep``: the caller needs the Forecast itself (a plot), so the full path runs.
+    ``reading``: reading options in place of the bundle's; the quick reader reads only plain
+    files read as the bundle was, so any given option takes the full loader.
     Raises what ``forecasting.predict`` raises.
     """
-    if not keep and not series and engine in ("auto", "onnx"):
+    if not keep and not series and not reading and engine in ("auto", "onnx"):
         quick = quick_predict(Path(bundle_dir), Path(data_path), fmt)
         if quick is not None:
             return quick
     from forecast_cli.pipeline.forecasting import predict, render_forecast
 
-    fc = predict(bundle_dir, data_path, series, engine=engine)
+    fc = predict(bundle_dir, data_path, series, engine=engine, reading=reading)
     return Prediction(render_forecast(fc, fmt), len(fc.table), str(fc.origin), fc.warnings, fc)
 
 

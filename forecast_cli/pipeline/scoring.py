@@ -11,6 +11,7 @@ coverage and mean width are reported too. A file without ``--id-col`` is the pan
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,14 +90,18 @@ def unseen_origins(frame: Frame, bundle: Bundle,
     return ids, np.concatenate(found), which
 
 
-def score_bundle(bundle_dir: Path, data_path: Path) -> BundleScore:
-    """Forecast every unseen window of every known series of ``data_path`` and score it."""
+def score_bundle(bundle_dir: Path, data_path: Path,
+                 reading: Mapping[str, Any] | None = None) -> BundleScore:
+    """Forecast every unseen window of every known series of ``data_path`` and score it.
+
+    ``reading``: reading options for this file in place of those the model was trained with.
+    """
     from forecast_cli.data import calendar_features
     from forecast_cli.model import api as model
 
     bundle = read_bundle(Path(bundle_dir))
     spec, schema = bundle.spec, bundle.schema
-    frame = load_for(bundle, Path(data_path))  # with the calendar columns, if trained so
+    frame = load_for(bundle, Path(data_path), reading)  # with calendar columns, if trained so
     check_compatible(bundle, frame)
     by_id = bundle_series.scalers(bundle)
     ids, origins, which = unseen_origins(
