@@ -1,6 +1,6 @@
 """Memory while training (issue 6, goal 4): 2,000,000 rows × 8 features, lookback 336.
 
-    .venv/bin/python bench/bench_memory.py [--rows 2000000] [--steps 30]
+    .venv/bin/python bench/bench_memory.py [--rows 2000000] [--steps 30] [--series 1000]
 
 Each case is a fresh process running forecast's training path as ``training.train`` runs it
 after loading (float64 values → scaler fitted on the training rows → ``model.window_dataset``
@@ -29,7 +29,10 @@ from bench.common import PY, REPO, median, run_child, write_results
 FEATURES = 8
 
 
-def child(rows: int, lookback: int, steps: int) -> None:
+def child(rows: int, lookback: int, steps: int, n_series: int = 1) -> None:
+    """One training run; ``n_series`` > 1 cuts the rows into that many equal series, each with
+    its own scaler and windows, as ``--id-col`` training feeds them (per-series scaling inside
+    the input pipeline: no scaled copy)."""
     from forecast_cli.core.buffers import aligned_empty
     from forecast_cli.core.scaling import SeriesScalers, fit_scaler
     from forecast_cli.core.splits import origins, split_bounds
@@ -41,10 +44,13 @@ def child(rows: int, lookback: int, steps: int) -> None:
     values = aligned_empty((rows, FEATURES), np.float64)
     np.random.default_rng(0).standard_normal(out=values)
     np.cumsum(values, axis=0, out=values)
-    bounds = split_bounds(rows, 0.7, 0.15)
-    # what training feeds the network: every series' scaler (here one), applied window by
-    # window inside the input pipeline
-    scaler = SeriesScalers((fit_scaler("standard", values[: bounds.train_end]),))
+    # what training feeds the network: every series' scaler, applied window by window inside
+    # the input pipeline; windows of series i start at i·length and never leave it
+    length = rows // n_series
+    bounds = split_bounds(length, 0.7, 0.15)
+    scaler = SeriesScalers(tuple(fit_scaler("standard", values[i * length:
+                                                               i * length + bounds.train_end])
+                                 for i in range(n_series)))
     spec = model.NetworkSpec(lookback=lookback, horizon=24, n_inputs=FEATURES,
                              target_index=tuple(range(FEATURES)), lstm_units=64,
                              lstm_layers=1, dense_units=(), dropout=0.1, window_norm="last",
@@ -55,12 +61,16 @@ def child(rows: int, lookback: int, steps: int) -> None:
     dataset.STORED_WINDOWS_BYTES = 0
     model.seed_everything(0)
     net = model.training_network(spec)  # what training.fit_network trains: fused on CPU
-    train_o, val_o = (origins(bounds, part, lookback, 24) for part in ("train", "val"))
+    part: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name in ("train", "val"):
+        local = origins(bounds, name, lookback, 24)  # (m,) rows of one series
+        part[name] = ((local[None, :] + length * np.arange(n_series)[:, None]).ravel(),
+                      np.repeat(np.arange(n_series, dtype=np.int64), len(local)))
+    (train_o, train_s), (val_o, val_s) = part["train"], part["val"]
     train_ds = model.window_dataset(values, values, train_o, spec, 64, shuffle_seed=0,
-                                    scaler=scaler, series=np.zeros(len(train_o), np.int64)
-                                    ).take(steps)
+                                    scaler=scaler, series=train_s).take(steps)
     val_ds = model.window_dataset(values, values, val_o, spec, 64, scaler=scaler,
-                                  series=np.zeros(len(val_o), np.int64)).take(5)
+                                  series=val_s).take(5)
     model.fit(net, train_ds, val_ds, model.FitOptions("adam", 1e-3, 1.0, 1, 5))
     print("ok")
 
@@ -70,7 +80,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--child", nargs=3, type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--series", type=int, default=1000,
+                        help="series of the panel case (the same rows, cut into equal series)")
+    parser.add_argument("--child", nargs=4, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
@@ -79,14 +91,16 @@ def main() -> None:
     # TensorFlow's footprint at each lookback: the network's own activation memory for
     # back-propagation grows with lookback × batch × units whatever the data, so each case is
     # compared with the footprint at its own lookback.
-    cases = {**{f"TensorFlow footprint: 2,000 rows, lookback {lb}": (2_000, lb)
+    cases = {**{f"TensorFlow footprint: 2,000 rows, lookback {lb}": (2_000, lb, 1)
                 for lb in lookbacks},
-             **{f"{args.rows:,} rows, lookback {lb}": (args.rows, lb) for lb in lookbacks}}
+             **{f"{args.rows:,} rows, lookback {lb}": (args.rows, lb, 1) for lb in lookbacks},
+             f"{args.rows:,} rows as {args.series:,} series, lookback 336":
+                 (args.rows, 336, args.series)}
     peaks: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(args.repeats):
-        for name, (rows, lookback) in cases.items():
+        for name, (rows, lookback, n_series) in cases.items():
             run = run_child([PY, REPO / "bench" / "bench_memory.py", "--child", str(rows),
-                             str(lookback), str(args.steps)])
+                             str(lookback), str(args.steps), str(n_series)])
             if run.code != 0:
                 raise SystemExit(f"{name} failed with exit {run.code}")
             peaks[name].append(run.peak_mb)
@@ -95,7 +109,7 @@ def main() -> None:
                  for lb in lookbacks}
     lines = ["| case | median peak RSS MB | runs | above TF footprint at its lookback, MB | "
              "÷ raw float32 size |", "|---|---|---|---|---|"]
-    for name, (_rows, lookback) in cases.items():
+    for name, (_rows, lookback, _series) in cases.items():
         extra = median(peaks[name]) - footprint[lookback]
         lines.append(f"| {name} | {median(peaks[name]):.0f} | "
                      f"{', '.join(f'{p:.0f}' for p in peaks[name])} | {extra:.0f} | "
@@ -105,7 +119,10 @@ def main() -> None:
             f"{raw_mb:.0f} MB. Goal: less than 3 × raw above the footprint (at lookback 336: "
             f"peak < {goal:.0f} MB), and no growth from lookback 48 to 336 beyond the "
             f"footprint's own. One epoch of {args.steps} training batches (64 windows) and 5 "
-            "validation batches: a short run, by design (see the module docstring).\n")
+            "validation batches: a short run, by design (see the module docstring). The panel "
+            "case is the same rows cut into equal series, each scaled by its own scaler "
+            "inside the input pipeline (no scaled copy): its peak should equal the one-series "
+            "case's within the series index of each window (8 bytes a window).\n")
     write_results("memory", "Memory while training", body)
 
 

@@ -79,11 +79,13 @@ def test_short_series_are_an_error_with_strict(tmp_path: Path) -> None:
 def test_each_series_is_scaled_by_its_own_training_rows(tmp_path: Path) -> None:
     frame = load_csv(_long(tmp_path, {"a": 40, "c": 30}), options=LoadOptions(id_col="store"))
     p = panel.layout(frame, 0.7, 0.15, lookback=4, horizon=2, season=1, strict=False)
-    scaled, scalers = panel.scale(frame, p, "standard")
+    scalers = panel.series_scalers(frame, p, "standard")
     # a: training rows 0…27 → mean 13.5; c: values 100…120 (21 rows) → mean 110
-    np.testing.assert_allclose([s.offset[0] for s in scalers], [13.5, 110.0])
-    np.testing.assert_allclose(scaled[:28].mean(), 0.0, atol=1e-12)
-    np.testing.assert_allclose(scaled[40:61].mean(), 0.0, atol=1e-12)
+    np.testing.assert_allclose([s.offset[0] for s in scalers.scalers], [13.5, 110.0])
+    a = scalers.transform(frame.values[None, :28], np.array([0]))
+    c = scalers.transform(frame.values[None, 40:61], np.array([1]))
+    np.testing.assert_allclose(a.mean(), 0.0, atol=1e-12)
+    np.testing.assert_allclose(c.mean(), 0.0, atol=1e-12)
 
 
 @pytest.fixture(scope="module")

@@ -49,10 +49,6 @@ def message(text: str, quiet: bool = False) -> None:
         sys.stderr.write(text.rstrip("\n") + "\n")
 
 
-def error(text: str) -> None:
-    sys.stderr.write(f"Error: {text.rstrip()}\n")
-
-
 def _fmt(value: float) -> str:
     return "n/a" if value is None or math.isnan(value) else f"{value:.4g}"
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from forecast_cli.core import keepout, metrics
-from forecast_cli.core.scaling import Scaler, SeriesScalers, fit_scaler
+from forecast_cli.core.scaling import SeriesScalers, fit_scaler
 from forecast_cli.core.splits import (
     PARTS,
     Part,
@@ -127,26 +127,6 @@ def series_scalers(frame: Frame, panel: Panel, kind: str) -> SeriesScalers:
     return SeriesScalers(tuple(
         fit_scaler(kind, frame.values[int(start): int(start) + b.train_end])
         for start, b in zip(panel.starts, panel.bounds, strict=True)))
-
-
-def scale(frame: Frame, panel: Panel, kind: str) -> tuple[np.ndarray, list[Scaler]]:
-    """Each kept series scaled by a scaler fit on its own training rows → (n, F), scalers."""
-    scaled = np.zeros_like(frame.values)
-    scalers = []
-    for start, b in zip(panel.starts, panel.bounds, strict=True):
-        rows = slice(int(start), int(start) + b.n)
-        scaler = fit_scaler(kind, frame.values[int(start): int(start) + b.train_end])
-        scaled[rows] = scaler.transform(frame.values[rows])
-        scalers.append(scaler)
-    return scaled, scalers
-
-
-def inverse(pred: np.ndarray, which: np.ndarray, scalers: list[Scaler],
-            target_index: list[int]) -> np.ndarray:
-    """Scaled forecasts (m, H, k) of windows from series ``which`` (m,) → original units."""
-    offset = np.stack([s.offset[target_index] for s in scalers])[which][:, None, :]
-    factor = np.stack([s.scale[target_index] for s in scalers])[which][:, None, :]
-    return np.asarray(pred * factor + offset)
 
 
 def mase_scales(frame: Frame, panel: Panel, season: int) -> np.ndarray:
