@@ -61,6 +61,11 @@ def window_dataset(inputs: np.ndarray, targets: np.ndarray | None, origins: np.n
         raise ValueError("separate targets must be scaled already")
     origins = np.asarray(origins)
     which = _check_series(scaler, series, len(origins))
+    if isinstance(scaler, SeriesScalers) and len(scaler) == 1:
+        # one series: its one scaler serves every window, so no series index is carried per
+        # window (8 bytes a window, and a second element in every tf.data slice); the batches
+        # are the same bit for bit (tests/test_series_windows.py)
+        scaler, which = scaler.scalers[0], None
     stored = _window_bytes(spec, inputs, targets, future, len(origins)) <= STORED_WINDOWS_BYTES
     cut = _stored_windows if stored else _gathered
     to_x, to_future, to_y = cut(tf, inputs, targets, origins, spec, future, scaler, which)
