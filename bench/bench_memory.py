@@ -64,8 +64,10 @@ def child(rows: int, lookback: int, steps: int, n_series: int = 1) -> None:
     part: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name in ("train", "val"):
         local = origins(bounds, name, lookback, 24)  # (m,) rows of one series
-        part[name] = ((local[None, :] + length * np.arange(n_series)[:, None]).ravel(),
-                      np.repeat(np.arange(n_series, dtype=np.int64), len(local)))
+        # the series of each window, as panel.Panel.origins gives it (one series: a view of 0)
+        which = (np.broadcast_to(np.int64(0), local.shape) if n_series == 1 else
+                 np.repeat(np.arange(n_series, dtype=np.int64), len(local)))
+        part[name] = ((local[None, :] + length * np.arange(n_series)[:, None]).ravel(), which)
     (train_o, train_s), (val_o, val_s) = part["train"], part["val"]
     train_ds = model.window_dataset(values, values, train_o, spec, 64, shuffle_seed=0,
                                     scaler=scaler, series=train_s).take(steps)

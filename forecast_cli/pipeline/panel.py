@@ -52,6 +52,8 @@ class Panel:
         if not found:
             return np.empty(0, np.int64), np.empty(0, np.int64)
         glob = np.concatenate([o for o, _ in found]).astype(np.int64)
+        if len(found) == 1:  # one series: a read-only view of 0, no 8 bytes per window
+            return glob, np.broadcast_to(np.int64(found[0][1]), glob.shape)
         which = np.concatenate([np.full(len(o), i, np.int64) for o, i in found])
         return glob, which
 
