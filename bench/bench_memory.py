@@ -73,6 +73,9 @@ def child(rows: int, lookback: int, steps: int, n_series: int = 1) -> None:
                                     scaler=scaler, series=train_s).take(steps)
     val_ds = model.window_dataset(values, values, val_o, spec, 64, scaler=scaler,
                                   series=val_s).take(5)
+    # the datasets keep what they need (their own int32 positions); the int64 origins made
+    # here are not part of the pipeline's footprint
+    del part, local, train_o, train_s, val_o, val_s
     model.fit(net, train_ds, val_ds, model.FitOptions("adam", 1e-3, 1.0, 1, 5))
     print("ok")
 
