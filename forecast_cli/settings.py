@@ -236,9 +236,12 @@ def _validate_reading(s: Settings) -> None:
 
 def read_toml(path: Path, what: str) -> dict[str, Any]:
     """Parse a TOML file; ``what`` ("config file", "batch file") names it in the errors."""
+    import stat
     import tomllib  # here, not at import: `forecast --help` imports this module
 
     try:
+        if path.exists() and not stat.S_ISREG(path.stat().st_mode):  # a FIFO would hang
+            raise InputMissingError(f"{path}: {what} is not a regular file.")
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputMissingError(f"{path}: {what} not found.") from None

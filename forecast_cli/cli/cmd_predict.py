@@ -54,6 +54,8 @@ def predict(
     from forecast_cli.io import atomic
     from forecast_cli.pipeline.quickpredict import predict_output
 
+    if out is not None:  # before any work: a regular file, and not the data itself
+        atomic.check_output(out, (data,))
     chosen = tuple(x.strip() for x in series.split(",") if x.strip()) if series else None
     result = predict_output(model_dir, data, chosen, engine=engine, fmt=fmt,
                             keep=plot is not None, reading=reading_given(reading))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,12 +45,46 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
+_KINDS = ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a directory"),
+          (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def kind_of(mode: int) -> str:
+    """What a non-regular file is, in words: ``os.stat``/``lstat`` mode → "a named pipe"…"""
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def check_output(path: Path, inputs: tuple[Path, ...] = ()) -> None:
+    """OutputError (73) unless ``path`` is absent or a regular file, and not one of ``inputs``.
+
+    The rename of an atomic write would replace whatever ``path`` is: a device node such as
+    ``/dev/null``, a named pipe, or a symbolic link (not the file it points to). forecast writes
+    regular files only, and never over the data it reads.
+    """
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot be checked ({exc.strerror}).") from None
+    if not stat.S_ISREG(mode):
+        raise OutputError(f"{path}: is {kind_of(mode)}, not a regular file; forecast writes "
+                          "only regular files. Name a file path instead.")
+    for source in inputs:
+        with contextlib.suppress(OSError):
+            if os.path.samefile(path, source):
+                raise OutputError(f"{path}: is the input file {source}; writing there would "
+                                  "destroy the data. Name another output file.")
+
+
 def write_bytes(path: Path, data: bytes, kill_point: str | None = None) -> None:
-    """Atomically replace ``path`` with ``data``.
+    """Atomically replace ``path`` with ``data``; OutputError if it is not a regular file.
 
     ``kill_point`` names a crash-test point (see ``killpoints``) reached after the temporary
     file is complete and fsynced, just before it is renamed over ``path``.
     """
+    check_output(path)
     parent = ensure_dir(path.parent)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli.errors import DataError, InputMissingError
+from forecast_cli.io.atomic import kind_of
 from forecast_cli.io.findings import MAX_SHOWN, Findings
 
 BLOCK = 1 << 20
@@ -49,6 +51,13 @@ def _open_checked(path: Path) -> int:
         raise InputMissingError(f"{path}: file not found.")
     if path.is_dir():
         raise InputMissingError(f"{path}: is a directory, not a CSV file.")
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise InputMissingError(f"{path}: cannot read ({exc.strerror}).") from None
+    if not stat.S_ISREG(mode):  # opening a FIFO would wait for a writer: a hang under cron
+        raise InputMissingError(f"{path}: is {kind_of(mode)}, not a regular file; forecast "
+                                "reads data from regular files only.")
     try:
         size = path.stat().st_size
         with path.open("rb"):

@@ -231,6 +231,7 @@ def _forecast_and_score(job: Job, ctx: JobContext, current: registry.Version, fr
         return []
     from forecast_cli.pipeline import forecasting
 
+    atomic.check_output(out, (data_path,))  # a regular file, and not the job's data
     fc = forecasting.predict(current.bundle_dir, data_path)
     for warning in fc.warnings:
         ctx.log(f"{job.name}: warning: {warning}")

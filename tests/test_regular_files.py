@@ -1,0 +1,106 @@
+"""Only regular files are read as data or written as outputs, and no output overwrites its
+input (issue 14's first point). A named pipe as data used to hang forever (holding a batch's
+lock); a device node, a pipe or a symbolic link as ``--out`` was replaced by a regular file.
+Real subprocesses; every special file lives in the test's own directory."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.batch_helpers import TINY_JOB, write_batch
+from tests.conftest import TINY_ARGS, run_forecast, seasonal_series, write_series
+
+QUICK = 60  # seconds: a refusal is immediate; a hang would run into this
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    d = tmp_path_factory.mktemp("reg")
+    data = write_series(d / "daily.csv", seasonal_series(120))
+    proc = run_forecast("train", data, *TINY_ARGS, "-o", d / "run", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    return data, d / "run" / "model"
+
+
+def _fifo(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize("command", ["validate", "train"])
+def test_a_named_pipe_as_data_is_refused_at_once(tmp_path: Path, command: str) -> None:
+    pipe = _fifo(tmp_path / "data.csv")
+    proc = run_forecast(command, pipe, "-o", tmp_path / "out", timeout=QUICK) \
+        if command == "train" else run_forecast(command, pipe, timeout=QUICK)
+    assert proc.returncode == 66
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"Error: {pipe}: is a named pipe (FIFO), not a regular file; forecast reads data "
+        "from regular files only.")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_named_pipe_as_config_is_refused_at_once(bundle: tuple[Path, Path],
+                                                   tmp_path: Path) -> None:
+    pipe = _fifo(tmp_path / "settings.toml")
+    proc = run_forecast("validate", bundle[0], "--config", pipe, timeout=QUICK)
+    assert proc.returncode == 66
+    assert f"{pipe}: config file is not a regular file." in proc.stderr
+
+
+def test_predict_refuses_a_pipe_a_link_or_a_device_as_out(bundle: tuple[Path, Path],
+                                                          tmp_path: Path) -> None:
+    data, model = bundle
+    target = tmp_path / "kept.csv"
+    target.write_text("keep me\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    outs = {_fifo(tmp_path / "pipe.csv"): "a named pipe (FIFO)", link: "a symbolic link"}
+    try:  # a null device node of our own (root only): replacing it would harm nothing
+        os.mknod(tmp_path / "null", stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        outs[tmp_path / "null"] = "a character device"
+    except PermissionError:
+        pass
+    for out, kind in outs.items():
+        proc = run_forecast("predict", "-m", model, data, "--out", out, timeout=QUICK)
+        assert proc.returncode == 73, (out, proc.stderr)
+        assert proc.stdout == ""
+        assert proc.stderr.strip() == (f"Error: {out}: is {kind}, not a regular file; "
+                                       "forecast writes only regular files. Name a file path "
+                                       "instead.")
+    assert stat.S_ISFIFO(os.lstat(tmp_path / "pipe.csv").st_mode)
+    assert link.is_symlink()
+    assert target.read_text() == "keep me\n"
+    if tmp_path / "null" in outs:
+        assert stat.S_ISCHR(os.lstat(tmp_path / "null").st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["kept.csv", "link.csv", "pipe.csv", *(["null"] if tmp_path / "null" in outs else [])])
+
+
+def test_predict_refuses_to_write_over_its_input(bundle: tuple[Path, Path]) -> None:
+    data, model = bundle
+    before = data.read_bytes()
+    proc = run_forecast("predict", "-m", model, data, "--out", data, timeout=QUICK)
+    assert proc.returncode == 73
+    assert proc.stderr.strip() == (f"Error: {data}: is the input file {data}; writing there "
+                                   "would destroy the data. Name another output file.")
+    assert data.read_bytes() == before
+
+
+def test_a_batch_job_whose_output_is_its_data_fails_alone(tmp_path: Path) -> None:
+    write_series(tmp_path / "a.csv", seasonal_series(120))
+    write_series(tmp_path / "b.csv", seasonal_series(120, seed=1))
+    before = (tmp_path / "a.csv").read_bytes()
+    batch = write_batch(tmp_path / "batch.toml",
+                        {"bad": {"data": "a.csv", "output": "a.csv"},
+                         "good": {"data": "b.csv", "output": "out/b.csv"}}, TINY_JOB)
+    proc = run_forecast("batch", batch)
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert "is the input file" in proc.stderr
+    assert "good" not in proc.stderr
+    assert (tmp_path / "a.csv").read_bytes() == before
+    assert (tmp_path / "out" / "b.csv").is_file()
