@@ -10,6 +10,7 @@ the settings are checked against the tuple built from it, and the CLI offers exa
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -159,13 +160,32 @@ def _coerce(name: str, value: Any) -> Any:
     return value
 
 
+# Upper bounds of every size and count: checked before anything is allocated or looped over,
+# so a typo (--lookback 1000000000) is a usage error at once, not hours of work or an
+# exhausted machine. Far above anything useful on the data forecast is made for.
+LIMITS: dict[str, int] = {
+    "lookback": 100_000, "horizon": 10_000, "season": 100_000, "fold_step": 10_000_000,
+    "lstm_units": 4_096, "lstm_layers": 16, "epochs": 100_000, "batch_size": 65_536,
+    "folds": 1_000, "refit_every": 1_000, "patch_len": 100_000, "patience": 100_000,
+    "seed": 2**32 - 1, "dense_units": 4_096, "fill_limit": 1_000_000,
+    "max_rows": 2_000_000_000,
+}
+MAX_DENSE_LAYERS = 16
+
+
 def _check_range(name: str, value: Any, kind: type, low: float, high: float | None = None) -> None:
     int_for_float = kind is float and isinstance(value, int)
     if isinstance(value, bool) or not (isinstance(value, kind) or int_for_float):
         raise ConfigError(f"`{name}` must be a {kind.__name__}. Got {value!r}.")
-    if value < low or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f"≥ {low}"
-        raise ConfigError(f"`{name}` must be {bound}. Got {value!r}.")
+    if kind is float and not math.isfinite(value):  # NaN compares false with every bound
+        raise ConfigError(f"`{name}` must be a finite number. Got {value!r}.")
+    if high is not None and not low <= value <= high:
+        raise ConfigError(f"`{name}` must be between {low} and {high}. Got {value!r}.")
+    if value < low:
+        raise ConfigError(f"`{name}` must be ≥ {low}. Got {value!r}.")
+    limit = LIMITS.get(name)
+    if limit is not None and value > limit:
+        raise ConfigError(f"`{name}` must be ≤ {limit:,}. Got {value:,}.")
 
 
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
@@ -184,11 +204,14 @@ def validate(s: Settings) -> Settings:
         _check_range(name, getattr(s, name), int, 1)
     _check_range("patience", s.patience, int, 0)
     _check_range("seed", s.seed, int, 0)
+    if len(s.dense_units) > MAX_DENSE_LAYERS:
+        raise ConfigError(f"`dense_units` may name at most {MAX_DENSE_LAYERS} layers. Got "
+                          f"{len(s.dense_units)}.")
     for units in s.dense_units:
         _check_range("dense_units", units, int, 1)
     _check_range("dropout", s.dropout, float, 0.0, 0.95)
     _check_range("learning_rate", s.learning_rate, float, 1e-12, 10.0)
-    _check_range("clipnorm", s.clipnorm, float, 1e-12)
+    _check_range("clipnorm", s.clipnorm, float, 1e-12, 1e6)
     for name in ("train_frac", "val_frac", "test_frac"):
         _check_range(name, getattr(s, name), float, 0.01, 0.98)
     total = s.train_frac + s.val_frac + s.test_frac

@@ -1,0 +1,80 @@
+"""Every size and count a user can set is bounded before anything is allocated or looped over,
+and NaN or infinity is never a setting (issue 14). ``--lookback 1000000000`` and ``backtest
+--folds 1000000000`` used to run for hours; ``--learning-rate nan`` ended in exit 1 and
+``--clipnorm nan`` silently disabled gradient clipping. Exit 2 at once, naming the setting
+and the bad value, on the command line, in a TOML file and in a batch job alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from forecast_cli.errors import ConfigError
+from forecast_cli.settings import LIMITS, build_settings
+from tests.batch_helpers import TINY_JOB, write_batch
+from tests.conftest import run_forecast, seasonal_series, write_series
+
+QUICK = 60  # seconds: a refusal is immediate
+
+
+@pytest.mark.parametrize(("given", "message"), [
+    ({"lookback": 1_000_000_000}, "`lookback` must be ≤ 100,000. Got 1,000,000,000."),
+    ({"folds": 1_000_000_000}, "`folds` must be ≤ 1,000. Got 1,000,000,000."),
+    ({"lstm_units": 100_000}, "`lstm_units` must be ≤ 4,096. Got 100,000."),
+    ({"seed": 99_999_999_999}, "`seed` must be ≤ 4,294,967,295. Got 99,999,999,999."),
+    ({"dense_units": "8," * 17 + "8"}, "`dense_units` may name at most 16 layers. Got 18."),
+    ({"learning_rate": float("nan")}, "`learning_rate` must be a finite number. Got nan."),
+    ({"clipnorm": float("nan")}, "`clipnorm` must be a finite number. Got nan."),
+    ({"clipnorm": float("inf")}, "`clipnorm` must be a finite number. Got inf."),
+    ({"train_frac": float("nan")}, "`train_frac` must be a finite number. Got nan."),
+])
+def test_out_of_bounds_and_non_finite_settings_are_refused(given: dict[str, object],
+                                                           message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        build_settings(given)
+    assert str(info.value) == message
+
+
+def test_each_limit_itself_is_accepted() -> None:
+    at_limit = {k: v for k, v in LIMITS.items() if k not in ("dense_units", "patch_len")}
+    settings = build_settings(at_limit)
+    assert settings.lookback == LIMITS["lookback"]
+    assert settings.seed == 2**32 - 1
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_series(tmp_path_factory.mktemp("lim") / "daily.csv", seasonal_series(120))
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (("train", "--lookback", "1000000000"),
+     "Error: `lookback` must be ≤ 100,000. Got 1,000,000,000."),
+    (("backtest", "--folds", "1000000000"),
+     "Error: `folds` must be ≤ 1,000. Got 1,000,000,000."),
+    (("train", "--learning-rate", "nan"),
+     "Error: `learning_rate` must be a finite number. Got nan."),
+    (("train", "--clipnorm", "nan"), "Error: `clipnorm` must be a finite number. Got nan."),
+])
+def test_the_command_line_refuses_at_once(data: Path, tmp_path: Path, args: tuple[str, ...],
+                                          line: str) -> None:
+    out = ("-o", tmp_path / "out") if args[0] == "train" else ()  # backtest writes nothing
+    proc = run_forecast(args[0], data, *args[1:], *out, timeout=QUICK)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == line
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_toml_file_and_a_batch_job_refuse_the_same(data: Path, tmp_path: Path) -> None:
+    config = tmp_path / "settings.toml"
+    config.write_text("lookback = 1000000000\n")
+    proc = run_forecast("train", data, "--config", config, "-o", tmp_path / "out",
+                        timeout=QUICK)
+    assert proc.returncode == 2
+    assert "`lookback` must be ≤ 100,000. Got 1,000,000,000." in proc.stderr
+    batch = write_batch(tmp_path / "batch.toml", {"big": {"data": str(data)}},
+                        {**TINY_JOB, "lookback": 1_000_000_000})
+    proc = run_forecast("batch", batch, timeout=QUICK)
+    assert proc.returncode == 1  # the job fails alone (docs/scheduling.md)
+    assert "`lookback` must be ≤ 100,000. Got 1,000,000,000." in proc.stderr
