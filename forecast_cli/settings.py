@@ -10,12 +10,13 @@ the settings are checked against the tuple built from it, and the CLI offers exa
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from forecast_cli.checks import LIMITS as LIMITS
+from forecast_cli.checks import MAX_DENSE_LAYERS, check_choice, check_range, check_types
 from forecast_cli.errors import ConfigError, InputMissingError
 from forecast_cli.loadoptions import (
     DEDUPES,
@@ -138,6 +139,9 @@ def _as_tuple(name: str, value: Any, kind: type) -> tuple[Any, ...]:
         items = list(value)
     else:
         items = [value]
+    if kind is int and any(isinstance(v, (bool, float)) for v in items):
+        # int(2.7) would silently be 2 (a TOML list of floats, dense_units = [1.9, 2.7])
+        raise ConfigError(f"`{name}` must be a list of int. Got {value!r}.")
     try:
         return tuple(kind(v) for v in items)
     except (TypeError, ValueError):
@@ -160,74 +164,39 @@ def _coerce(name: str, value: Any) -> Any:
     return value
 
 
-# Upper bounds of every size and count: checked before anything is allocated or looped over,
-# so a typo (--lookback 1000000000) is a usage error at once, not hours of work or an
-# exhausted machine. Far above anything useful on the data forecast is made for.
-LIMITS: dict[str, int] = {
-    "lookback": 100_000, "horizon": 10_000, "season": 100_000, "fold_step": 10_000_000,
-    "lstm_units": 4_096, "lstm_layers": 16, "epochs": 100_000, "batch_size": 65_536,
-    "folds": 1_000, "refit_every": 1_000, "patch_len": 100_000, "patience": 100_000,
-    "seed": 2**32 - 1, "dense_units": 4_096, "fill_limit": 1_000_000,
-    "max_rows": 2_000_000_000,
-}
-MAX_DENSE_LAYERS = 16
-
-
-def _check_range(name: str, value: Any, kind: type, low: float, high: float | None = None) -> None:
-    int_for_float = kind is float and isinstance(value, int)
-    if isinstance(value, bool) or not (isinstance(value, kind) or int_for_float):
-        raise ConfigError(f"`{name}` must be a {kind.__name__}. Got {value!r}.")
-    if kind is float and not math.isfinite(value):  # NaN compares false with every bound
-        raise ConfigError(f"`{name}` must be a finite number. Got {value!r}.")
-    if high is not None and not low <= value <= high:
-        raise ConfigError(f"`{name}` must be between {low} and {high}. Got {value!r}.")
-    if value < low:
-        raise ConfigError(f"`{name}` must be ≥ {low}. Got {value!r}.")
-    limit = LIMITS.get(name)
-    if limit is not None and value > limit:
-        raise ConfigError(f"`{name}` must be ≤ {limit:,}. Got {value:,}.")
-
-
-def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ConfigError(f"`{name}` must be one of {', '.join(choices)}. Got {value!r}.")
-
-
 def validate(s: Settings) -> Settings:
     """Check every setting; return ``s`` unchanged or raise ConfigError naming the first bad one."""
+    check_types(s)
     for name in ("lookback", "horizon", "season", "fold_step"):
         value = getattr(s, name)
         if value is not None:
-            _check_range(name, value, int, 1)
+            check_range(name, value, int, 1)
     for name in ("lstm_units", "lstm_layers", "epochs", "batch_size", "folds", "refit_every",
                  "patch_len"):
-        _check_range(name, getattr(s, name), int, 1)
-    _check_range("patience", s.patience, int, 0)
-    _check_range("seed", s.seed, int, 0)
+        check_range(name, getattr(s, name), int, 1)
+    check_range("patience", s.patience, int, 0)
+    check_range("seed", s.seed, int, 0)
     if len(s.dense_units) > MAX_DENSE_LAYERS:
         raise ConfigError(f"`dense_units` may name at most {MAX_DENSE_LAYERS} layers. Got "
                           f"{len(s.dense_units)}.")
     for units in s.dense_units:
-        _check_range("dense_units", units, int, 1)
-    _check_range("dropout", s.dropout, float, 0.0, 0.95)
-    _check_range("learning_rate", s.learning_rate, float, 1e-12, 10.0)
-    _check_range("clipnorm", s.clipnorm, float, 1e-12, 1e6)
+        check_range("dense_units", units, int, 1)
+    check_range("dropout", s.dropout, float, 0.0, 0.95)
+    check_range("learning_rate", s.learning_rate, float, 1e-12, 10.0)
+    check_range("clipnorm", s.clipnorm, float, 1e-12, 1e6)
     for name in ("train_frac", "val_frac", "test_frac"):
-        _check_range(name, getattr(s, name), float, 0.01, 0.98)
+        check_range(name, getattr(s, name), float, 0.01, 0.98)
     total = s.train_frac + s.val_frac + s.test_frac
     if abs(total - 1.0) > 1e-6:
         raise ConfigError(
             f"`train_frac` + `val_frac` + `test_frac` must be 1. Got "
             f"{s.train_frac} + {s.val_frac} + {s.test_frac} = {total:g}."
         )
-    _check_choice("scaler", s.scaler, SCALERS)
-    _check_choice("optimizer", s.optimizer, OPTIMIZERS)
-    _check_choice("window_norm", s.window_norm, WINDOW_NORMS)
+    check_choice("scaler", s.scaler, SCALERS)
+    check_choice("optimizer", s.optimizer, OPTIMIZERS)
+    check_choice("window_norm", s.window_norm, WINDOW_NORMS)
     _validate_reading(s)
-    _check_choice("train_window", s.train_window, TRAIN_WINDOWS)
-    if not isinstance(s.channel_independence, bool):
-        raise ConfigError(f"`channel_independence` must be true or false. "
-                          f"Got {s.channel_independence!r}.")
+    check_choice("train_window", s.train_window, TRAIN_WINDOWS)
     if s.lookback is not None and s.patch_len > s.lookback:
         raise ConfigError(f"`patch_len` must be ≤ `lookback` ({s.lookback}). Got {s.patch_len}.")
     for level in s.levels:
@@ -239,13 +208,13 @@ def validate(s: Settings) -> Settings:
 
 def _validate_reading(s: Settings) -> None:
     """The data-reading settings (see loadoptions)."""
-    _check_choice("fill", s.fill, FILLS)
-    _check_choice("dedupe", s.dedupe, DEDUPES)
-    _check_choice("dst_gap", s.dst_gap, DST_GAPS)
+    check_choice("fill", s.fill, FILLS)
+    check_choice("dedupe", s.dedupe, DEDUPES)
+    check_choice("dst_gap", s.dst_gap, DST_GAPS)
     if s.time_unit is not None:
-        _check_choice("time_unit", s.time_unit, TIME_UNITS)
-    _check_range("fill_limit", s.fill_limit, int, 1)
-    _check_range("max_rows", s.max_rows, int, 1)
+        check_choice("time_unit", s.time_unit, TIME_UNITS)
+    check_range("fill_limit", s.fill_limit, int, 1)
+    check_range("max_rows", s.max_rows, int, 1)
     for name in ("decimal", "thousands"):
         value = getattr(s, name)
         if value is not None and (not isinstance(value, str) or len(value) != 1):

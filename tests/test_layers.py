@@ -1,7 +1,8 @@
 """The import layers of forecast_cli: every import points down, and no module imports itself back.
 
 Layers, top to bottom: cli → ops → pipeline → model → data → io → core. The top-level modules
-(settings, loadoptions, errors) may be imported from every layer and import no layer themselves.
+(settings, loadoptions, errors, checks) may be imported from every layer and import no layer
+themselves.
 Lazy imports inside functions count too: a function-level import upward is still a cycle.
 """
 
@@ -14,7 +15,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "forecast_cli"
 LAYERS = ("cli", "ops", "pipeline", "model", "data", "io", "core")
-SHARED = ("settings", "loadoptions", "errors")
+SHARED = ("settings", "loadoptions", "errors", "checks")
 MAX_LINES = 320  # house style: ~300
 # Modules still being split (issue 12) and their size today: they may shrink, never grow.
 SPLITTING: dict[str, int] = {}

@@ -78,3 +78,19 @@ def test_a_toml_file_and_a_batch_job_refuse_the_same(data: Path, tmp_path: Path)
     proc = run_forecast("batch", batch, timeout=QUICK)
     assert proc.returncode == 1  # the job fails alone (docs/scheduling.md)
     assert "`lookback` must be ≤ 100,000. Got 1,000,000,000." in proc.stderr
+
+
+@pytest.mark.parametrize(("toml", "message"), [
+    ('strict = "false"', "`strict` must be true or false. Got 'false'."),
+    ("calendar = 1", "`calendar` must be true or false. Got 1."),
+    ("tz = 5", "`tz` must be a string. Got 5."),
+    ("time_col = 5", "`time_col` must be a string. Got 5."),
+    ("dense_units = [1.9, 2.7]", "`dense_units` must be a list of int. Got [1.9, 2.7]."),
+])
+def test_toml_values_of_the_wrong_type_are_refused_not_coerced(tmp_path: Path, toml: str,
+                                                                message: str) -> None:
+    config = tmp_path / "settings.toml"
+    config.write_text(toml + "\n")
+    with pytest.raises(ConfigError) as info:
+        build_settings({}, config)  # as --config reads it
+    assert str(info.value) == message

@@ -1,0 +1,59 @@
+"""Checks of setting values: types, ranges and choices, each failure a ConfigError (exit 2)
+that names the setting and the bad value. Used by ``settings.validate``; imports no layer."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from forecast_cli.errors import ConfigError
+
+# Upper bounds of every size and count: checked before anything is allocated or looped over,
+# so a typo (--lookback 1000000000) is a usage error at once, not hours of work or an
+# exhausted machine. Far above anything useful on the data forecast is made for.
+LIMITS: dict[str, int] = {
+    "lookback": 100_000, "horizon": 10_000, "season": 100_000, "fold_step": 10_000_000,
+    "lstm_units": 4_096, "lstm_layers": 16, "epochs": 100_000, "batch_size": 65_536,
+    "folds": 1_000, "refit_every": 1_000, "patch_len": 100_000, "patience": 100_000,
+    "seed": 2**32 - 1, "dense_units": 4_096, "fill_limit": 1_000_000,
+    "max_rows": 2_000_000_000,
+}
+MAX_DENSE_LAYERS = 16
+
+
+def check_range(name: str, value: Any, kind: type, low: float, high: float | None = None) -> None:
+    int_for_float = kind is float and isinstance(value, int)
+    if isinstance(value, bool) or not (isinstance(value, kind) or int_for_float):
+        raise ConfigError(f"`{name}` must be a {kind.__name__}. Got {value!r}.")
+    if kind is float and not math.isfinite(value):  # NaN compares false with every bound
+        raise ConfigError(f"`{name}` must be a finite number. Got {value!r}.")
+    if high is not None and not low <= value <= high:
+        raise ConfigError(f"`{name}` must be between {low} and {high}. Got {value!r}.")
+    if value < low:
+        raise ConfigError(f"`{name}` must be ≥ {low}. Got {value!r}.")
+    limit = LIMITS.get(name)
+    if limit is not None and value > limit:
+        raise ConfigError(f"`{name}` must be ≤ {limit:,}. Got {value:,}.")
+
+
+def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"`{name}` must be one of {', '.join(choices)}. Got {value!r}.")
+
+
+BOOL_SETTINGS = ("calendar", "dayfirst", "allow_missing", "strict", "channel_independence")
+TEXT_SETTINGS = ("time_col", "sep", "freq", "id_col", "decimal", "thousands", "encoding",
+                 "time_format", "tz")
+
+
+def check_types(s: Any) -> None:
+    """Switches are booleans and names are text, never coerced: in TOML ``strict = "false"``
+    would be true and ``tz = 5`` a five-second offset."""
+    for name in BOOL_SETTINGS:
+        value = getattr(s, name)
+        if not isinstance(value, bool):
+            raise ConfigError(f"`{name}` must be true or false. Got {value!r}.")
+    for name in TEXT_SETTINGS:
+        value = getattr(s, name)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"`{name}` must be a string. Got {value!r}.")
