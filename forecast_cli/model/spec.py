@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from forecast_cli.checks import LIMITS, MAX_DENSE_LAYERS
+
 ONNX_INPUT = "window"  # names of the network's inputs, in Keras and in the ONNX export
 ONNX_FUTURE = "future"
 
@@ -56,6 +58,7 @@ class NetworkSpec:
             seed=int(raw["seed"]),
             channel_independence=bool(raw.get("channel_independence", False)),
             patch_len=int(raw.get("patch_len", 1)), n_future=int(raw.get("n_future", 0)))
+        _check_bounds(spec)
         if spec.n_future < 0:
             raise ValueError("n_future must be ≥ 0")
         if not 1 <= spec.patch_len <= spec.lookback:
@@ -68,3 +71,26 @@ class NetworkSpec:
         if any(not 0 <= i < spec.n_inputs for i in spec.target_index):
             raise ValueError("target_index out of range")
         return spec
+
+
+MAX_INPUTS = 10_000  # input columns (targets, features, calendar) of a network
+
+
+def _check_bounds(spec: NetworkSpec) -> None:
+    """ValueError unless every size is within ``checks.LIMITS``, as a training run's settings
+    must be: a consistent (re-hashed) config.json could otherwise make predict allocate
+    gigabytes (``lstm_units`` 10^9) before anything else failed."""
+    sizes = {"lookback": spec.lookback, "horizon": spec.horizon, "lstm_units": spec.lstm_units,
+             "lstm_layers": spec.lstm_layers, "patch_len": spec.patch_len}
+    if spec.dense_units:
+        sizes["dense_units"] = max(spec.dense_units)
+    for name, value in sizes.items():
+        if value > LIMITS[name]:
+            raise ValueError(f"`{name}` {value:,} exceeds the limit {LIMITS[name]:,}")
+    if len(spec.dense_units) > MAX_DENSE_LAYERS:
+        raise ValueError(f"{len(spec.dense_units)} dense layers exceed the limit "
+                         f"{MAX_DENSE_LAYERS}")
+    if max(spec.n_inputs, spec.n_future) > MAX_INPUTS:
+        raise ValueError(f"{max(spec.n_inputs, spec.n_future):,} inputs exceed the limit "
+                         f"{MAX_INPUTS:,}")
+
