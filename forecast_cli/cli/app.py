@@ -15,7 +15,7 @@ import typer
 
 from forecast_cli import __version__
 from forecast_cli.cli import cmd_data, cmd_ops, cmd_predict, cmd_train
-from forecast_cli.cli.exits import gated
+from forecast_cli.cli.exits import gated, leave
 
 app = typer.Typer(
     name="forecast", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -44,5 +44,11 @@ for command in (cmd_train.train, cmd_predict.predict, cmd_data.validate, cmd_tra
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point; a failed run ends at once (``exits.leave``)."""
+    try:
+        app()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if code:
+            leave(code)
+        raise

@@ -13,6 +13,7 @@ strings compactly, one block at a time, so memory stays near the size of the num
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import stat
@@ -209,6 +210,17 @@ def read_chunks(tf: TextFile, sep: str, names: list[str], wanted: list[str],
         reader = _open(tf, sep, names, names if tf.has_quote else wanted, invalid)
     except Exception as exc:  # pyarrow raises its own ArrowInvalid on a malformed first block
         raise DataError(f"{tf.path}: malformed CSV ({exc}).") from None
+    try:  # closed however the reading ends: no read-ahead left running behind an error
+        yield from _batches(reader, tf, names, wanted, invalid, max_rows)
+    finally:
+        with contextlib.suppress(Exception):
+            reader.close()
+    yield from _invalid_rows(invalid, tf, sep, names, wanted, findings, allow_missing)
+
+
+def _batches(reader: Any, tf: TextFile, names: list[str], wanted: list[str],
+             invalid: _Invalid, max_rows: int) -> Iterator[Chunk]:
+    """The reader's record batches as Chunks, with the rows' line numbers."""
     next_rec, newlines, total = 2, 0, 0
     while True:
         try:
@@ -233,7 +245,6 @@ def read_chunks(tf: TextFile, sep: str, names: list[str], wanted: list[str],
         lines = rec + newlines + np.concatenate(([0], np.cumsum(extra)[:-1]))
         next_rec, newlines = int(rec[-1]) + 1, newlines + int(extra.sum())
         yield Chunk(lines.astype(np.int64), cells, np.zeros(batch.num_rows, dtype=bool))
-    yield from _invalid_rows(invalid, tf, sep, names, wanted, findings, allow_missing)
 
 
 def _record_numbers(first: int, m: int, skipped: list[int]) -> np.ndarray:
