@@ -65,3 +65,13 @@ def assert_png(path: Path) -> None:
     data = path.read_bytes()
     assert data[:8] == PNG_SIGNATURE
     assert len(data) > 10_000
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A tiny model trained once per test module: (its 120-row daily CSV, its bundle)."""
+    d = tmp_path_factory.mktemp("tiny")
+    data = write_series(d / "daily.csv", seasonal_series(120))
+    proc = run_forecast("train", data, *TINY_ARGS, "-o", d / "run", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    return data, d / "run" / "model"

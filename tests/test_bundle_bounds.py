@@ -12,16 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TINY_ARGS, run_forecast, seasonal_series, write_series
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    d = tmp_path_factory.mktemp("bounds")
-    data = write_series(d / "daily.csv", seasonal_series(120))
-    proc = run_forecast("train", data, *TINY_ARGS, "-o", d / "run", "--quiet")
-    assert proc.returncode == 0, proc.stderr
-    return data, d / "run" / "model"
+from tests.conftest import run_forecast
 
 
 def _rehashed(model: Path, dest: Path, **network: object) -> Path:
@@ -43,9 +34,9 @@ def _rehashed(model: Path, dest: Path, **network: object) -> Path:
     ({"dense_units": [8] * 17}, "17 dense layers exceed the limit 16"),
 ])
 def test_predict_refuses_a_consistent_bundle_with_an_enormous_network(
-        trained: tuple[Path, Path], tmp_path: Path, network: dict[str, object],
+        tiny_model: tuple[Path, Path], tmp_path: Path, network: dict[str, object],
         why: str) -> None:
-    data, model = trained
+    data, model = tiny_model
     bundle = _rehashed(model, tmp_path / "model", **network)
     proc = run_forecast("predict", "-m", bundle, data, timeout=60)
     assert proc.returncode == 65
@@ -54,7 +45,7 @@ def test_predict_refuses_a_consistent_bundle_with_an_enormous_network(
                                    f"intervals.json is malformed ({why}).")
 
 
-def test_the_unchanged_copy_still_predicts(trained: tuple[Path, Path], tmp_path: Path) -> None:
-    data, model = trained
+def test_the_unchanged_copy_still_predicts(tiny_model: tuple[Path, Path], tmp_path: Path) -> None:
+    data, model = tiny_model
     proc = run_forecast("predict", "-m", _rehashed(model, tmp_path / "model"), data)
     assert proc.returncode == 0, proc.stderr

@@ -12,18 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.batch_helpers import TINY_JOB, write_batch
-from tests.conftest import TINY_ARGS, run_forecast, seasonal_series, write_series
+from tests.conftest import run_forecast, seasonal_series, write_series
 
 QUICK = 60  # seconds: a refusal is immediate; a hang would run into this
-
-
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    d = tmp_path_factory.mktemp("reg")
-    data = write_series(d / "daily.csv", seasonal_series(120))
-    proc = run_forecast("train", data, *TINY_ARGS, "-o", d / "run", "--quiet")
-    assert proc.returncode == 0, proc.stderr
-    return data, d / "run" / "model"
 
 
 def _fifo(path: Path) -> Path:
@@ -43,17 +34,17 @@ def test_a_named_pipe_as_data_is_refused_at_once(tmp_path: Path, command: str) -
     assert not (tmp_path / "out").exists()
 
 
-def test_a_named_pipe_as_config_is_refused_at_once(bundle: tuple[Path, Path],
+def test_a_named_pipe_as_config_is_refused_at_once(tiny_model: tuple[Path, Path],
                                                    tmp_path: Path) -> None:
     pipe = _fifo(tmp_path / "settings.toml")
-    proc = run_forecast("validate", bundle[0], "--config", pipe, timeout=QUICK)
+    proc = run_forecast("validate", tiny_model[0], "--config", pipe, timeout=QUICK)
     assert proc.returncode == 66
     assert f"{pipe}: config file is not a regular file." in proc.stderr
 
 
-def test_predict_refuses_a_pipe_a_link_or_a_device_as_out(bundle: tuple[Path, Path],
+def test_predict_refuses_a_pipe_a_link_or_a_device_as_out(tiny_model: tuple[Path, Path],
                                                           tmp_path: Path) -> None:
-    data, model = bundle
+    data, model = tiny_model
     target = tmp_path / "kept.csv"
     target.write_text("keep me\n")
     link = tmp_path / "link.csv"
@@ -80,8 +71,8 @@ def test_predict_refuses_a_pipe_a_link_or_a_device_as_out(bundle: tuple[Path, Pa
         ["kept.csv", "link.csv", "pipe.csv", *(["null"] if tmp_path / "null" in outs else [])])
 
 
-def test_predict_refuses_to_write_over_its_input(bundle: tuple[Path, Path]) -> None:
-    data, model = bundle
+def test_predict_refuses_to_write_over_its_input(tiny_model: tuple[Path, Path]) -> None:
+    data, model = tiny_model
     before = data.read_bytes()
     proc = run_forecast("predict", "-m", model, data, "--out", data, timeout=QUICK)
     assert proc.returncode == 73
