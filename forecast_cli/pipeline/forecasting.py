@@ -82,7 +82,7 @@ def run_network(bundle: Bundle, x: np.ndarray, engine: str = "auto",
                           "use --engine keras, or retrain to add it.")
     from forecast_cli.model.onnx_engine import OnnxNetwork
 
-    return OnnxNetwork(bundle.onnx).predict(x, future)
+    return OnnxNetwork(bundle.onnx, spec=bundle.spec, sha256=bundle.onnx_sha256).predict(x, future)
 
 
 def predict(bundle_dir: Path, data_path: Path, series: tuple[str, ...] | None = None,
