@@ -1,6 +1,6 @@
 """A bundle is checked before anything in it is used (issue 14): every file is listed, regular
 and matches its checksum; every field of its JSON is checked for type and bounds and against
-the network; and the ONNX graph's shapes must match.
+the network; the ONNX graph's shapes must match; and with a bundle key only signed bundles load.
 
 The attacker of these tests re-hashes the manifest after each change (as anyone who can write
 the bundle can), so checksums alone never catch it. One tiny model for the module; each case
@@ -21,10 +21,12 @@ from typing import Any
 
 import pytest
 
-from forecast_cli.errors import BundleError
-from forecast_cli.model import bundle, bundle_files
+from forecast_cli.errors import BundleError, ConfigError, InputMissingError
+from forecast_cli.model import bundle, bundle_files, signing
 from forecast_cli.model.bundle import read_bundle, read_parts
 from tests.conftest import run_forecast
+
+KEY = "0123456789abcdef0123456789abcdef"
 
 
 def _rehash(dest: Path) -> Path:
@@ -57,8 +59,15 @@ def _refused(path: Path, message: str) -> None:
     assert str(info.value) == f"{path}: {message}"
 
 
-def _predict(bundle_dir: Path, data: Path) -> Any:
-    return run_forecast("predict", "-m", bundle_dir, data, timeout=60)
+def _predict(bundle_dir: Path, data: Path, key: str | None = None) -> Any:
+    env = {} if key is None else {signing.KEY_ENV: key}
+    return run_forecast("predict", "-m", bundle_dir, data, env=env, timeout=60)
+
+
+@pytest.fixture(autouse=True)
+def _no_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(signing.KEY_ENV, raising=False)
+    monkeypatch.delenv(signing.KEY_FILE_ENV, raising=False)
 
 
 # --- sizes: the adversarial run made predict allocate 7-160 GB -------------------------------
@@ -338,3 +347,103 @@ def test_weights_files_that_declare_more_or_link_out_are_refused(tmp_path: Path)
         fh["v"] = h5py.ExternalLink(str(ok), "/layers")
     with pytest.raises(BundleError, match=r"'v' is a link \(ExternalLink\)"):
         check_weights(link, 32)
+
+
+# --- the bundle key: HMAC-SHA256 over the manifest --------------------------------------------
+
+def _signed(model: Path, dest: Path, key: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The bundle written again by ``write_bundle`` with ``key`` set (as train and batch do)."""
+    b = read_bundle(model)
+    monkeypatch.setenv(signing.KEY_ENV, key)
+    iv = json.loads((model / "intervals.json").read_text())
+    bundle.write_bundle(dest, b.spec, b.schema, b.scaler, b.settings,
+                        b.manifest["data_fingerprint"],
+                        lambda p: shutil.copyfile(model / "model.weights.h5", p), intervals=iv,
+                        write_onnx=lambda p: shutil.copyfile(model / "model.onnx", p))
+    monkeypatch.delenv(signing.KEY_ENV)
+    return dest
+
+
+def test_a_signed_bundle_loads_with_its_key_and_warns_without(
+        tiny_model: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data, model = tiny_model
+    signed = _signed(model, tmp_path / "signed", KEY, monkeypatch)
+    manifest = json.loads((signed / "manifest.json").read_text())
+    assert manifest["signature"] == signing.sign(manifest, KEY.encode())
+    assert re.fullmatch(r"hmac-sha256:[0-9a-f]{64}", manifest["signature"])
+    assert _predict(signed, data, KEY).returncode == 0
+    unchecked = _predict(signed, data)
+    assert unchecked.returncode == 0
+    assert unchecked.stdout == _predict(model, data).stdout
+    assert unchecked.stderr.strip() == (
+        f"Warning: {signed}: the bundle is signed, but no bundle key is set "
+        "(FORECAST_BUNDLE_KEY or FORECAST_BUNDLE_KEY_FILE): its signature was not checked, "
+        "only its checksums.")
+
+
+def test_with_a_key_altered_unsigned_and_foreign_bundles_are_refused(
+        tiny_model: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data, model = tiny_model
+    signed = _signed(model, tmp_path / "signed", KEY, monkeypatch)
+    altered = Path(shutil.copytree(signed, tmp_path / "altered"))
+    scaler = json.loads((altered / "scaler.json").read_text())
+    scaler["offset"] = [scaler["offset"][0] + 100.0]  # forecasts 100 higher
+    (altered / "scaler.json").write_text(json.dumps(scaler))
+    _rehash(altered)  # consistent checksums, the old signature kept
+    bad = ("the manifest's signature does not match the bundle key: the bundle was altered, "
+           "or signed with another key. Restore it, or retrain the model with this key.")
+    proc = _predict(altered, data, KEY)
+    assert (proc.returncode, proc.stderr.strip()) == (65, f"Error: {altered}: {bad}")
+    assert _predict(altered, data).returncode == 0  # without a key: checksums only
+    monkeypatch.setenv(signing.KEY_ENV, "another key, 32 characters long")
+    _refused(signed, bad)
+    monkeypatch.setenv(signing.KEY_ENV, KEY)
+    _refused(model, "the bundle is not signed, and a bundle key is set: only bundles signed "
+                    "with that key are accepted. Retrain the model with the key set, or unset "
+                    "FORECAST_BUNDLE_KEY and FORECAST_BUNDLE_KEY_FILE to accept unsigned "
+                    "bundles.")
+    stripped = Path(shutil.copytree(signed, tmp_path / "stripped"))
+    manifest = json.loads((stripped / "manifest.json").read_text())
+    del manifest["signature"]
+    (stripped / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BundleError, match="the bundle is not signed"):
+        read_parts(stripped)
+
+
+def test_the_key_file(tiny_model: tuple[Path, Path], tmp_path: Path,
+                      monkeypatch: pytest.MonkeyPatch) -> None:
+    signed = _signed(tiny_model[1], tmp_path / "signed", KEY, monkeypatch)
+    key_file = tmp_path / "bundle.key"
+    key_file.write_text(KEY + "\n")  # as `echo KEY > file` writes it
+    key_file.chmod(0o600)
+    monkeypatch.setenv(signing.KEY_FILE_ENV, str(key_file))
+    assert read_parts(signed).warnings == ()
+    key_file.chmod(0o644)
+    with pytest.raises(ConfigError, match=re.escape(
+            f"{key_file}: bundle key file (FORECAST_BUNDLE_KEY_FILE) can be read or written by "
+            f"others (mode 644); restrict it to its owner: chmod 600 {key_file}")):
+        read_parts(signed)
+    monkeypatch.setenv(signing.KEY_FILE_ENV, str(tmp_path / "missing.key"))
+    with pytest.raises(InputMissingError, match="cannot be read"):
+        read_parts(signed)
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({signing.KEY_ENV: KEY, signing.KEY_FILE_ENV: "/k"},
+     "FORECAST_BUNDLE_KEY and FORECAST_BUNDLE_KEY_FILE are both set; set one of them."),
+    ({signing.KEY_ENV: ""}, "the bundle key in FORECAST_BUNDLE_KEY has 0 bytes; it needs at "
+                            "least 16"),
+])
+def test_bad_key_settings_are_usage_errors(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        signing.bundle_key(env)
+
+
+def test_train_refuses_a_bad_key_before_training(tiny_model: tuple[Path, Path],
+                                                 tmp_path: Path) -> None:
+    proc = run_forecast("train", tiny_model[0], "-o", tmp_path / "run", "--quiet",
+                        env={signing.KEY_ENV: "short"}, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("Error: the bundle key in FORECAST_BUNDLE_KEY has 5 "
+                                          "bytes; it needs at least 16")
+    assert not (tmp_path / "run" / "model").exists()

@@ -11,11 +11,12 @@ Layout::
                        many-series model, per series (``panel_intervals.SeriesIntervals``)
     manifest.json      format version, library versions, sha256 of every file, data fingerprint
 
-Loading checks the manifest's format version, that the directory holds exactly the files
-the manifest lists, each a regular file matching its checksum (``bundle_files``), then every
-field of the JSON files for type and bounds and against the network (``bundle_checks``),
-before anything is built. The network is rebuilt from ``config.json`` with our own code and
-only the weights are loaded. What this does and does not protect against: docs/bundles.md.
+Loading checks the manifest's format version (and, with a bundle key, its signature:
+``signing``), that the directory holds exactly the files the manifest lists, each a regular
+file matching its checksum (``bundle_files``), then every field of the JSON files for type and
+bounds and against the network (``bundle_checks``), before anything is built. The network is
+rebuilt from ``config.json`` with our own code and only the weights are loaded. What this does
+and does not protect against: docs/bundles.md.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from forecast_cli.core.panel_intervals import SeriesIntervals
 from forecast_cli.core.scaling import Scaler
 from forecast_cli.errors import BundleError, InputMissingError
 from forecast_cli.io import atomic
-from forecast_cli.model import bundle_checks, bundle_files
+from forecast_cli.model import bundle_checks, bundle_files, signing
 from forecast_cli.model.schema import DataSchema as DataSchema
 from forecast_cli.model.spec import NetworkSpec, parameter_count
 
@@ -123,8 +124,10 @@ def write_bundle(target: Path, spec: NetworkSpec, schema: DataSchema, scaler: Sc
     """Write a complete bundle to a temporary sibling directory, then publish it at ``target``.
 
     ``intervals`` (``Intervals.to_json()``) is written to intervals.json when given;
-    ``write_onnx`` (optional) writes the ONNX export. Every file written is checksummed.
+    ``write_onnx`` (optional) writes the ONNX export. Every file written is checksummed; with
+    a bundle key in the environment (``signing.bundle_key``) the manifest is signed.
     """
+    key = signing.bundle_key()  # a bad key fails before anything is written
     with atomic.staged_dir(target) as tmp:
         write_weights(tmp / WEIGHTS)
         names = list(REQUIRED)
@@ -141,6 +144,8 @@ def write_bundle(target: Path, spec: NetworkSpec, schema: DataSchema, scaler: Sc
                     "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                     "versions": _versions(), "data_fingerprint": fingerprint,
                     "files": {name: sha256_file(tmp / name) for name in names}}
+        if key is not None:
+            manifest[signing.SIGNATURE] = signing.sign(manifest, key)
         (tmp / MANIFEST).write_text(_dump(manifest), encoding="utf-8")
     return target
 
@@ -222,7 +227,7 @@ def _malformed(path: Path, exc: Exception) -> BundleError:
 def _open(shown: Path) -> tuple[Path, dict[str, Any], list[str], dict[str, bytes],
                                 dict[str, int]]:
     """The directory, manifest, warnings, JSON bytes and sizes of a bundle whose every file is
-    listed, regular and matches its checksum."""
+    listed, regular and matches its checksum, and whose signature holds when a key is set."""
     root = Path(os.path.realpath(shown))
     if not root.exists():
         raise InputMissingError(f"{shown}: model bundle not found.")
@@ -233,7 +238,7 @@ def _open(shown: Path) -> tuple[Path, dict[str, Any], list[str], dict[str, bytes
         raise BundleError(f"{shown}: not a model bundle (no {MANIFEST}).")
     raw = bundle_files.read_bytes(root / MANIFEST, shown, bundle_files.MAX_MANIFEST_BYTES)
     manifest = _manifest(bundle_files.parse_json(raw, MANIFEST, shown), shown)
-    warnings: list[str] = []
+    warnings = signing.verify(manifest, signing.bundle_key(), shown)
     bundle_files.check_entries(found, {*manifest["files"], MANIFEST}, shown)
     texts, sizes = _verified(root, shown, manifest["files"])
     return root, manifest, warnings, texts, sizes

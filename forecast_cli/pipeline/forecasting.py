@@ -101,7 +101,7 @@ def predict(bundle_dir: Path, data_path: Path, series: tuple[str, ...] | None = 
         table.insert(0, frame.id_col, np.repeat(np.asarray(kept, dtype=object),
                                                 bundle.spec.horizon))
     return Forecast(table=table, bundle=bundle, origin=pd.Timestamp(max(lasts)),
-                    warnings=warnings + more, frame=frame)
+                    warnings=[*bundle.warnings, *warnings, *more], frame=frame)
 
 
 def forecast_table(bundle: Bundle, ids: list[str], lasts: list[pd.Timestamp],

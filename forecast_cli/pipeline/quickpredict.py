@@ -84,7 +84,7 @@ def quick_predict(bundle_dir: Path, data_path: Path, fmt: str) -> Prediction | N
     origin: datetime = plain.times[-1].item()
     text = (_json(parts, origin, times, columns) if fmt == "json"
             else columns_csv(times, columns))
-    return Prediction(text, spec.horizon, str(origin), [])
+    return Prediction(text, spec.horizon, str(origin), list(parts.warnings))
 
 
 def _options(parts: Parts) -> LoadOptions:
