@@ -30,7 +30,7 @@ from forecast_cli.model.spec import MAX_INPUTS, NetworkSpec
 
 WINDOW_NORMS = ("none", "last", "mean")
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?([+-]\d{2}:\d{2})?")
-_SHORT = 200  # names, frequencies, zones: longer is not a name
+_SHORT = 1000  # names, frequencies, zones: longer is not a name
 
 
 class FieldError(ValueError):
@@ -100,8 +100,10 @@ def flag(value: Any, name: str) -> bool:
     return value
 
 
-def names(value: Any, name: str, length: int | None = None) -> list[str]:
-    items = [str(text(v, f"{name}[{i}]")) for i, v in enumerate(seq(value, name, length))]
+def names(value: Any, name: str, length: int | None = None, empty: bool = False) -> list[str]:
+    """Distinct strings; ``empty``: "" is one too (a series id may be empty)."""
+    items = [v if empty and v == "" else str(text(v, f"{name}[{i}]"))
+             for i, v in enumerate(seq(value, name, length))]
     if len(set(items)) != len(items):
         raise FieldError(f"`{name}` names a column twice. Got {_show(items)}.")
     return items
@@ -194,7 +196,7 @@ def data(raw: Any, spec: NetworkSpec) -> dict[str, Any]:
     if panel is not None:
         p = mapping(panel, w + "panel")
         text(get(p, "id_col", w + "panel."), w + "panel.id_col")
-        names(get(p, "skipped", w + "panel.", []), w + "panel.skipped")
+        names(get(p, "skipped", w + "panel.", []), w + "panel.skipped", empty=True)
         series = mapping(get(p, "series", w + "panel."), w + "panel.series")
         if not series:
             raise FieldError(f"`{w}panel.series` must hold the scaler of every series. Got {{}}.")
