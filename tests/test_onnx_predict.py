@@ -123,8 +123,9 @@ def test_bundle_without_export_predicts_through_keras_identically(
     assert np.max(np.abs(keras - onnx_forecast)) <= 1e-5  # the export is the same network
 
 
-def test_unlisted_onnx_file_is_never_used(bundle: Path, tmp_path: Path) -> None:
-    """A model.onnx dropped into a bundle whose manifest does not list it is ignored."""
+def test_unlisted_onnx_file_is_refused(bundle: Path, tmp_path: Path) -> None:
+    """A model.onnx dropped into a bundle whose manifest does not list it: the bundle is
+    refused (every file in a bundle must be listed), never used."""
     copy = Path(shutil.copytree(bundle, tmp_path / "model"))
     manifest = json.loads((copy / "manifest.json").read_text())
     del manifest["files"]["model.onnx"]
@@ -132,7 +133,9 @@ def test_unlisted_onnx_file_is_never_used(bundle: Path, tmp_path: Path) -> None:
     (copy / "model.onnx").write_bytes(b"not a network")
     refused = run_forecast("predict", "--model", copy, SAMPLE, "--engine", "onnx")
     assert refused.returncode == 65
-    assert "has no ONNX export" in refused.stderr
+    assert refused.stderr.strip() == (
+        f"Error: {copy}: model.onnx is not listed in manifest.json; a model bundle holds only "
+        "the files its manifest lists. Remove it, or restore the bundle.")
 
 
 @pytest.mark.parametrize("args", [("--help",), ("train", "--help"), ("predict", "--help")])

@@ -11,31 +11,36 @@ Layout::
                        many-series model, per series (``panel_intervals.SeriesIntervals``)
     manifest.json      format version, library versions, sha256 of every file, data fingerprint
 
-Loading checks the manifest's format version and every checksum before reading anything else,
-rebuilds the network from ``config.json`` with our own code and loads only the weights.
+Loading checks the manifest's format version (and, with a bundle key, its signature:
+``signing``), that the directory holds exactly the files the manifest lists, each a regular
+file matching its checksum (``bundle_files``), then every field of the JSON files for type and
+bounds and against the network (``bundle_checks``), before anything is built. The network is
+rebuilt from ``config.json`` with our own code and only the weights are loaded. What this does
+and does not protect against: docs/bundles.md.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from forecast_cli.core.intervals import Intervals
 from forecast_cli.core.panel_intervals import SeriesIntervals
 from forecast_cli.core.scaling import Scaler
 from forecast_cli.errors import BundleError, InputMissingError
 from forecast_cli.io import atomic
-from forecast_cli.model.spec import NetworkSpec
-
-if TYPE_CHECKING:  # pandas is imported when a schema is parsed: predict's quick path skips it
-    import pandas as pd
+from forecast_cli.model import bundle_checks, bundle_files, signing
+from forecast_cli.model.schema import DataSchema as DataSchema
+from forecast_cli.model.spec import NetworkSpec, parameter_count
 
 FORMAT = "forecast-bundle"
 FORMAT_VERSION = 1
@@ -46,44 +51,11 @@ MANIFEST = "manifest.json"
 INTERVALS = "intervals.json"  # optional: bundles without it forecast without intervals
 ONNX = "model.onnx"
 REQUIRED = (WEIGHTS, CONFIG, SCALER)
-
-
-@dataclass(frozen=True)
-class DataSchema:
-    """What the data must look like for this model."""
-
-    time_col: str
-    inputs: tuple[str, ...]  # columns fed to the network, in order
-    targets: tuple[str, ...]  # columns forecast, in order (a subset of inputs)
-    freq: str
-    season: int
-    first_timestamp: pd.Timestamp
-    last_timestamp: pd.Timestamp  # last row the model was trained or validated on
-    tz: str | None = None  # "UTC", an IANA zone (--tz), or None for naive timestamps
-    fixes: tuple[str, ...] = ()  # normalisations applied to the training data, in words
-    # many series: {"id_col": …, "skipped": [ids], "series": {id: scaler JSON}}; else None
-    panel: dict[str, Any] | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"time_col": self.time_col, "inputs": list(self.inputs),
-                "targets": list(self.targets), "freq": self.freq, "season": self.season,
-                "first_timestamp": self.first_timestamp.isoformat(),
-                "last_timestamp": self.last_timestamp.isoformat(), "tz": self.tz,
-                "fixes": list(self.fixes), "panel": self.panel}
-
-    @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> DataSchema:
-        import pandas as pd
-
-        tz = raw.get("tz")
-        return cls(time_col=str(raw["time_col"]), inputs=tuple(map(str, raw["inputs"])),
-                   targets=tuple(map(str, raw["targets"])), freq=str(raw["freq"]),
-                   season=int(raw["season"]),
-                   first_timestamp=pd.Timestamp(raw["first_timestamp"]),
-                   last_timestamp=pd.Timestamp(raw["last_timestamp"]),
-                   tz=None if tz is None else str(tz),
-                   fixes=tuple(map(str, raw.get("fixes", ()))),
-                   panel=dict(raw["panel"]) if raw.get("panel") else None)
+FILES = (WEIGHTS, ONNX, CONFIG, SCALER, INTERVALS)  # every name a manifest may list
+# the JSON files, read into memory to be parsed: at most this many bytes each
+_JSON_LIMITS = {CONFIG: bundle_files.MAX_JSON_BYTES, SCALER: 16 << 20,
+                INTERVALS: bundle_files.MAX_JSON_BYTES}
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -98,16 +70,24 @@ class Bundle:
     manifest: dict[str, Any]
     intervals: Intervals | None = None
     series_intervals: SeriesIntervals | None = None  # many series (schema.panel) only
+    root: Path | None = None  # the directory ``path`` resolves to, where files are read
+    warnings: tuple[str, ...] = ()  # for the user: a signature that could not be checked
 
     @property
     def weights(self) -> Path:
-        return self.path / WEIGHTS
+        return (self.root or self.path) / WEIGHTS
 
     @property
     def onnx(self) -> Path | None:
         """The ONNX export, only when the manifest lists it (and so its checksum was checked)."""
         files = self.manifest.get("files", {})
-        return self.path / ONNX if ONNX in files else None
+        return (self.root or self.path) / ONNX if ONNX in files else None
+
+    @property
+    def onnx_sha256(self) -> str | None:
+        """The export's sha256 as the manifest lists it (``OnnxNetwork`` checks the bytes)."""
+        digest = self.manifest.get("files", {}).get(ONNX)
+        return None if digest is None else str(digest)
 
 
 def sha256_file(path: Path) -> str:
@@ -144,8 +124,10 @@ def write_bundle(target: Path, spec: NetworkSpec, schema: DataSchema, scaler: Sc
     """Write a complete bundle to a temporary sibling directory, then publish it at ``target``.
 
     ``intervals`` (``Intervals.to_json()``) is written to intervals.json when given;
-    ``write_onnx`` (optional) writes the ONNX export. Every file written is checksummed.
+    ``write_onnx`` (optional) writes the ONNX export. Every file written is checksummed; with
+    a bundle key in the environment (``signing.bundle_key``) the manifest is signed.
     """
+    key = signing.bundle_key()  # a bad key fails before anything is written
     with atomic.staged_dir(target) as tmp:
         write_weights(tmp / WEIGHTS)
         names = list(REQUIRED)
@@ -162,48 +144,68 @@ def write_bundle(target: Path, spec: NetworkSpec, schema: DataSchema, scaler: Sc
                     "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                     "versions": _versions(), "data_fingerprint": fingerprint,
                     "files": {name: sha256_file(tmp / name) for name in names}}
+        if key is not None:
+            manifest[signing.SIGNATURE] = signing.sign(manifest, key)
         (tmp / MANIFEST).write_text(_dump(manifest), encoding="utf-8")
     return target
 
 
-def _read_json(path: Path, bundle: Path) -> dict[str, Any]:
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BundleError(f"{bundle}: {path.name} is unreadable or not JSON ({exc}).") from None
-    if not isinstance(raw, dict):
-        raise BundleError(f"{bundle}: {path.name} is not a JSON object.")
+def _manifest(raw: dict[str, Any], shown: Path) -> dict[str, Any]:
+    """The manifest's format, version and file list, checked before anything else is read."""
+    if raw.get("format") != FORMAT:
+        raise BundleError(f"{shown}: {MANIFEST} is not a forecast bundle manifest.")
+    version = raw.get("format_version")
+    if type(version) is not int or version != FORMAT_VERSION:
+        raise BundleError(f"{shown}: bundle format version {version!r} is not supported "
+                          f"(this forecast reads version {FORMAT_VERSION}); retrain the model.")
+    files = raw.get("files")
+    if not isinstance(files, dict) or any(name not in files for name in REQUIRED):
+        raise BundleError(f"{shown}: {MANIFEST} does not list every bundle file "
+                          f"({', '.join(REQUIRED)} at least).")
+    for name, digest in files.items():
+        if name not in FILES:
+            raise BundleError(f"{shown}: {MANIFEST} lists {name[:60]!r}, which is not a bundle "
+                              f"file (a bundle holds {', '.join(FILES)}).")
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            raise BundleError(f"{shown}: {MANIFEST}: the checksum of {name} is not a sha256 "
+                              f"digest. Got {str(digest)[:70]!r}.")
     return raw
 
 
-def _verify_manifest(path: Path) -> dict[str, Any]:
-    if not (path / MANIFEST).is_file():
-        raise BundleError(f"{path}: not a model bundle (no {MANIFEST}).")
-    manifest = _read_json(path / MANIFEST, path)
-    if manifest.get("format") != FORMAT:
-        raise BundleError(f"{path}: {MANIFEST} is not a forecast bundle manifest.")
-    version = manifest.get("format_version")
-    if version != FORMAT_VERSION:
-        raise BundleError(f"{path}: bundle format version {version!r} is not supported "
-                          f"(this forecast reads version {FORMAT_VERSION}); retrain the model.")
-    files = manifest.get("files")
-    if not isinstance(files, dict) or any(name not in files for name in REQUIRED):
-        raise BundleError(f"{path}: {MANIFEST} does not list every bundle file.")
-    for name, expected in files.items():
-        file = path / str(name)
-        if "/" in str(name) or not file.is_file():
-            raise BundleError(f"{path}: {name} is missing.")
-        if sha256_file(file) != expected:
-            raise BundleError(f"{path}: {name} does not match its checksum in {MANIFEST}: "
+def _verified(root: Path, shown: Path, files: dict[str, str]) -> tuple[dict[str, bytes],
+                                                                       dict[str, int]]:
+    """Each listed file checked against its digest: the JSON files' bytes (read once: the
+    bytes parsed are the bytes verified) and every file's size."""
+    texts, sizes = {}, {}
+    for name, expected in sorted(files.items()):
+        if name in _JSON_LIMITS:
+            texts[name] = bundle_files.read_bytes(root / name, shown, _JSON_LIMITS[name])
+            digest, sizes[name] = hashlib.sha256(texts[name]).hexdigest(), len(texts[name])
+        else:
+            limit = (bundle_files.MAX_ONNX_BYTES if name == ONNX
+                     else bundle_files.MAX_WEIGHTS_BYTES)
+            digest, sizes[name] = bundle_files.sha256_stream(root / name, shown, limit)
+        if digest != expected:
+            raise BundleError(f"{shown}: {name} does not match its checksum in {MANIFEST}: "
                               "the bundle was altered or truncated; retrain or restore it.")
-    return manifest
+    return texts, sizes
+
+
+def _checked(shown: Path, name: str, check: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return check(*args)
+    except bundle_checks.FieldError as exc:
+        raise BundleError(f"{shown}: {name}: {exc}") from None
 
 
 @dataclass(frozen=True)
 class Parts:
     """A verified bundle before its data schema is parsed (no pandas: predict's quick path).
 
+    ``path`` is the bundle as named, ``root`` the directory it resolves to, where every file is
+    read (once resolved, a symbolic link swapped in place of the bundle changes nothing).
     ``data`` is config.json's "data" object as read (``DataSchema.from_json`` parses it).
+    ``warnings``: what to tell the user (a signature that could not be checked).
     """
 
     path: Path
@@ -214,50 +216,70 @@ class Parts:
     settings: dict[str, Any]
     intervals: Intervals | None
     series_intervals: SeriesIntervals | None
-
-    def _check(self) -> None:
-        spec, path = self.spec, self.path
-        if len(self.scaler.offset) != spec.n_inputs or len(self.data["inputs"]) != spec.n_inputs:
-            raise BundleError(f"{path}: {CONFIG} and {SCALER} disagree on the number of inputs.")
-        shapes = [c.half_widths.shape[1:] for c in
-                  ([self.intervals] if self.intervals is not None else [])
-                  + list(self.series_intervals.series.values() if self.series_intervals
-                         else [])]
-        if any(shape != (spec.horizon, spec.n_targets) for shape in shapes):
-            raise BundleError(f"{path}: {INTERVALS} does not match the horizon and targets.")
+    root: Path
+    warnings: tuple[str, ...] = ()
 
 
 def _malformed(path: Path, exc: Exception) -> BundleError:
     return BundleError(f"{path}: {CONFIG}, {SCALER} or {INTERVALS} is malformed ({exc}).")
 
 
+def _open(shown: Path) -> tuple[Path, dict[str, Any], list[str], dict[str, bytes],
+                                dict[str, int]]:
+    """The directory, manifest, warnings, JSON bytes and sizes of a bundle whose every file is
+    listed, regular and matches its checksum, and whose signature holds when a key is set."""
+    root = Path(os.path.realpath(shown))
+    if not root.exists():
+        raise InputMissingError(f"{shown}: model bundle not found.")
+    if not root.is_dir():
+        raise BundleError(f"{shown}: a model bundle is a directory; this is a file.")
+    found = bundle_files.entries(root, shown)
+    if MANIFEST not in found:
+        raise BundleError(f"{shown}: not a model bundle (no {MANIFEST}).")
+    raw = bundle_files.read_bytes(root / MANIFEST, shown, bundle_files.MAX_MANIFEST_BYTES)
+    manifest = _manifest(bundle_files.parse_json(raw, MANIFEST, shown), shown)
+    warnings = signing.verify(manifest, signing.bundle_key(), shown)
+    bundle_files.check_entries(found, {*manifest["files"], MANIFEST}, shown)
+    texts, sizes = _verified(root, shown, manifest["files"])
+    return root, manifest, warnings, texts, sizes
+
+
 def read_parts(path: Path) -> Parts:
     """Load and verify a bundle's files; BundleError (exit 65) on any inconsistency."""
-    path = Path(path)
-    if not path.exists():
-        raise InputMissingError(f"{path}: model bundle not found.")
-    if not path.is_dir():
-        raise BundleError(f"{path}: a model bundle is a directory; this is a file.")
-    manifest = _verify_manifest(path)
-    config = _read_json(path / CONFIG, path)
-    try:
-        data = dict(config["data"])
+    shown = Path(path)
+    root, manifest, warnings, texts, sizes = _open(shown)
+    config = bundle_files.parse_json(texts[CONFIG], CONFIG, shown)
+    spec = _checked(shown, CONFIG, lambda: bundle_checks.network(
+        bundle_checks.get(config, "network", "")))
+    data = _checked(shown, CONFIG, lambda: bundle_checks.data(
+        bundle_checks.get(config, "data", ""), spec))
+    settings = _checked(shown, CONFIG, lambda: bundle_checks.settings(
+        bundle_checks.get(config, "settings", ""), spec))
+    raw_scaler = bundle_files.parse_json(texts[SCALER], SCALER, shown)
+    _checked(shown, SCALER, bundle_checks.scaler, raw_scaler, "", spec.n_inputs)
+    needed = 4 * parameter_count(spec)
+    if sizes[WEIGHTS] < needed:
+        raise BundleError(f"{shown}: {CONFIG}'s network has {needed // 4:,} weights "
+                          f"({needed:,} bytes as float32); {WEIGHTS} holds {sizes[WEIGHTS]:,} "
+                          "bytes. The two do not belong together: restore the bundle or "
+                          "retrain.")
+    raw_iv = None
+    if INTERVALS in texts:
+        raw_iv = bundle_files.parse_json(texts[INTERVALS], INTERVALS, shown)
+        if data.get("panel"):
+            _checked(shown, INTERVALS, bundle_checks.series_intervals, raw_iv, spec,
+                     set(data["panel"]["series"]))
+        else:
+            _checked(shown, INTERVALS, bundle_checks.intervals, raw_iv, spec)
+    try:  # every field was checked above: these only build the objects
         panel = bool(data.get("panel"))
-        intervals, series_iv = None, None
-        if INTERVALS in manifest["files"]:
-            raw = _read_json(path / INTERVALS, path)
-            if panel:
-                series_iv = SeriesIntervals.from_json(raw)
-            else:
-                intervals = Intervals.from_json(raw)
-        parts = Parts(path=path, manifest=manifest, spec=NetworkSpec.from_json(config["network"]),
-                      data=data, scaler=Scaler.from_json(_read_json(path / SCALER, path)),
-                      settings=dict(config["settings"]), intervals=intervals,
-                      series_intervals=series_iv)
-        parts._check()
+        return Parts(path=shown, manifest=manifest, spec=spec, data=data,
+                     scaler=Scaler.from_json(raw_scaler), settings=settings,
+                     intervals=Intervals.from_json(raw_iv) if raw_iv and not panel else None,
+                     series_intervals=SeriesIntervals.from_json(raw_iv) if raw_iv and panel
+                     else None, root=root, warnings=tuple(warnings))
     except (KeyError, TypeError, ValueError) as exc:
-        raise _malformed(path, exc) from None
-    return parts
+        raise _malformed(shown, exc) from None
 
 
 def read_bundle(path: Path) -> Bundle:
@@ -269,4 +291,5 @@ def read_bundle(path: Path) -> Bundle:
         raise _malformed(parts.path, exc) from None
     return Bundle(path=parts.path, spec=parts.spec, schema=schema, scaler=parts.scaler,
                   settings=parts.settings, manifest=parts.manifest, intervals=parts.intervals,
-                  series_intervals=parts.series_intervals)
+                  series_intervals=parts.series_intervals, root=parts.root,
+                  warnings=parts.warnings)

@@ -8,9 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from forecast_cli.errors import BundleError
+from forecast_cli.model.bundle_files import one_line
 from forecast_cli.model.network import build_network
 from forecast_cli.model.runtime import stderr_silenced, tf_module
-from forecast_cli.model.spec import ONNX_FUTURE, ONNX_INPUT, NetworkSpec
+from forecast_cli.model.spec import ONNX_FUTURE, ONNX_INPUT, NetworkSpec, parameter_count
 
 
 def save_weights(model: Any, path: Path) -> None:
@@ -49,7 +51,58 @@ def export_onnx(model: Any, spec: NetworkSpec, path: Path) -> None:
 
 
 def load_network(spec: NetworkSpec, weights: Path) -> Any:
-    """Rebuild the architecture with our own code, then load the weights into it."""
+    """Rebuild the architecture with our own code, then load the weights into it (checked
+    first by ``check_weights``)."""
+    check_weights(weights, parameter_count(spec))
     model = build_network(spec)
-    model.load_weights(str(weights))
+    try:
+        model.load_weights(str(weights))
+    except ValueError as exc:  # Keras: a variable's shape differs from the file's
+        raise BundleError(f"{weights.parent}: {weights.name} does not fit config.json's "
+                          f"network ({one_line(exc)}); restore the bundle or "
+                          "retrain.") from None
     return model
+
+
+MAX_H5_OBJECTS = 10_000  # groups and datasets of a weights file: a network has a few dozen
+_SLACK = 1024  # values beyond the weights: random-seed states of dropout layers
+
+
+def check_weights(path: Path, n_params: int) -> None:
+    """BundleError unless the HDF5 file holds at most ``n_params`` (+ a little) numbers, all
+    inside it: Keras reads every dataset in full before comparing its shape, so a dataset
+    declared huge (chunked, never written: a small file) would be allocated, and an external
+    link, external storage or a virtual dataset would read another file."""
+    import h5py
+
+    where = f"{path.parent}: {path.name}"
+    total, seen = 0, 0
+    try:
+        with h5py.File(path, "r") as fh:
+            stack: list[Any] = [fh]
+            while stack:
+                group = stack.pop()
+                for name in group:
+                    seen += 1
+                    if seen > MAX_H5_OBJECTS:
+                        raise BundleError(f"{where} holds more than {MAX_H5_OBJECTS:,} objects.")
+                    link = group.get(name, getlink=True)
+                    if not isinstance(link, h5py.HardLink):
+                        raise BundleError(f"{where}: {name!r} is a link "
+                                          f"({type(link).__name__}); a weights file holds its "
+                                          "weights itself. Retrain the model.")
+                    item = group[name]
+                    if isinstance(item, h5py.Group):
+                        stack.append(item)
+                        continue
+                    if (not isinstance(item, h5py.Dataset) or item.external or item.is_virtual
+                            or item.dtype.kind not in "fiub"):
+                        raise BundleError(f"{where}: {name!r} is not a numeric dataset held "
+                                          "in the file itself. Retrain the model.")
+                    total += int(item.size)
+    except (OSError, KeyError, ValueError) as exc:
+        raise BundleError(f"{where} is not a readable HDF5 file ({exc}).") from None
+    if total > n_params + _SLACK:
+        raise BundleError(f"{where} declares {total:,} values; config.json's network has "
+                          f"{n_params:,} weights. The two do not belong together: restore "
+                          "the bundle or retrain.")

@@ -94,3 +94,20 @@ def _check_bounds(spec: NetworkSpec) -> None:
         raise ValueError(f"{max(spec.n_inputs, spec.n_future):,} inputs exceed the limit "
                          f"{MAX_INPUTS:,}")
 
+
+
+def parameter_count(spec: NetworkSpec) -> int:
+    """The number of weights of the network ``build_network(spec)`` makes (what its weights file
+    must hold as float32, ``4 ×`` this many bytes at least)."""
+    columns = 1 if spec.channel_independence else spec.n_inputs
+    n_out = 1 if spec.channel_independence else spec.n_targets
+    units, width = spec.lstm_units, spec.patch_len * columns
+    total = 0
+    for _ in range(spec.lstm_layers):  # kernel, recurrent kernel, bias of 4 gates
+        total += 4 * units * (width + units + 1)
+        width = units
+    width += spec.horizon * spec.n_future
+    for dense in spec.dense_units:
+        total += (width + 1) * dense
+        width = dense
+    return total + (width + 1) * spec.horizon * n_out

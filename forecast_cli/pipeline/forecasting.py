@@ -82,7 +82,7 @@ def run_network(bundle: Bundle, x: np.ndarray, engine: str = "auto",
                           "use --engine keras, or retrain to add it.")
     from forecast_cli.model.onnx_engine import OnnxNetwork
 
-    return OnnxNetwork(bundle.onnx).predict(x, future)
+    return OnnxNetwork(bundle.onnx, spec=bundle.spec, sha256=bundle.onnx_sha256).predict(x, future)
 
 
 def predict(bundle_dir: Path, data_path: Path, series: tuple[str, ...] | None = None,
@@ -101,7 +101,7 @@ def predict(bundle_dir: Path, data_path: Path, series: tuple[str, ...] | None = 
         table.insert(0, frame.id_col, np.repeat(np.asarray(kept, dtype=object),
                                                 bundle.spec.horizon))
     return Forecast(table=table, bundle=bundle, origin=pd.Timestamp(max(lasts)),
-                    warnings=warnings + more, frame=frame)
+                    warnings=[*bundle.warnings, *warnings, *more], frame=frame)
 
 
 def forecast_table(bundle: Bundle, ids: list[str], lasts: list[pd.Timestamp],

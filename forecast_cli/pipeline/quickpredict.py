@@ -76,14 +76,15 @@ def quick_predict(bundle_dir: Path, data_path: Path, fmt: str) -> Prediction | N
 
     spec = parts.spec
     window = parts.scaler.transform(plain.values[-spec.lookback:])  # (L, F)
-    scaled = OnnxNetwork(parts.path / ONNX).predict(window[None, :, :])[0]  # (H, k)
+    net = OnnxNetwork(parts.root / ONNX, spec=spec, sha256=parts.manifest["files"][ONNX])
+    scaled = net.predict(window[None, :, :])[0]  # (H, k)
     values = parts.scaler.select(list(spec.target_index)).inverse(scaled)
     times = following(plain.times[-1], str(data["freq"]), spec.horizon)
     columns = _columns(parts, values)
     origin: datetime = plain.times[-1].item()
     text = (_json(parts, origin, times, columns) if fmt == "json"
             else columns_csv(times, columns))
-    return Prediction(text, spec.horizon, str(origin), [])
+    return Prediction(text, spec.horizon, str(origin), list(parts.warnings))
 
 
 def _options(parts: Parts) -> LoadOptions:

@@ -23,6 +23,7 @@ from forecast_cli.errors import ConfigError, DataError
 from forecast_cli.io import atomic
 from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.model import api as model
+from forecast_cli.model import signing
 from forecast_cli.pipeline import fitting, panel
 from forecast_cli.pipeline.publish import publish
 from forecast_cli.pipeline.train_result import TrainResult
@@ -98,6 +99,7 @@ def train(data_path: Path, settings: Settings,
     assert s.season is not None
     p = panel.layout(frame, s.train_frac, s.val_frac, s.lookback, s.horizon, s.season, s.strict)
     atomic.ensure_dir(s.output_dir)  # fail before training, not after it
+    signing.bundle_key()  # so does a bad bundle key (FORECAST_BUNDLE_KEY…), which signs it
     scalers = panel.series_scalers(frame, p, s.scaler)  # targets and features, per series
     spec = _network_spec(s, len(frame.columns))
     parts = {part: p.origins(part, s.lookback, s.horizon) for part in PARTS}  # origins, series
