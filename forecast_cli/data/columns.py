@@ -13,7 +13,7 @@ import io
 
 import pandas as pd
 
-from forecast_cli.errors import DataError
+from forecast_cli.errors import ConfigError, DataError
 from forecast_cli.io import csvread
 from forecast_cli.io.findings import Findings
 from forecast_cli.loadoptions import LoadOptions
@@ -85,6 +85,12 @@ def value_columns(source: str, names: list[str], tcol: str, id_col: str | None,
                    columns: list[str] | None, findings: Findings) -> list[str]:
     if columns:
         wanted = [resolve_column(source, c, names, "value", findings) for c in columns]
+        twice = [c for c in wanted if wanted.count(c) > 1]
+        if twice:  # e.g. --target Value,value: one column, matched ignoring case
+            given = [c for c, w in zip(columns, wanted, strict=True) if w == twice[0]]
+            raise ConfigError(f"`target` and `features` name column {twice[0]!r} more than "
+                              f"once: {', '.join(map(repr, given))}. Fix: name each column "
+                              "once.")
     else:
         wanted = [n for n in names if n not in (tcol, id_col)]
     if not wanted:
