@@ -14,8 +14,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from forecast_cli.data.frame import load_csv
+from forecast_cli.data.validation import check_csv
 from forecast_cli.errors import ConfigError
+from forecast_cli.io import textfile
+from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.ops.jobs import load_batch
 from forecast_cli.settings import build_settings
 from tests.batch_helpers import write_batch
@@ -41,6 +47,91 @@ def _validate(path: Path, *args: str) -> tuple[int, str, dict[str, object] | Non
     return proc.returncode, proc.stderr, report
 
 
+# --- line endings ------------------------------------------------------------------------------
+
+ENDINGS = {"lf": ["\n"], "crlf": ["\r\n"], "cr": ["\r"], "mixed": ["\r\n", "\n", "\r"]}
+
+
+def _joined(lines: list[str], ending: str) -> bytes:
+    """Each line ended by the ending's line breaks in turn (mixed: CRLF, LF, CR, CRLF …)."""
+    breaks = ENDINGS[ending]
+    return "".join(line + breaks[i % len(breaks)] for i, line in enumerate(lines)).encode()
+
+
+@pytest.mark.parametrize("ending", ["cr", "mixed"])
+def test_every_line_ending_reads_the_same_values(tmp_path: Path, ending: str) -> None:
+    """Excel for Mac writes CR only; files edited on two systems mix CRLF and LF."""
+    path = _write(tmp_path / f"{ending}.csv", _joined(_rows(), ending))
+    code, stderr, report = _validate(path)
+    assert code == 0, stderr
+    assert report is not None
+    assert (report["rows"], report["freq"]) == (len(DAYS), "D")
+    assert (report["first"], report["last"]) == (str(DAYS[0]), str(DAYS[-1]))
+    assert report["fixes"] == []  # nothing to fix: a line break is a line break
+    lf = load_csv(_write(tmp_path / "lf.csv", _joined(_rows(), "lf")))
+    for frame in (load_csv(path), load_csv(_write(tmp_path / "crlf.csv",
+                                                  _joined(_rows(), "crlf")))):
+        np.testing.assert_array_equal(frame.values, lf.values)
+        np.testing.assert_array_equal(frame.column("value"), VALUES)
+        assert list(frame.timestamps) == list(lf.timestamps) == list(DAYS)
+        np.testing.assert_array_equal(frame.line_numbers, np.arange(2, len(DAYS) + 2))
+
+
+def test_line_numbers_count_every_kind_of_line_break(tmp_path: Path) -> None:
+    """A bad cell, a ragged row and a quoted cell holding a line break: each is named by the
+    line an editor shows it on (header = line 1), in a CR-only file and in a mixed one."""
+    lines = _rows()
+    lines[3] = f"{DAYS[2]:%Y-%m-%d},x"  # line 4
+    lines[5] = f"{DAYS[4]:%Y-%m-%d},1,2"  # line 6
+    lines[7] = f'{DAYS[6]:%Y-%m-%d},"7\r\n8"'  # lines 8 and 9; the next row is line 10
+    lines[9] = f"{DAYS[8]:%Y-%m-%d},y"  # line 11
+    expected = {"not_a_number": [4, 8, 11], "too_many_fields": [6]}
+    path = _write(tmp_path / "cr.csv", _joined(lines, "cr"))
+    code, stderr, report = _validate(path)
+    assert code == 65
+    assert report is not None
+    assert {f["kind"]: [e["line"] for e in f["examples"]] for f in report["errors"]} == expected
+    assert f"{path}, column 'value': 3 cell(s) that are not numbers: line 4: 'x'" in stderr
+    mixed = check_csv(_write(tmp_path / "mixed.csv", _joined(lines, "mixed"))).report
+    assert {f.kind: [line for line, _ in f.examples] for f in mixed.errors} == expected
+
+
+@given(st.lists(st.sampled_from([b"ab", b"1,2", b"\r", b"\n", b"\r\n", b""]), max_size=40),
+       st.lists(st.integers(1, 7), min_size=40, max_size=40))
+def test_line_breaks_and_the_longest_line_do_not_depend_on_blocks(parts: list[bytes],
+                                                                   cuts: list[int]) -> None:
+    """The scan reads 1 MiB blocks: a CRLF cut in two still counts as one line break."""
+    data = b"".join(parts)
+    stats, at = textfile._Lines(), 0
+    for size in [*cuts, len(data)]:  # blocks of 1 to 7 bytes, then the rest
+        if at < len(data):
+            stats.add(data[at:at + size])
+        at += size
+    lines = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+    assert stats.breaks == textfile.count_breaks(data) == len(lines) - 1
+    assert stats.longest == max(len(line) for line in lines)
+
+
+# --- long headers ------------------------------------------------------------------------------
+
+def test_a_header_longer_than_a_parser_block_is_read(tmp_path: Path) -> None:
+    """A header of 1.2 MB (20,000 columns): longer than the 64 KiB head and than the CSV
+    parser's 1 MiB block. It used to say "no data rows"."""
+    n = 20_000
+    names = [f"sensor_{i:05d}_{'x' * 48}" for i in range(n)]
+    cells = np.arange(n) % 10
+    body = [f"{d:%Y-%m-%d}," + ",".join(map(str, (cells + i) % 10)) for i, d in enumerate(DAYS)]
+    lines = [",".join(["ts", *names]), *body]
+    path = _write(tmp_path / "wide.csv", "\r\n".join(lines).encode() + b"\r\n")
+    assert len(lines[0]) > 1 << 20
+    code, stderr, report = _validate(path, "--target", names[-1])
+    assert code == 0, stderr
+    assert report is not None
+    assert (report["rows"], report["value_columns"]) == (12, [names[-1]])
+    frame = load_csv(path, [names[-1]])
+    np.testing.assert_array_equal(frame.column(names[-1]), (cells[-1] + np.arange(12)) % 10)
+
+
 # --- duplicate names ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -61,6 +152,16 @@ def test_a_target_repeated_as_a_feature_is_a_usage_error() -> None:
     with pytest.raises(ConfigError, match=r"^`features` must not repeat a `target` column "
                        r"\(targets are inputs already\). Got 'value' in both.$"):
         build_settings({"target": "value", "features": "load,value"})
+
+
+def test_duplicate_columns_in_the_header_are_all_named(tmp_path: Path) -> None:
+    path = _write(tmp_path / "d.csv", b"ts,value,x,value,x, value\n2024-01-01,1,2,3,4,5\n")
+    code, stderr, _ = _validate(path)
+    assert code == 65
+    assert stderr.strip() == (f"Error: {path}, line 1: duplicate column 'value' (columns 2, 4, "
+                              "6); 'x' (columns 3, 5). Fix: rename the columns so that each "
+                              "name is unique; pandas would silently rename the second to "
+                              "'value.1'.")
 
 
 # --- reading options: one check for the CLI, a TOML config and a batch job -----------------------
@@ -108,3 +209,14 @@ def test_the_usual_separators_pass(value: str) -> None:
     assert build_settings({"sep": value}).sep == value
 
 
+@pytest.mark.parametrize(("name", "value"), [("sep", "ab"), ("encoding", "base64"),
+                                           ("freq", "0D")])
+def test_the_library_refuses_the_same_options_as_usage_errors(tmp_path: Path, name: str,
+                                                               value: str) -> None:
+    """Callers of ``load_csv`` / ``check_csv`` get the settings' check, not a crash."""
+    with pytest.raises(ConfigError, match=f"^`{name}` must be"):
+        LoadOptions(**{name: value})  # type: ignore[arg-type]
+    if name == "encoding":
+        path = _write(tmp_path / "d.csv", "\n".join(_rows()).encode() + b"\n")
+        with pytest.raises(ConfigError, match=r"^`encoding` must be a text encoding"):
+            textfile.scan_file(path, value)

@@ -136,6 +136,7 @@ CAUTIOUS: dict[str, Callable[[str], str | bytes]] = {
     "spaces around a cell": lambda s: s.replace(",1.0,", ", 1.0,"),
     "quoted cells": lambda s: s.replace(",1.0,", ',"1.0",'),
     "Windows line ends": lambda s: s.replace("\n", "\r\n"),
+    "old Mac line ends": lambda s: s.replace("\n", "\r"),
     "fractional seconds": lambda s: s.replace(":00:00,", ":00:00.000,"),
     "mixed separators": lambda s: s.replace("T01:", " 01:"),
 }

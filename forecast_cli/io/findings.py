@@ -16,6 +16,7 @@ import numpy as np
 
 Severity = Literal["error", "warning"]
 MAX_SHOWN = 5  # examples kept and shown per finding; ``count`` says how many there are in all
+MAX_VALUE_CHARS = 80  # longer values are cut when shown
 
 
 @dataclass
@@ -70,15 +71,7 @@ class Findings:
         if found is None:
             found = Finding(severity, kind, what, fix, column)
             self.items.append(found)
-        line_list = [int(x) for x in (lines if lines is not None else [])]
-        value_list = [None if v is None else str(v) for v in (values or [])]
-        n = count if count is not None else max(len(line_list), len(value_list), 1)
-        room = MAX_SHOWN - len(found.examples)
-        for i in range(min(room, max(len(line_list), len(value_list)))):
-            line = line_list[i] if i < len(line_list) else None
-            value = value_list[i] if i < len(value_list) else None
-            found.examples.append((line, value))
-        found.count += n
+        _extend(found, lines, values, count)
 
     def error(self, kind: str, what: str, fix: str, **kw: Any) -> None:
         self.add("error", kind, what, fix, **kw)
@@ -106,6 +99,28 @@ class Findings:
         if len(lines) == 1:
             return lines[0]
         return f"{self.source}: {len(lines)} problems:\n  " + "\n  ".join(lines)
+
+
+def _extend(found: Finding, lines: Iterable[Any] | None, values: Iterable[Any] | None,
+            count: int | None) -> None:
+    """Add occurrences to ``found``: ``count`` of them (default: as many as listed), keeping
+    the first ``MAX_SHOWN`` examples, each value cut to ``MAX_VALUE_CHARS``."""
+    line_list = [int(x) for x in (lines if lines is not None else [])]
+    value_list = [None if v is None else _cut(str(v)) for v in (values or [])]
+    n = count if count is not None else max(len(line_list), len(value_list), 1)
+    room = MAX_SHOWN - len(found.examples)
+    for i in range(min(room, max(len(line_list), len(value_list)))):
+        line = line_list[i] if i < len(line_list) else None
+        value = value_list[i] if i < len(value_list) else None
+        found.examples.append((line, value))
+    found.count += n
+
+
+def _cut(value: str) -> str:
+    """A value as shown: a cell of 200,000 characters is not repeated in full."""
+    if len(value) <= MAX_VALUE_CHARS:
+        return value
+    return f"{value[:MAX_VALUE_CHARS - 1]}… ({len(value):,} characters)"
 
 
 def examples(mask: np.ndarray, lines: np.ndarray, cells: Any) -> tuple[np.ndarray, list[Any]]:
