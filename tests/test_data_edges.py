@@ -25,7 +25,7 @@ from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.ops.jobs import load_batch
 from forecast_cli.settings import build_settings
 from tests.batch_helpers import write_batch
-from tests.conftest import run_forecast
+from tests.conftest import TINY_ARGS, run_forecast
 
 DAYS = pd.date_range("2024-01-01", periods=12, freq="D")
 VALUES = np.round(np.linspace(-3.5, 8.25, len(DAYS)), 2)  # (12,) distinct, exact in decimal
@@ -130,6 +130,62 @@ def test_a_header_longer_than_a_parser_block_is_read(tmp_path: Path) -> None:
     assert (report["rows"], report["value_columns"]) == (12, [names[-1]])
     frame = load_csv(path, [names[-1]])
     np.testing.assert_array_equal(frame.column(names[-1]), (cells[-1] + np.arange(12)) % 10)
+
+
+# --- timestamps outside what int64 nanoseconds hold ---------------------------------------------
+
+def test_timestamps_beyond_1677_to_2262_are_refused_naming_the_rows(tmp_path: Path) -> None:
+    lines = ["ts,value", "2024-01-01,1", "1500-01-02,2", "2024-01-03,3", "2300-01-01,4"]
+    path = _write(tmp_path / "old.csv", "\n".join(lines).encode() + b"\n")
+    code, stderr, report = _validate(path)
+    assert code == 65, stderr
+    assert report is not None
+    assert [f["kind"] for f in report["errors"]] == ["time_range"]  # nothing else follows
+    assert (f"{path}, column 'ts': 2 timestamp(s) outside 1677-09-21 … 2262-04-11, the range "
+            "forecast holds (nanoseconds in 64 bits): line 3: '1500-01-02'; line 5: "
+            "'2300-01-01'.") in stderr
+
+
+def test_an_offset_that_carries_a_timestamp_past_2262_is_refused(tmp_path: Path) -> None:
+    """2262-04-11T20:00-05:00 is in range as written, past the last nanosecond in UTC."""
+    stamps = [f"2262-04-{d:02d}T20:00-05:00" for d in range(8, 13)]
+    text = "ts,value\n" + "".join(f"{t},{i}\n" for i, t in enumerate(stamps))
+    report = check_csv(_write(tmp_path / "late.csv", text.encode())).report
+    ((kind, shown),) = [(f.kind, f.examples) for f in report.errors]
+    assert (kind, shown) == ("time_range", [(5, stamps[3]), (6, stamps[4])])
+
+
+# --- values whose scaling would overflow --------------------------------------------------------
+
+def _huge(tmp_path: Path) -> tuple[Path, list[int]]:
+    """60 daily rows of a weekly ramp with ±1e308 and 1e101 in them; 1e100 is still accepted."""
+    values = [f"{i % 7 + 1}" for i in range(60)]
+    values[20], values[40], values[41], values[50] = "1e100", "1e308", "-1e308", "1.5e101"
+    days = pd.date_range("2024-01-01", periods=60, freq="D")
+    text = "ts,value\n" + "".join(f"{d:%Y-%m-%d},{v}\n" for d, v in zip(days, values,
+                                                                       strict=True))
+    return _write(tmp_path / "huge.csv", text.encode()), [42, 43, 52]  # lines: row + 2
+
+
+def test_huge_values_are_refused_by_validate_naming_row_column_value(tmp_path: Path) -> None:
+    path, lines = _huge(tmp_path)
+    code, stderr, report = _validate(path)
+    assert code == 65
+    assert report is not None
+    (error,) = report["errors"]
+    assert (error["kind"], error["column"], error["count"]) == ("too_large", "value", 3)
+    assert [(e["line"], e["value"]) for e in error["examples"]] == list(
+        zip(lines, ["1e308", "-1e308", "1.5e101"], strict=True))
+    assert f"{path}, column 'value': 3 value(s) beyond ±1e+100" in stderr
+
+
+def test_train_refuses_huge_values_before_training(tmp_path: Path) -> None:
+    """They used to pass and train on NaN (the scaler's variance overflows)."""
+    path, _ = _huge(tmp_path)
+    proc = run_forecast("train", path, *TINY_ARGS, "-o", tmp_path / "out", cwd=tmp_path)
+    assert proc.returncode == 65, proc.stderr
+    assert "line 42: '1e308'" in proc.stderr
+    assert not (tmp_path / "out").exists()
 
 
 # --- duplicate names ---------------------------------------------------------------------------

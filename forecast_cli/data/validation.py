@@ -27,7 +27,7 @@ from forecast_cli.io.textfile import LINE_BREAK
 from forecast_cli.loadoptions import LoadOptions
 
 TIME_ERRORS = frozenset({"missing_timestamp", "bad_timestamp", "epoch_numbers", "epoch_range",
-                         "mixed_tz", "too_few_fields", "too_many_fields"})
+                         "time_range", "mixed_tz", "too_few_fields", "too_many_fields"})
 
 
 @dataclass
