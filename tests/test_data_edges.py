@@ -220,6 +220,42 @@ def test_duplicate_columns_in_the_header_are_all_named(tmp_path: Path) -> None:
                               "'value.1'.")
 
 
+# --- digits of other scripts -------------------------------------------------------------------
+
+ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+FULL_WIDTH = str.maketrans("0123456789.-", "０１２３４５６７８９.-")
+
+
+def test_digits_of_other_scripts_are_converted_and_listed_as_a_fix(tmp_path: Path) -> None:
+    """Arabic-Indic timestamps and values, full-width values: the same numbers as ASCII."""
+    lines = _rows()
+    lines[2] = lines[2].translate(ARABIC)  # timestamp and value, line 3
+    ts, value = lines[5].split(",")
+    lines[5] = f"{ts},{value.translate(FULL_WIDTH)}"  # line 6
+    path = _write(tmp_path / "digits.csv", "\n".join(lines).encode() + b"\n")
+    code, stderr, report = _validate(path)
+    assert code == 0, stderr
+    assert report is not None
+    ascii_ts, ascii_value = _rows()[2].split(",")
+    arabic_ts, arabic_value = lines[2].split(",")
+    assert report["fixes"] == [
+        f"converted digits of another script to ASCII 0-9 in column 'ts', 1 cell(s): line 3: "
+        f"{arabic_ts!r} → {ascii_ts!r}",
+        f"converted digits of another script to ASCII 0-9 in column 'value', 2 cell(s): "
+        f"line 3: {arabic_value!r} → {ascii_value!r}; line 6: {lines[5].split(',')[1]!r} → "
+        f"{value!r}"]
+    np.testing.assert_array_equal(load_csv(path).column("value"), VALUES)
+
+
+def test_a_decimal_separator_of_another_script_is_refused(tmp_path: Path) -> None:
+    """U+066B ARABIC DECIMAL SEPARATOR is no digit: the cell is refused, not guessed."""
+    lines = _rows()
+    lines[4] = f"{DAYS[3]:%Y-%m-%d},١٫٥"
+    report = check_csv(_write(tmp_path / "sep.csv", "\n".join(lines).encode() + b"\n")).report
+    assert [(f.kind, f.examples) for f in report.errors] == [("not_a_number", [(5, "١٫٥")])]
+    assert report.fixes == []  # a cell refused is not listed as converted
+
+
 # --- reading options: one check for the CLI, a TOML config and a batch job -----------------------
 
 OPTIONS = {

@@ -16,6 +16,7 @@ import pandas as pd
 
 from forecast_cli.errors import ConfigError, DataError
 from forecast_cli.io import csvread
+from forecast_cli.io.digits import ascii_digits
 from forecast_cli.io.findings import Findings
 from forecast_cli.loadoptions import LoadOptions
 
@@ -53,6 +54,9 @@ def _time_like(sample: dict[str, list[str]]) -> list[str]:
     names = list(sample)
     text = pd.Series([c.strip() for n in names for c in sample[n]], dtype=object)
     owner = np.repeat(np.arange(len(names)), [len(sample[n]) for n in names])
+    odd = ~text.str.isascii().to_numpy(dtype=bool)
+    if odd.any():  # other scripts' digits: converted when read, as a listed fix
+        text[odd] = text[odd].map(ascii_digits)
     filled = (text != "").to_numpy(dtype=bool)
     number = filled & text.str.fullmatch(_NUMBER_LIKE).to_numpy(dtype=bool)
     parsed = filled & np.asarray(pd.to_datetime(text, errors="coerce", format="ISO8601",

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecast_cli.io import digits as scripts
 from forecast_cli.io.findings import Findings, examples
 from forecast_cli.loadoptions import LoadOptions
 
@@ -99,8 +100,12 @@ def to_numbers(cells: Any, column: str, lines: np.ndarray, opts: LoadOptions,
     if fast is not None:
         return fast
     raw = _text(cells)
-    missing = raw.isin(NA_VARIANTS).to_numpy(dtype=bool)
-    text, invalid = _normalise(raw, opts)
+    if scripts.all_ascii(cells):
+        digits, converted = raw, np.zeros(len(raw), dtype=bool)
+    else:
+        digits, converted = scripts.convert_digits(raw)
+    missing = digits.isin(NA_VARIANTS).to_numpy(dtype=bool)
+    text, invalid = _normalise(digits, opts)
     text = text.where(~missing, "")
     simple = text.str.fullmatch(_NUMBER).to_numpy(dtype=bool)
     values = np.full(len(text), np.nan)
@@ -117,6 +122,7 @@ def to_numbers(cells: Any, column: str, lines: np.ndarray, opts: LoadOptions,
         values[not_number] = np.nan
         if refused is not None:
             refused.append(lines[not_number])
+    scripts.record(findings, column, lines, raw, digits, converted & ~not_number)
     infinite = np.isinf(values)
     if infinite.any():
         at, vals = examples(infinite, lines, raw.to_numpy())
@@ -131,7 +137,7 @@ def to_numbers(cells: Any, column: str, lines: np.ndarray, opts: LoadOptions,
                        "without overflow", "rescale the column (e.g. divide it by a power of "
                        "ten) before export; values are never clipped silently", column=column,
                        lines=at, values=vals, count=int(huge.sum()))
-    _check_big_ints(values, raw, column, lines, findings)
+    _check_big_ints(values, digits, column, lines, findings)
     return values
 
 
@@ -150,7 +156,21 @@ def _check_big_ints(values: np.ndarray, raw: pd.Series, column: str, lines: np.n
 
 def to_times(cells: Any, column: str, lines: np.ndarray, opts: LoadOptions,
              findings: Findings) -> tuple[np.ndarray, np.ndarray]:
-    """(m,) cells → (m,) int64 nanoseconds (UTC when aware; NAT when missing) and (m,) aware."""
+    """(m,) cells → (m,) int64 nanoseconds (UTC when aware; NAT when missing) and (m,) aware.
+
+    Digits of other scripts are converted first (a cell refused all the same is shown
+    converted)."""
+    if scripts.all_ascii(cells):
+        return _to_times(cells, column, lines, opts, findings)
+    raw = _text(cells)
+    text, converted = scripts.convert_digits(raw)
+    ns, aware = _to_times(text.to_numpy(), column, lines, opts, findings)
+    scripts.record(findings, column, lines, raw, text, converted & (ns != NAT))
+    return ns, aware
+
+
+def _to_times(cells: Any, column: str, lines: np.ndarray, opts: LoadOptions,
+              findings: Findings) -> tuple[np.ndarray, np.ndarray]:
     text = _text(cells)
     empty = text.isin(NA_VARIANTS).to_numpy(dtype=bool)
     if empty.any():

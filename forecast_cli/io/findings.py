@@ -62,6 +62,8 @@ class Findings:
     source: str
     items: list[Finding] = field(default_factory=list)
     fixes: list[str] = field(default_factory=list)
+    _converted: dict[tuple[str, str], tuple[int, Finding]] = field(default_factory=dict,
+                                                                   repr=False)
 
     def add(self, severity: Severity, kind: str, what: str, fix: str,
             column: str | None = None, lines: Iterable[Any] | None = None,
@@ -72,6 +74,22 @@ class Findings:
             found = Finding(severity, kind, what, fix, column)
             self.items.append(found)
         _extend(found, lines, values, count)
+
+    def applied_cells(self, what: str, column: str, lines: Iterable[Any],
+                      values: Iterable[str]) -> None:
+        """Record a loss-free conversion of the cells on ``lines`` (``values``: "'before' →
+        'after'" of the first few); calls chunk after chunk add to one fix line per column."""
+        key = (what, column)
+        if key not in self._converted:
+            self._converted[key] = (len(self.fixes), Finding("warning", "fix", what, "", column))
+            self.fixes.append("")
+        at, found = self._converted[key]
+        line_list = list(lines)
+        _extend(found, line_list, values, len(line_list))
+        shown = "; ".join(f"line {line}: {value}" for line, value in found.examples)
+        more = f" (and {found.count - len(found.examples)} more)" if found.count > len(
+            found.examples) else ""
+        self.fixes[at] = f"{what} in column {column!r}, {found.count} cell(s): {shown}{more}"
 
     def error(self, kind: str, what: str, fix: str, **kw: Any) -> None:
         self.add("error", kind, what, fix, **kw)
