@@ -24,6 +24,8 @@ DEDUPES: tuple[str, ...] = get_args(Dedupe)
 DST_GAPS: tuple[str, ...] = get_args(DstGap)
 TIME_UNITS: tuple[str, ...] = get_args(TimeUnit)
 DEFAULT_MAX_ROWS = 20_000_000
+TAB_NAMES = ("\\t", "tab")  # how a tab is written on a command line: --sep '\t', --sep tab
+
 
 @dataclass(frozen=True)
 class LoadOptions:
@@ -47,6 +49,13 @@ class LoadOptions:
     allow_missing: bool = False  # a row with too few fields counts as missing values
     strict: bool = False
     max_rows: int = DEFAULT_MAX_ROWS
+
+    def __post_init__(self) -> None:
+        """The checks ``settings.validate`` makes of these options, for the library's callers
+        (``load_csv``, ``check_csv``) too: a bad one is a ConfigError, never a crash."""
+        check_sep(self.sep)
+        check_encoding(self.encoding)
+        check_freq(self.freq)
 
     @classmethod
     def from_settings(cls, settings: Any) -> LoadOptions:
@@ -79,3 +88,41 @@ def given_over(recorded: LoadOptions, given: Mapping[str, Any] | None) -> LoadOp
         raise ConfigError(f"`id_col` {given['id_col']!r}: the model was trained on one "
                           "series (without --id-col), so it cannot read a file of many.")
     return replace(recorded, **given)
+
+
+def check_sep(sep: str | None) -> None:
+    """ConfigError unless ``sep`` is one ASCII character that can separate fields: not a
+    letter, digit, quote or line break (``\\t`` and ``tab`` stand for a tab)."""
+    if sep is None or sep in TAB_NAMES:
+        return
+    if (len(sep) != 1 or not sep.isascii() or sep.isalnum() or sep in "\"\r\n"):
+        raise ConfigError(f"`sep` must be one character that is not a letter, digit, quote or "
+                          f"line break, e.g. ',', ';', '|' or tab. Got {sep!r}.")
+
+
+def check_encoding(encoding: str) -> None:
+    """ConfigError unless ``encoding`` names a text encoding Python can decode with (rot13 and
+    base64 are codecs, but of text to text or bytes to bytes)."""
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+        "a".encode(encoding)  # LookupError for a codec that is not a text encoding
+    except (LookupError, UnicodeError, TypeError):
+        raise ConfigError(f"`encoding` must be a text encoding, e.g. utf-8, latin-1, cp1252, "
+                          f"utf-16. Got {encoding!r}.") from None
+
+
+def check_freq(freq: str | None) -> None:
+    """ConfigError unless ``freq`` is a pandas frequency of a positive step (h, 15min, D, MS)."""
+    if freq is None:
+        return
+    from pandas.tseries.frequencies import to_offset  # here: `forecast --help` imports this
+
+    try:
+        step = to_offset(freq).n
+    except (ValueError, TypeError):
+        step = None
+    if step is None or step <= 0:
+        raise ConfigError(f"`freq` must be a pandas frequency with a positive step, e.g. h, "
+                          f"15min, D, W, MS. Got {freq!r}.")

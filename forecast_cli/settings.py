@@ -28,6 +28,9 @@ from forecast_cli.loadoptions import (
     DstGap,
     Fill,
     TimeUnit,
+    check_encoding,
+    check_freq,
+    check_sep,
 )
 
 ScalerKind = Literal["standard", "minmax"]
@@ -221,9 +224,27 @@ def _validate_reading(s: Settings) -> None:
             raise ConfigError(f"`{name}` must be a single character. Got {value!r}.")
     if s.thousands is not None and s.thousands == s.decimal:
         raise ConfigError(f"`thousands` and `decimal` must differ. Got {s.thousands!r} for both.")
+    check_sep(s.sep)
+    check_encoding(s.encoding)
+    check_freq(s.freq)
+    _check_columns(s)
     if s.sep is not None and s.sep == s.decimal:
         raise ConfigError(f"`sep` and `decimal` must differ. Got {s.sep!r} for both; a "
                           "European export usually needs --sep ';' --decimal ','.")
+
+
+def _check_columns(s: Settings) -> None:
+    """Each column named once: `target` and `features` are the value columns, in order."""
+    for name in ("target", "features"):
+        names = getattr(s, name)
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ConfigError(f"`{name}` names {twice[0]!r} more than once. Got "
+                              f"{','.join(names)!r}.")
+    both = [n for n in s.features if n in s.target]
+    if both:
+        raise ConfigError(f"`features` must not repeat a `target` column (targets are inputs "
+                          f"already). Got {both[0]!r} in both.")
 
 
 def read_toml(path: Path, what: str) -> dict[str, Any]:

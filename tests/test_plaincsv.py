@@ -124,6 +124,9 @@ NOT_PLAIN: dict[str, Callable[[str], str | bytes]] = {
     "a row with too many fields": lambda s: s.replace(",100\n", ",100,7\n", 1),
     "a row with too few fields": lambda s: s.replace(",1.0,100", ",1.0", 1),
     "latin-1 bytes": lambda s: s.replace("other", "autre\xe9").encode("latin-1"),
+    "years before 1677": lambda s: s.replace("2021-03-", "1500-03-"),
+    "a value too large to scale": lambda s: s.replace(",100\n", ",1e300\n", 1),
+    "Arabic-Indic digits": lambda s: s.replace(",1.0,", ",\u0661.\u0660,"),
     "a constant column": lambda s: "\n".join(
         r.rsplit(",", 1)[0] + ("," + ("other" if i == 0 else "5"))
         for i, r in enumerate(s.rstrip("\n").split("\n"))) + "\n",
@@ -136,6 +139,7 @@ CAUTIOUS: dict[str, Callable[[str], str | bytes]] = {
     "spaces around a cell": lambda s: s.replace(",1.0,", ", 1.0,"),
     "quoted cells": lambda s: s.replace(",1.0,", ',"1.0",'),
     "Windows line ends": lambda s: s.replace("\n", "\r\n"),
+    "old Mac line ends": lambda s: s.replace("\n", "\r"),
     "fractional seconds": lambda s: s.replace(":00:00,", ":00:00.000,"),
     "mixed separators": lambda s: s.replace("T01:", " 01:"),
 }

@@ -67,7 +67,9 @@ def _slice(rows: int = 300) -> pd.DataFrame:
     ("name", "words"),
     [("freq", ("frequency 'D'", "model's 'h'", "resample")),
      ("column", ("value column 'OT' not found", "Did you mean")),
-     ("tz", ("timestamps are in UTC", "naive (no time zone)", "--tz"))])
+     ("tz", ("timestamps are in UTC", "naive (no time zone)", "--tz")),
+     # row 10 is line 12; it used to be scaled into NaN (issue 14)
+     ("huge", ("column 'OT'", "line 12: '1e+300'", "beyond ±1e+100", "rescale"))])
 def test_case35_schema_mismatch_is_refused(trained: Path, tmp_path: Path, name: str,
                                            words: tuple[str, ...]) -> None:
     frame = _slice()
@@ -75,6 +77,8 @@ def test_case35_schema_mismatch_is_refused(trained: Path, tmp_path: Path, name: 
         frame["date"] = pd.date_range("2016-07-01", periods=len(frame), freq="D")
     elif name == "column":
         frame = frame.rename(columns={"OT": "OT_"})
+    elif name == "huge":
+        frame.loc[10, "OT"] = 1e300
     else:
         frame["date"] = pd.to_datetime(frame["date"]).dt.strftime("%Y-%m-%dT%H:%M:%S+00:00")
     path = tmp_path / f"{name}.csv"

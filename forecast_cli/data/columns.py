@@ -7,18 +7,21 @@ column, unless named, is the one column whose first rows parse as ISO-8601.
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
+import itertools
+import re
 
+import numpy as np
 import pandas as pd
 
-from forecast_cli.errors import DataError
+from forecast_cli.errors import ConfigError, DataError
 from forecast_cli.io import csvread
+from forecast_cli.io.digits import ascii_digits
 from forecast_cli.io.findings import Findings
 from forecast_cli.loadoptions import LoadOptions
 
 SAMPLE_ROWS = 20
+_NUMBER_LIKE = r"\s*[-+]?\d+(\.\d*)?([eE][-+]?\d+)?\s*"
 
 
 def resolve_column(source: str, wanted: str, names: list[str], what: str,
@@ -39,21 +42,32 @@ def resolve_column(source: str, wanted: str, names: list[str], what: str,
                     f"{', '.join(names)}.{hint}")
 
 
-def sample(tf: csvread.TextFile, sep: str, names: list[str]) -> dict[str, pd.Series]:
-    rows = list(csv.reader(io.StringIO(tf.head), delimiter=sep))[1:SAMPLE_ROWS + 1]
-    return {n: pd.Series([r[i] if i < len(r) else "" for r in rows], dtype=object)
-            for i, n in enumerate(names)}
+def sample(tf: csvread.TextFile, sep: str, names: list[str]) -> dict[str, list[str]]:
+    """The cells of the first ``SAMPLE_ROWS`` data rows, column by column ("" where absent)."""
+    rows = list(itertools.islice(csvread.head_rows(tf, sep), 1, SAMPLE_ROWS + 1))
+    return {n: [r[i] if i < len(r) else "" for r in rows] for i, n in enumerate(names)}
 
 
-def _looks_like_time(cells: pd.Series) -> bool:
-    sample = cells[cells.str.strip() != ""]
-    if sample.empty or sample.str.fullmatch(r"\s*[-+]?\d+(\.\d*)?([eE][-+]?\d+)?\s*").all():
-        return False
-    parsed = pd.to_datetime(sample.str.strip(), errors="coerce", format="ISO8601", utc=True)
-    return bool(parsed.notna().mean() >= 0.5)
+def _time_like(sample: dict[str, list[str]]) -> list[str]:
+    """The columns whose non-empty sample cells are not all numbers and at least half parse as
+    ISO-8601. Every column in one pass: a wide file has thousands of them."""
+    names = list(sample)
+    text = pd.Series([c.strip() for n in names for c in sample[n]], dtype=object)
+    owner = np.repeat(np.arange(len(names)), [len(sample[n]) for n in names])
+    odd = ~text.str.isascii().to_numpy(dtype=bool)
+    if odd.any():  # other scripts' digits: converted when read, as a listed fix
+        text[odd] = text[odd].map(ascii_digits)
+    filled = (text != "").to_numpy(dtype=bool)
+    number = filled & text.str.fullmatch(_NUMBER_LIKE).to_numpy(dtype=bool)
+    parsed = filled & np.asarray(pd.to_datetime(text, errors="coerce", format="ISO8601",
+                                                utc=True).notna(), dtype=bool)
+    count = [np.bincount(owner, weights=w, minlength=len(names)) for w in (filled, number,
+                                                                            parsed)]
+    return [n for n, full, num, ok in zip(names, *count, strict=True)
+            if full and num < full and ok >= 0.5 * full]
 
 
-def pick_time_col(source: str, sample: dict[str, pd.Series], opts: LoadOptions,
+def pick_time_col(source: str, sample: dict[str, list[str]], opts: LoadOptions,
                   findings: Findings) -> str:
     names = list(sample)
     if not len(sample[names[0]]):
@@ -63,19 +77,19 @@ def pick_time_col(source: str, sample: dict[str, pd.Series], opts: LoadOptions,
         return resolve_column(source, opts.time_col, names, "time", findings)
     if opts.time_unit is not None or opts.time_format is not None or opts.dayfirst:
         return names[0]  # a non-ISO time column is the first one unless named
-    found = [n for n in names if _looks_like_time(sample[n])]
+    found = _time_like(sample)
     if len(found) == 1:
         return found[0]
     if found:
         raise DataError(f"{source}: several columns look like timestamps ({', '.join(found)})"
                         ". Fix: choose one with --time-col.")
-    first = sample[names[0]].str.strip()
-    if len(first) and first.str.fullmatch(r"[-+]?\d+").all():
-        raise DataError(f"{source}, line 2, column {names[0]!r}: {first.iloc[0]!r} is a number, "
+    first = [c.strip() for c in sample[names[0]]]
+    if first and all(re.fullmatch(r"[-+]?\d+", c) for c in first):
+        raise DataError(f"{source}, line 2, column {names[0]!r}: {first[0]!r} is a number, "
                         f"not a timestamp. Fix: if the column holds Unix epoch times, pass "
                         f"--time-col {names[0]} --time-unit s (or ms); convert Excel serial "
                         "day numbers to dates first.")
-    shown = f" (line 2 has {first.iloc[0]!r})" if len(first) else ""
+    shown = f" (line 2 has {first[0]!r})" if first else ""
     raise DataError(f"{source}: no column parses as ISO-8601 timestamps{shown}. Fix: name the "
                     "time column with --time-col and its format with --time-format or "
                     f"--dayfirst. Columns: {', '.join(names)}.")
@@ -85,6 +99,12 @@ def value_columns(source: str, names: list[str], tcol: str, id_col: str | None,
                    columns: list[str] | None, findings: Findings) -> list[str]:
     if columns:
         wanted = [resolve_column(source, c, names, "value", findings) for c in columns]
+        twice = [c for c in wanted if wanted.count(c) > 1]
+        if twice:  # e.g. --target Value,value: one column, matched ignoring case
+            given = [c for c, w in zip(columns, wanted, strict=True) if w == twice[0]]
+            raise ConfigError(f"`target` and `features` name column {twice[0]!r} more than "
+                              f"once: {', '.join(map(repr, given))}. Fix: name each column "
+                              "once.")
     else:
         wanted = [n for n in names if n not in (tcol, id_col)]
     if not wanted:

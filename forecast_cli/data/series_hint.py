@@ -37,13 +37,13 @@ _NUMBER = re.compile(r"\s*[-+]?(?:\d+[.,]?\d*|[.,]\d+)(?:[eE][-+]?\d+)?\s*")
 EXPLAINED = 0.9  # share of the repeated timestamps the id column must tell apart
 
 
-def _is_text(cells: pd.Series) -> bool:
+def _is_text(cells: list[str]) -> bool:
     """Most non-empty, non-NA cells of a sample are not numbers."""
-    cells = cells.astype(str).str.strip()
-    cells = cells[~cells.isin(convert.NA_VARIANTS)]
-    if cells.empty:
+    text = pd.Series(cells, dtype=object).astype(str).str.strip()
+    text = text[~text.isin(convert.NA_VARIANTS)]
+    if text.empty:
         return False
-    return bool(np.mean([_NUMBER.fullmatch(c) is None for c in cells]) > 0.5)
+    return bool(np.mean([_NUMBER.fullmatch(c) is None for c in text]) > 0.5)
 
 
 def _repeats(ns: np.ndarray) -> bool:
@@ -102,7 +102,7 @@ def _unexplained(ns: np.ndarray, codes: np.ndarray) -> int | None:
 
 
 def refuse_stacked(tf: csvread.TextFile, sep: str, names: list[str], tcol: str,
-                   sample: dict[str, pd.Series], ns: np.ndarray, lines: np.ndarray,
+                   sample: dict[str, list[str]], ns: np.ndarray, lines: np.ndarray,
                    opts: LoadOptions) -> None:
     """DataError naming the id-like column when the rows read are several stacked series.
 

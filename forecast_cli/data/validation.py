@@ -23,10 +23,11 @@ from forecast_cli.data.timeaxis import Rows
 from forecast_cli.errors import DataError
 from forecast_cli.io import convert, csvread
 from forecast_cli.io.findings import MAX_SHOWN, Findings
+from forecast_cli.io.textfile import LINE_BREAK
 from forecast_cli.loadoptions import LoadOptions
 
 TIME_ERRORS = frozenset({"missing_timestamp", "bad_timestamp", "epoch_numbers", "epoch_range",
-                         "mixed_tz", "too_few_fields", "too_many_fields"})
+                         "time_range", "mixed_tz", "too_few_fields", "too_many_fields"})
 
 
 @dataclass
@@ -113,7 +114,7 @@ class _Buffers:
 
 def _capacity(tf: csvread.TextFile) -> int:
     """Rows expected from the file size and the length of the first lines, with 10 % spare."""
-    lines = tf.head.count("\n") or 1
+    lines = len(LINE_BREAK.findall(tf.head)) or 1
     per_line = max(1.0, len(tf.head.encode("utf-8", "replace")) / lines)
     return int(tf.size / per_line * 1.1) + 1024
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecast_cli.io import digits as scripts
 from forecast_cli.io.findings import Findings, examples
 from forecast_cli.loadoptions import LoadOptions
 
@@ -24,6 +25,12 @@ NA_VARIANTS = frozenset(v for t in NA_TOKENS for v in (t, t.upper(), t.capitaliz
                                                         "NaN", "N/A", "#N/A"))
 NAT = np.iinfo(np.int64).min
 BIG_INT = 2**53
+# Larger magnitudes are refused: squares and sums of squares of values this large (variance,
+# MSE over any number of rows forecast reads) stay finite in float64; 1e308 would overflow the
+# scaler and the window differences and train on NaN. No measurement comes near it.
+MAX_MAGNITUDE = 1e100
+# The timestamps int64 nanoseconds hold (pandas' Timestamp.min … Timestamp.max)
+FIRST_TIME, LAST_TIME = pd.Timestamp.min, pd.Timestamp.max
 _GROUPED = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
 _DECIMAL_COMMA = r"[-+]?\d*,\d+"
 _INTEGER = r"\s*[-+]?\d+\s*"
@@ -93,8 +100,12 @@ def to_numbers(cells: Any, column: str, lines: np.ndarray, opts: LoadOptions,
     if fast is not None:
         return fast
     raw = _text(cells)
-    missing = raw.isin(NA_VARIANTS).to_numpy(dtype=bool)
-    text, invalid = _normalise(raw, opts)
+    if scripts.all_ascii(cells):
+        digits, converted = raw, np.zeros(len(raw), dtype=bool)
+    else:
+        digits, converted = scripts.convert_digits(raw)
+    missing = digits.isin(NA_VARIANTS).to_numpy(dtype=bool)
+    text, invalid = _normalise(digits, opts)
     text = text.where(~missing, "")
     simple = text.str.fullmatch(_NUMBER).to_numpy(dtype=bool)
     values = np.full(len(text), np.nan)
@@ -111,6 +122,7 @@ def to_numbers(cells: Any, column: str, lines: np.ndarray, opts: LoadOptions,
         values[not_number] = np.nan
         if refused is not None:
             refused.append(lines[not_number])
+    scripts.record(findings, column, lines, raw, digits, converted & ~not_number)
     infinite = np.isinf(values)
     if infinite.any():
         at, vals = examples(infinite, lines, raw.to_numpy())
@@ -118,7 +130,14 @@ def to_numbers(cells: Any, column: str, lines: np.ndarray, opts: LoadOptions,
                        "numbers (or leave the cell empty to mark it missing); values are never "
                        "clipped silently", column=column, lines=at, values=vals,
                        count=int(infinite.sum()))
-    _check_big_ints(values, raw, column, lines, findings)
+    huge = np.abs(np.nan_to_num(values, posinf=0, neginf=0)) > MAX_MAGNITUDE
+    if huge.any():
+        at, vals = examples(huge, lines, raw.to_numpy())
+        findings.error("too_large", f"value(s) beyond ±{MAX_MAGNITUDE:g}, too large to scale "
+                       "without overflow", "rescale the column (e.g. divide it by a power of "
+                       "ten) before export; values are never clipped silently", column=column,
+                       lines=at, values=vals, count=int(huge.sum()))
+    _check_big_ints(values, digits, column, lines, findings)
     return values
 
 
@@ -137,7 +156,21 @@ def _check_big_ints(values: np.ndarray, raw: pd.Series, column: str, lines: np.n
 
 def to_times(cells: Any, column: str, lines: np.ndarray, opts: LoadOptions,
              findings: Findings) -> tuple[np.ndarray, np.ndarray]:
-    """(m,) cells → (m,) int64 nanoseconds (UTC when aware; NAT when missing) and (m,) aware."""
+    """(m,) cells → (m,) int64 nanoseconds (UTC when aware; NAT when missing) and (m,) aware.
+
+    Digits of other scripts are converted first (a cell refused all the same is shown
+    converted)."""
+    if scripts.all_ascii(cells):
+        return _to_times(cells, column, lines, opts, findings)
+    raw = _text(cells)
+    text, converted = scripts.convert_digits(raw)
+    ns, aware = _to_times(text.to_numpy(), column, lines, opts, findings)
+    scripts.record(findings, column, lines, raw, text, converted & (ns != NAT))
+    return ns, aware
+
+
+def _to_times(cells: Any, column: str, lines: np.ndarray, opts: LoadOptions,
+              findings: Findings) -> tuple[np.ndarray, np.ndarray]:
     text = _text(cells)
     empty = text.isin(NA_VARIANTS).to_numpy(dtype=bool)
     if empty.any():
@@ -158,10 +191,17 @@ def to_times(cells: Any, column: str, lines: np.ndarray, opts: LoadOptions,
         return np.full(len(text), NAT, dtype=np.int64), np.zeros(len(text), dtype=bool)
     aware = _aware(cells, text) & ~empty
     ns = np.full(len(text), NAT, dtype=np.int64)
+    outside = np.zeros(len(text), dtype=bool)
     for mask, utc in ((aware, True), (~aware & ~empty, False)):
         if mask.any():
-            ns[mask] = _parse(text[mask], opts, utc)
-    bad = (ns == NAT) & ~empty
+            ns[mask], outside[mask] = _parse(text[mask], opts, utc)
+    if outside.any():
+        at, vals = examples(outside, lines, text.to_numpy())
+        findings.error("time_range", f"timestamp(s) outside {FIRST_TIME:%Y-%m-%d} … "
+                       f"{LAST_TIME:%Y-%m-%d}, the range forecast holds (nanoseconds in 64 "
+                       "bits)", "correct the year (a typo?) or remove these rows",
+                       column=column, lines=at, values=vals, count=int(outside.sum()))
+    bad = (ns == NAT) & ~empty & ~outside
     if bad.any():
         _report_unparsed(text, bad, column, lines, opts, findings)
     return ns, aware
@@ -177,7 +217,9 @@ def _aware(cells: Any, text: pd.Series) -> np.ndarray:
     return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _parse(text: pd.Series, opts: LoadOptions, utc: bool) -> np.ndarray:
+def _parse(text: pd.Series, opts: LoadOptions, utc: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(m,) cells → (m,) int64 nanoseconds (NAT where unparsed or out of range) and (m,) bool:
+    parsed, but outside the range of nanoseconds (pandas parses to microseconds)."""
     if opts.time_format is None and opts.dayfirst:
         parsed = pd.to_datetime(text, dayfirst=True, errors="coerce", utc=utc)
     else:
@@ -186,7 +228,10 @@ def _parse(text: pd.Series, opts: LoadOptions, utc: bool) -> np.ndarray:
     index = pd.DatetimeIndex(parsed)
     if utc:
         index = index.tz_convert("UTC").tz_localize(None)
-    return np.asarray(index.as_unit("ns").asi8)
+    outside = np.asarray((index < FIRST_TIME) | (index > LAST_TIME), dtype=bool)
+    if outside.any():
+        index = pd.DatetimeIndex(index.where(~outside))
+    return np.asarray(index.as_unit("ns").asi8), outside
 
 
 def _report_unparsed(text: pd.Series, bad: np.ndarray, column: str, lines: np.ndarray,

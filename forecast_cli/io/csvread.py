@@ -1,9 +1,10 @@
 """Read a CSV file as text cells, chunk by chunk, keeping each row's original line number.
 
-This module only reads: it checks that the file is a readable text CSV in the expected
-encoding, finds the delimiter, reads and normalises the header, and yields string cells of the
-wanted columns. Nothing is converted here (see ``convert``); rows whose field count differs
-from the header's are reported to the ``Findings`` with their line numbers (header = line 1).
+This module only reads: once ``textfile.scan_file`` has checked that the file is a readable
+text CSV in the expected encoding, it finds the delimiter, reads and normalises the header, and
+yields string cells of the wanted columns. Nothing is converted here (see ``convert``); rows
+whose field count differs from the header's are reported to the ``Findings`` with their line
+numbers (header = line 1).
 
 The rows are parsed by pyarrow's streaming CSV reader: unlike pandas' C parser it reports a
 row with too *few* fields (pandas pads it silently) with its line and text, and it holds
@@ -12,119 +13,40 @@ strings compactly, one block at a time, so memory stays near the size of the num
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import csv
 import io
-import stat
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from forecast_cli.errors import DataError, InputMissingError
-from forecast_cli.io.atomic import kind_of
+from forecast_cli.errors import DataError
 from forecast_cli.io.findings import MAX_SHOWN, Findings
+from forecast_cli.io.textfile import LINE_BREAK, MAX_LINE_BYTES
+from forecast_cli.io.textfile import TextFile as TextFile
+from forecast_cli.io.textfile import scan_file as scan_file
+from forecast_cli.loadoptions import TAB_NAMES
 
-BLOCK = 1 << 20
-HEAD_BYTES = 64 * 1024
 BLOCK_BYTES = 1 << 20  # parser block: bounds the strings held at once
 SEPARATORS = (",", ";", "\t", "|")
-_UTF8 = ("utf-8", "utf8", "utf-8-sig", "utf8-sig")
 
 
-@dataclass(frozen=True)
-class TextFile:
-    """A file that passed the byte-level checks."""
-
-    path: Path
-    size: int
-    encoding: str  # what to open it with ("utf-8-sig" for any UTF-8)
-    head: str  # first decoded characters, byte-order mark removed
-    has_quote: bool  # a '"' occurs somewhere: quoted fields may span lines
-
-
-def _open_checked(path: Path) -> int:
-    if not path.exists():
-        raise InputMissingError(f"{path}: file not found.")
-    if path.is_dir():
-        raise InputMissingError(f"{path}: is a directory, not a CSV file.")
-    try:
-        mode = path.stat().st_mode
-    except OSError as exc:
-        raise InputMissingError(f"{path}: cannot read ({exc.strerror}).") from None
-    if not stat.S_ISREG(mode):  # opening a FIFO would wait for a writer: a hang under cron
-        raise InputMissingError(f"{path}: is {kind_of(mode)}, not a regular file; forecast "
-                                "reads data from regular files only.")
-    try:
-        size = path.stat().st_size
-        with path.open("rb"):
-            pass
-    except OSError as exc:
-        raise InputMissingError(f"{path}: cannot read ({exc.strerror}).") from None
-    if size == 0:
-        raise DataError(f"{path}: file is empty (0 bytes). Fix: export the data again.")
-    return size
-
-
-def _check_head(path: Path, head: bytes, encoding: str) -> None:
-    """UTF-16 byte-order marks and NUL bytes mean the file is not UTF-8 text."""
-    if encoding.lower().replace("_", "-").startswith(("utf-16", "utf-32", "utf16", "utf32")):
-        return
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DataError(f"{path}: looks like UTF-16 (byte-order mark {head[:2].hex(' ').upper()})"
-                        ". Fix: re-save it as UTF-8, or pass --encoding utf-16.")
-    nul = head.find(b"\x00")
-    if nul >= 0:
-        raise DataError(f"{path}: contains a NUL byte at byte offset {nul}; this is not a text "
-                        "CSV (a binary or spreadsheet file?). Fix: export it as CSV text.")
-
-
-def scan_file(path: Path, encoding: str = "utf-8") -> TextFile:
-    """Check the whole file decodes in ``encoding``, streaming it block by block.
-
-    Raises InputMissingError (66) when the path cannot be read, DataError (65) for an empty,
-    binary or wrongly encoded file, naming the byte offset and line of the first bad byte.
-    """
-    size = _open_checked(path)
-    enc = "utf-8-sig" if encoding.lower() in _UTF8 else encoding
-    try:
-        decoder = codecs.getincrementaldecoder(enc)(errors="strict")
-    except LookupError:
-        raise DataError(f"unknown --encoding {encoding!r}; use e.g. utf-8, latin-1, "
-                        "cp1252, utf-16.") from None
-    offset, newlines, has_quote, head_text = 0, 0, False, ""
-    with path.open("rb") as fh:
-        while block := fh.read(BLOCK):
-            if offset == 0:
-                _check_head(path, block[:HEAD_BYTES], enc)
-            try:
-                text = decoder.decode(block, final=len(block) < BLOCK)
-            except UnicodeDecodeError as exc:
-                bad = offset + exc.start
-                line = newlines + block[: exc.start].count(b"\n") + 1
-                raise DataError(
-                    f"{path}, line {line}: not valid {encoding} at byte offset {bad} (byte "
-                    f"0x{block[exc.start]:02x}). Fix: re-save the file as UTF-8, or pass its "
-                    "encoding, e.g. --encoding latin-1.") from None
-            if offset == 0:
-                head_text = text[:HEAD_BYTES].lstrip("\ufeff")
-                if "\x00" in head_text:
-                    raise DataError(f"{path}: contains NUL characters; not a text CSV.")
-            has_quote = has_quote or '"' in text
-            newlines += block.count(b"\n")
-            offset += len(block)
-    return TextFile(path, size, enc, head_text, has_quote)
+def head_rows(tf: TextFile, sep: str) -> Iterator[list[str]]:
+    """The rows of the file's head (header first), whatever its line endings."""
+    if csv.field_size_limit() < MAX_LINE_BYTES:  # 128 KiB by default; a line may be longer
+        csv.field_size_limit(MAX_LINE_BYTES)
+    return csv.reader(io.StringIO(tf.head, newline=""), delimiter=sep)
 
 
 def sniff_sep(tf: TextFile, sep: str | None) -> str:
     """The given ``sep``, or the candidate occurring most often in the header line."""
     if sep is not None:
-        return "\t" if sep in ("\\t", "tab") else sep
-    header = tf.head.splitlines()[0] if tf.head else ""
+        return "\t" if sep in TAB_NAMES else sep
+    header = LINE_BREAK.split(tf.head, maxsplit=1)[0]
     counts = {c: header.count(c) for c in SEPARATORS}
     best = max(counts, key=lambda c: counts[c])
     return best if counts[best] else ","
@@ -132,19 +54,20 @@ def sniff_sep(tf: TextFile, sep: str | None) -> str:
 
 def read_header(tf: TextFile, sep: str, findings: Findings) -> list[str]:
     """Column names, stripped of surrounding spaces (a recorded fix); duplicates are fatal."""
-    header = next(csv.reader(io.StringIO(tf.head), delimiter=sep), [])
+    header = next(head_rows(tf, sep), [])
     names = [h.strip() for h in header]
     changed = [f"{raw!r} → {name!r}" for raw, name in zip(header, names, strict=True)
                if raw != name]
     if changed:
         findings.applied("stripped spaces around column names: " + ", ".join(changed))
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise DataError(f"{tf.path}, line 1: duplicate column {name!r}. Fix: rename one of "
-                            "the columns; pandas would silently rename it to "
-                            f"{name + '.1'!r}.")
-        seen.add(name)
+    twice = [n for n, count in Counter(names).items() if count > 1]
+    if twice:
+        listed = "; ".join(f"{n!r} (columns "
+                           f"{', '.join(str(i + 1) for i, m in enumerate(names) if m == n)})"
+                           for n in twice)
+        raise DataError(f"{tf.path}, line 1: duplicate column {listed}. Fix: rename the "
+                        "columns so that each name is unique; pandas would silently rename "
+                        f"the second to {twice[0] + '.1'!r}.")
     if not names or any(not n for n in names):
         raise DataError(f"{tf.path}, line 1: a column has an empty name. Fix: give every "
                         "column a name in the header line.")
@@ -171,6 +94,12 @@ class _Invalid:
         return "skip"
 
 
+def block_size(tf: TextFile) -> int:
+    """Parser block in bytes: ``BLOCK_BYTES``, or room for four of the longest line (a row
+    must fit in one block, and recoding latin-1 to UTF-8 can double it)."""
+    return max(BLOCK_BYTES, 4 * tf.longest_line + 4096)
+
+
 def _open(tf: TextFile, sep: str, names: list[str], wanted: list[str], invalid: _Invalid) -> Any:
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -179,7 +108,7 @@ def _open(tf: TextFile, sep: str, names: list[str], wanted: list[str], invalid: 
     return pacsv.open_csv(
         tf.path,
         read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False,
-                                       block_size=BLOCK_BYTES, encoding=encoding),
+                                       block_size=block_size(tf), encoding=encoding),
         parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=tf.has_quote,
                                          ignore_empty_lines=False,
                                          invalid_row_handler=invalid.handler),
@@ -189,11 +118,11 @@ def _open(tf: TextFile, sep: str, names: list[str], wanted: list[str], invalid: 
 
 
 def _newlines(cells: dict[str, np.ndarray]) -> np.ndarray:
-    """Newlines inside quoted cells of each row. (m,) int64."""
+    """Line breaks (\\r\\n, \\r or \\n) inside quoted cells of each row. (m,) int64."""
     m = len(next(iter(cells.values())))
     extra = np.zeros(m, dtype=np.int64)
     for col in cells.values():
-        extra += pd.Series(col, dtype=object).str.count("\n").to_numpy(np.int64)
+        extra += pd.Series(col, dtype=object).str.count(LINE_BREAK.pattern).to_numpy(np.int64)
     return extra
 
 

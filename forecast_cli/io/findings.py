@@ -16,6 +16,7 @@ import numpy as np
 
 Severity = Literal["error", "warning"]
 MAX_SHOWN = 5  # examples kept and shown per finding; ``count`` says how many there are in all
+MAX_VALUE_CHARS = 80  # longer values are cut when shown
 
 
 @dataclass
@@ -61,6 +62,8 @@ class Findings:
     source: str
     items: list[Finding] = field(default_factory=list)
     fixes: list[str] = field(default_factory=list)
+    _converted: dict[tuple[str, str], tuple[int, Finding]] = field(default_factory=dict,
+                                                                   repr=False)
 
     def add(self, severity: Severity, kind: str, what: str, fix: str,
             column: str | None = None, lines: Iterable[Any] | None = None,
@@ -70,15 +73,23 @@ class Findings:
         if found is None:
             found = Finding(severity, kind, what, fix, column)
             self.items.append(found)
-        line_list = [int(x) for x in (lines if lines is not None else [])]
-        value_list = [None if v is None else str(v) for v in (values or [])]
-        n = count if count is not None else max(len(line_list), len(value_list), 1)
-        room = MAX_SHOWN - len(found.examples)
-        for i in range(min(room, max(len(line_list), len(value_list)))):
-            line = line_list[i] if i < len(line_list) else None
-            value = value_list[i] if i < len(value_list) else None
-            found.examples.append((line, value))
-        found.count += n
+        _extend(found, lines, values, count)
+
+    def applied_cells(self, what: str, column: str, lines: Iterable[Any],
+                      values: Iterable[str]) -> None:
+        """Record a loss-free conversion of the cells on ``lines`` (``values``: "'before' →
+        'after'" of the first few); calls chunk after chunk add to one fix line per column."""
+        key = (what, column)
+        if key not in self._converted:
+            self._converted[key] = (len(self.fixes), Finding("warning", "fix", what, "", column))
+            self.fixes.append("")
+        at, found = self._converted[key]
+        line_list = list(lines)
+        _extend(found, line_list, values, len(line_list))
+        shown = "; ".join(f"line {line}: {value}" for line, value in found.examples)
+        more = f" (and {found.count - len(found.examples)} more)" if found.count > len(
+            found.examples) else ""
+        self.fixes[at] = f"{what} in column {column!r}, {found.count} cell(s): {shown}{more}"
 
     def error(self, kind: str, what: str, fix: str, **kw: Any) -> None:
         self.add("error", kind, what, fix, **kw)
@@ -106,6 +117,28 @@ class Findings:
         if len(lines) == 1:
             return lines[0]
         return f"{self.source}: {len(lines)} problems:\n  " + "\n  ".join(lines)
+
+
+def _extend(found: Finding, lines: Iterable[Any] | None, values: Iterable[Any] | None,
+            count: int | None) -> None:
+    """Add occurrences to ``found``: ``count`` of them (default: as many as listed), keeping
+    the first ``MAX_SHOWN`` examples, each value cut to ``MAX_VALUE_CHARS``."""
+    line_list = [int(x) for x in (lines if lines is not None else [])]
+    value_list = [None if v is None else _cut(str(v)) for v in (values or [])]
+    n = count if count is not None else max(len(line_list), len(value_list), 1)
+    room = MAX_SHOWN - len(found.examples)
+    for i in range(min(room, max(len(line_list), len(value_list)))):
+        line = line_list[i] if i < len(line_list) else None
+        value = value_list[i] if i < len(value_list) else None
+        found.examples.append((line, value))
+    found.count += n
+
+
+def _cut(value: str) -> str:
+    """A value as shown: a cell of 200,000 characters is not repeated in full."""
+    if len(value) <= MAX_VALUE_CHARS:
+        return value
+    return f"{value[:MAX_VALUE_CHARS - 1]}… ({len(value):,} characters)"
 
 
 def examples(mask: np.ndarray, lines: np.ndarray, cells: Any) -> tuple[np.ndarray, list[Any]]:

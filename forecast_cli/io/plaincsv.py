@@ -32,6 +32,10 @@ _NUMBER_TEXT = re.compile(r"[0-9.+eE-]*")
 # second, one separator for the whole file; no offsets, no fractions, no spaces around.
 _DIGIT, _TIME_LENGTHS = "d", (10, 16, 19)
 _TIME_TEMPLATE = "dddd-dd-dd?dd:dd:dd"
+# the whole seconds of int64 nanoseconds (pandas' Timestamp.min … max); the full loader
+# refuses a timestamp outside them
+_FIRST, _LAST = np.datetime64("1677-09-21T00:12:44", "s"), np.datetime64("2262-04-11T23:47:16",
+                                                                         "s")
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,9 @@ def _times(cells: list[str], freq: str) -> np.ndarray | None:
     except ValueError:  # a day or an hour out of range: the full loader names it
         return None
     # the full loader infers a frequency from three rows or more
-    return times if len(times) >= 3 and on_grid(times, freq) else None
+    if len(times) < 3 or not on_grid(times, freq) or times[0] < _FIRST or times[-1] > _LAST:
+        return None
+    return times
 
 
 def _values(columns: list[list[str]]) -> np.ndarray | None:
