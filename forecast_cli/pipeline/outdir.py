@@ -115,7 +115,7 @@ def clean(out: Path) -> list[str]:
         stale += [p for p in out.glob(f"{LEGACY_ASIDE}*")]
     for path in stale:
         _remove(path)
-    return sorted(p.name for p in stale)
+    return sorted(str(p.relative_to(out)) for p in stale)
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -251,9 +251,10 @@ def publish(out: Path, staged: Path, keep: int) -> tuple[str, list[str]]:
     name = _rename_in(out, staged, "run-rename")
     try:
         links.replace_link(out / LATEST, f"{RUNS}/{name}", kill_point="latest-switch")
-    except WriteError:
+    except WriteError as exc:
         shutil.rmtree(out / RUNS / name, ignore_errors=True)  # never published
-        raise
+        raise WriteError(f"{exc} The new run was removed; the previous one stays "
+                         "published.") from None
     link_outputs(out)
     return name, prune(out, keep, previous)
 
