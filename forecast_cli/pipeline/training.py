@@ -3,6 +3,9 @@
 One implementation for S ≥ 1 series: a file without ``--id-col`` is a panel of one. The parts
 are ``panel`` (splits per series), ``fitting`` (the network over the panel's windows) and
 ``publish`` (every output file, where one series and many differ only in what is shown).
+``prepare`` (data, settings, panel) touches no output, so ``runs`` can take the output
+directory's lock after bad data has had its chance to fail, and stage ``fit_and_write``'s
+outputs in a run directory.
 """
 
 from __future__ import annotations
