@@ -25,6 +25,7 @@ demo: $(STAMP)
 	@echo "  metrics.json        test-period scores of the LSTM and the naive baselines"
 	@echo "  test_forecasts.csv  every test window's forecasts beside the actuals"
 	@echo "  history.csv         loss and val_loss per epoch"
+	@echo "  (those four: links to the latest run, runs/NNNN, kept with earlier runs)"
 	@echo "  forecast.csv        the next 12 months after the data"
 	@cat $(DEMO)/forecast.csv
 

@@ -24,13 +24,13 @@ if TYPE_CHECKING:
     from forecast_cli.data.frame import validate
     from forecast_cli.pipeline.backtest import backtest
     from forecast_cli.pipeline.forecasting import predict
+    from forecast_cli.pipeline.runs import train
     from forecast_cli.pipeline.scoring import score_bundle as evaluate
-    from forecast_cli.pipeline.training import train
     from forecast_cli.settings import build_settings
 
 # public name → (module, name there)
 _FACADE = {
-    "train": ("forecast_cli.pipeline.training", "train"),
+    "train": ("forecast_cli.pipeline.runs", "train"),
     "predict": ("forecast_cli.pipeline.forecasting", "predict"),
     "evaluate": ("forecast_cli.pipeline.scoring", "score_bundle"),
     "backtest": ("forecast_cli.pipeline.backtest", "backtest"),

@@ -16,7 +16,7 @@ LIMITS: dict[str, int] = {
     "lstm_units": 4_096, "lstm_layers": 16, "epochs": 100_000, "batch_size": 65_536,
     "folds": 1_000, "refit_every": 1_000, "patch_len": 100_000, "patience": 100_000,
     "seed": 2**32 - 1, "dense_units": 4_096, "fill_limit": 1_000_000,
-    "max_rows": 2_000_000_000,
+    "max_rows": 2_000_000_000, "keep_runs": 10_000,
 }
 MAX_DENSE_LAYERS = 16
 

@@ -109,10 +109,16 @@ class Settings:
     refit_every: int = 1
     # where results go
     output_dir: Path = field(default_factory=lambda: Path("forecast-output"))
+    keep_runs: int = 3  # `forecast train`: runs kept in output_dir/runs, the latest included
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (tuples as lists, paths as strings)."""
+        """A JSON-ready dict (tuples as lists, paths as strings).
+
+        ``keep_runs`` is left out: it is housekeeping of the output directory, not how a model
+        was made, and a batch job's config hash (its retrain trigger) must not change with it.
+        """
         out = asdict(self)
+        del out["keep_runs"]
         out["target"] = list(self.target)
         out["features"] = list(self.features)
         out["dense_units"] = list(self.dense_units)
@@ -179,6 +185,7 @@ def validate(s: Settings) -> Settings:
         check_range(name, getattr(s, name), int, 1)
     check_range("patience", s.patience, int, 0)
     check_range("seed", s.seed, int, 0)
+    check_range("keep_runs", s.keep_runs, int, 1)
     if len(s.dense_units) > MAX_DENSE_LAYERS:
         raise ConfigError(f"`dense_units` may name at most {MAX_DENSE_LAYERS} layers. Got "
                           f"{len(s.dense_units)}.")

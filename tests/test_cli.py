@@ -36,6 +36,8 @@ def test_train_writes_every_output_and_keeps_streams_apart(trained: Trained) -> 
     assert f"Model bundle: {out / 'model'}" in proc.stderr
     assert not [n for n in TF_NOISE if n in proc.stderr.lower()], proc.stderr
     assert sorted(p.name for p in out.iterdir()) == [
+        ".lock", "history.csv", "latest", "metrics.json", "model", "runs", "test_forecasts.csv"]
+    assert sorted(p.name for p in (out / "runs" / "0001").iterdir()) == [
         "history.csv", "metrics.json", "model", "test_forecasts.csv"]
     assert sorted(p.name for p in (out / "model").iterdir()) == [
         "config.json", "intervals.json", "manifest.json", "model.onnx", "model.weights.h5",

@@ -16,7 +16,7 @@ from forecast_cli.data.frame import validate as data_validate
 from forecast_cli.pipeline.backtest import backtest as pipeline_backtest
 from forecast_cli.pipeline.forecasting import predict as pipeline_predict
 from forecast_cli.pipeline.scoring import score_bundle
-from forecast_cli.pipeline.training import train as pipeline_train
+from forecast_cli.pipeline.runs import train as pipeline_train
 from forecast_cli.settings import build_settings as settings_build
 same = (train is pipeline_train and predict is pipeline_predict and evaluate is score_bundle
         and backtest is pipeline_backtest and validate is data_validate

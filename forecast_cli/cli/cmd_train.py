@@ -28,7 +28,11 @@ from forecast_cli.cli.options import (
 from forecast_cli.settings import TrainWindow
 
 OutputDir = Annotated[Path | None, typer.Option("--output-dir", "-o", help="Where the bundle, "
-                      "metrics and forecasts go. [default: forecast-output]")]
+                      "metrics and forecasts go: OUT/model, OUT/metrics.json … show the latest "
+                      "run, kept with earlier ones in OUT/runs. [default: forecast-output]")]
+KeepRuns = Annotated[int | None, typer.Option(min=1, help="Runs kept in OUT/runs, the latest "
+                     "included; older ones are deleted once a new run is published. "
+                     "[default: 3]")]
 
 
 @shared(MODEL, "model")
@@ -37,6 +41,7 @@ def train(
     data: DataArg,
     config: ConfigOpt = None,
     output_dir: OutputDir = None,
+    keep_runs: KeepRuns = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics.json to stdout "
                                           "instead of the table.")] = False,
     plot: PlotOpt = None,
@@ -45,15 +50,23 @@ def train(
     reading: Given,
     model: Given,
 ) -> None:
-    """Train an LSTM on DATA, score it against naive baselines, and save a model bundle."""
+    """Train an LSTM on DATA, score it against naive baselines, and save a model bundle.
+
+    Each run is kept in OUT/runs/NNNN; OUT/model, OUT/metrics.json, OUT/test_forecasts.csv and
+    OUT/history.csv show the latest, all switched together when a run is complete.
+    """
     from forecast_cli.cli import render
     from forecast_cli.pipeline.publish import json_safe, metrics_report
-    from forecast_cli.pipeline.training import train as run_training
+    from forecast_cli.pipeline.runs import train as run_training
     from forecast_cli.settings import build_settings
 
-    settings = build_settings({**reading, **model, "output_dir": output_dir}, config)
+    settings = build_settings({**reading, **model, "output_dir": output_dir,
+                               "keep_runs": keep_runs}, config)
     with render.epoch_progress(settings.epochs, enabled=not quiet) as on_epoch:
         result = run_training(data, settings, on_epoch=on_epoch)
+    if result.cleaned:
+        render.message(f"Removed leftovers of a killed run in {result.output_dir}: "
+                       f"{', '.join(result.cleaned)}", quiet)
     for fix in result.frame.fixes:
         render.message(f"Warning: applied fix: {fix}", quiet)
     for warning in (*result.frame.warnings, *result.warnings):

@@ -189,12 +189,14 @@ def train_summary(result: TrainResult) -> str:
     ev = result.evaluation
     skill = ev.skill(SEASONAL)
     verdict = "beats" if skill > 0 else "does NOT beat"
+    out = result.output_dir
+    run = f"\nRun: {out / 'runs' / result.run} (now {out / 'latest'})" if result.run else ""
     return (f"LSTM {verdict} seasonal naive on MASE (skill {_fmt(100 * skill)} %); "
             f"best epoch {result.best_epoch} of {len(result.history.get('loss', []))}.\n"
             f"Model bundle: {result.bundle_dir}\n"
             f"Metrics: {result.output_dir / 'metrics.json'}  "
             f"Test forecasts: {result.output_dir / 'test_forecasts.csv'}  "
-            f"History: {result.output_dir / 'history.csv'}")
+            f"History: {result.output_dir / 'history.csv'}{run}")
 
 
 @contextmanager

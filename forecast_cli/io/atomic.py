@@ -2,13 +2,15 @@
 
 Files: written to a temporary file in the same directory, flushed, fsynced, then renamed over
 the target (rename is atomic within a filesystem). Directories (model bundles): built in a
-temporary sibling directory, then swapped into place.
+temporary sibling directory, then swapped into place. Symbolic links: see ``links``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -36,7 +38,8 @@ def ensure_dir(path: Path) -> Path:
     return path
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new name in directory ``path`` durable (where the filesystem can)."""
     with contextlib.suppress(OSError):  # not every filesystem lets a directory be opened
         fd = os.open(path, os.O_RDONLY)
         try:
@@ -103,7 +106,7 @@ def write_bytes(path: Path, data: bytes, kill_point: str | None = None) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise WriteError(f"{path}: write failed ({exc.strerror}); previous file kept.") from None
-    _fsync_dir(parent)
+    fsync_dir(parent)
 
 
 def write_text(path: Path, text: str, kill_point: str | None = None) -> None:
@@ -128,12 +131,12 @@ def staged_dir(target: Path) -> Iterator[Path]:
     try:
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
         yield tmp
-        _fsync_dir(tmp)
+        fsync_dir(tmp)
         _swap_in(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _fsync_dir(parent)
+    fsync_dir(parent)
 
 
 def _swap_in(tmp: Path, target: Path) -> None:
@@ -153,3 +156,50 @@ def _swap_in(tmp: Path, target: Path) -> None:
                          "previous version kept.") from None
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def fsync_tree(root: Path) -> None:
+    """fsync every regular file and directory under ``root`` (links are not followed), so a
+    directory about to be published by rename holds complete files after a power loss too."""
+    for folder, _, files in os.walk(root):
+        for name in files:
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        fsync_dir(Path(folder))
+
+
+DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG)
+_ERRNO_IN_TEXT = re.compile(r"errno\s*=\s*(\d+)|\[Errno (\d+)\]")
+
+
+def disk_error(exc: BaseException) -> str | None:
+    """The reason, in words, when ``exc`` or an exception it wraps is a full disk, an exceeded
+    quota, a file too large or an I/O error; None for anything else.
+
+    Keras, h5py and tf2onnx do not always raise a bare ``OSError``: some wrap it, or keep only
+    its text ("… errno = 28, error message = 'No space left on device' …").
+    """
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, OSError) and e.errno in DISK_ERRNOS:
+            return os.strerror(e.errno)
+        text = str(e)
+        for match in _ERRNO_IN_TEXT.finditer(text):
+            code = int(match.group(1) or match.group(2))
+            if code in DISK_ERRNOS:
+                return os.strerror(code)
+        for code in DISK_ERRNOS:
+            if os.strerror(code) in text:
+                return os.strerror(code)
+        todo += [e.__cause__, e.__context__]
+    return None

@@ -5,10 +5,13 @@ Importing this module is cheap; TensorFlow (and tf2onnx) are loaded when they ar
 
 from __future__ import annotations
 
+import sys
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 from forecast_cli.errors import BundleError
+from forecast_cli.io.atomic import disk_error
 from forecast_cli.model.bundle_files import one_line
 from forecast_cli.model.network import build_network
 from forecast_cli.model.runtime import stderr_silenced, tf_module
@@ -16,8 +19,24 @@ from forecast_cli.model.spec import ONNX_FUTURE, ONNX_INPUT, NetworkSpec, parame
 
 
 def save_weights(model: Any, path: Path) -> None:
-    """Keras HDF5 weights file (name must end in ``.weights.h5``); no pickle involved."""
-    model.save_weights(str(path))
+    """Keras HDF5 weights file (name must end in ``.weights.h5``); no pickle involved.
+
+    On a full disk h5py raises the failure, and also prints a traceback for each HDF5 object
+    it then fails to close ("Exception ignored in … __dealloc__": dozens of lines, where a cron
+    user expects one ``Error:`` line). What the save prints on stderr is held back, and dropped
+    when the save failed on a disk error.
+    """
+    shown, held = sys.stderr, StringIO()
+    sys.stderr = held
+    try:
+        model.save_weights(str(path))
+    except BaseException as exc:
+        if disk_error(exc) is not None:
+            held = StringIO()
+        raise
+    finally:
+        sys.stderr = shown
+        shown.write(held.getvalue())
 
 
 ONNX_OPSET = 17

@@ -9,6 +9,7 @@ exactly as before panels and single series shared a pipeline.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ import numpy as np
 from forecast_cli.core.evaluation import MODEL, NAIVE, SEASONAL, forecasts_table
 from forecast_cli.core.panel_intervals import SeriesIntervals, bounds_columns
 from forecast_cli.core.scaling import Scaler, SeriesScalers, fit_scaler
-from forecast_cli.io import atomic
+from forecast_cli.io import atomic, killpoints
 from forecast_cli.model import api as model
 from forecast_cli.model.bundle import DataSchema, write_bundle
 from forecast_cli.pipeline.train_result import (
@@ -38,10 +39,15 @@ def publish(r: TrainResult, spec: model.NetworkSpec, scalers: SeriesScalers, net
     intervals = (calib.to_json() if r.frame.id_col is not None
                  else None if r.intervals is None else r.intervals.to_json())
     write_bundle(out / BUNDLE_DIR, spec, schema, scaler, r.settings.to_json(),
-                 r.frame.fingerprint(), lambda path: model.save_weights(net, path),
+                 r.frame.fingerprint(), lambda path: _save_weights(net, path),
                  intervals=intervals, write_onnx=lambda path: model.export_onnx(net, spec, path))
     atomic.write_text(out / METRICS_FILE, json.dumps(json_safe(metrics_report(r)), indent=2)
                       + "\n")
+
+
+def _save_weights(net: Any, path: Path) -> None:
+    killpoints.reached("bundle-weights")  # a crash test's point inside the bundle's writing
+    model.save_weights(net, path)
 
 
 def _test_table(r: TrainResult) -> Any:

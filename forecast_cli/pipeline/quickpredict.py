@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from forecast_cli.core.intervals import level_label
+from forecast_cli.io import links
 from forecast_cli.io.forecast_output import columns_csv, json_document, json_float
 from forecast_cli.io.plaincsv import PlainSeries, following, read_plain
 from forecast_cli.loadoptions import LoadOptions
@@ -52,6 +53,7 @@ def predict_output(bundle_dir: Path, data_path: Path, series: tuple[str, ...] | 
     files read as the bundle was, so any given option takes the full loader.
     Raises what ``forecasting.predict`` raises.
     """
+    bundle_dir = links.resolved(Path(bundle_dir))  # one run's files, even while one publishes
     if not keep and not series and not reading and engine in ("auto", "onnx"):
         quick = quick_predict(Path(bundle_dir), Path(data_path), fmt)
         if quick is not None:

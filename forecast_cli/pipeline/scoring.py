@@ -25,6 +25,7 @@ from forecast_cli.core.scaling import SeriesScalers
 from forecast_cli.core.windowing import WindowSpec
 from forecast_cli.data.frame import Frame
 from forecast_cli.errors import DataError
+from forecast_cli.io import links
 from forecast_cli.model.bundle import Bundle, read_bundle
 from forecast_cli.pipeline import bundle_series, panel
 from forecast_cli.pipeline.fitting import Feed
@@ -99,7 +100,7 @@ def score_bundle(bundle_dir: Path, data_path: Path,
     from forecast_cli.data import calendar_features
     from forecast_cli.model import api as model
 
-    bundle = read_bundle(Path(bundle_dir))
+    bundle = read_bundle(links.resolved(Path(bundle_dir)))  # OUT/model: one run's files
     spec, schema = bundle.spec, bundle.schema
     frame = load_for(bundle, Path(data_path), reading)  # with calendar columns, if trained so
     check_compatible(bundle, frame)

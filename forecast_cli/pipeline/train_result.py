@@ -13,13 +13,11 @@ from forecast_cli.core.intervals import Intervals
 from forecast_cli.core.panel_intervals import SeriesIntervals
 from forecast_cli.core.splits import SplitBounds
 from forecast_cli.data.frame import Frame
+from forecast_cli.pipeline.outdir import BUNDLE_DIR, FORECASTS_FILE, HISTORY_FILE, METRICS_FILE
 from forecast_cli.pipeline.panel import Panel
 from forecast_cli.settings import Settings
 
-BUNDLE_DIR = "model"
-METRICS_FILE = "metrics.json"
-FORECASTS_FILE = "test_forecasts.csv"
-HISTORY_FILE = "history.csv"
+__all__ = ["BUNDLE_DIR", "FORECASTS_FILE", "HISTORY_FILE", "METRICS_FILE", "TrainResult"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +43,8 @@ class TrainResult:
     output_dir: Path
     warnings: tuple[str, ...] = ()
     intervals: Intervals | None = None  # one series: its half-widths (None for --id-col)
+    run: str | None = None  # its number in output_dir/runs (runs.train); None: a plain dir
+    cleaned: tuple[str, ...] = ()  # leftovers of killed runs removed before it (runs.train)
 
     @property
     def bundle_dir(self) -> Path:

@@ -3,12 +3,15 @@
 One implementation for S ≥ 1 series: a file without ``--id-col`` is a panel of one. The parts
 are ``panel`` (splits per series), ``fitting`` (the network over the panel's windows) and
 ``publish`` (every output file, where one series and many differ only in what is shown).
+``prepare`` (data, settings, panel) touches no output, so ``runs`` can take the output
+directory's lock after bad data has had its chance to fail, and stage ``fit_and_write``'s
+outputs in a run directory.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -79,10 +82,41 @@ def _network_spec(s: Settings, n_inputs: int) -> model.NetworkSpec:
         patch_len=s.patch_len, n_future=n_future)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A training's first phase: data read and checked, settings resolved, panel laid out.
+
+    Nothing is written and TensorFlow is not loaded yet, so bad data fails here leaving no
+    trace in the output directory.
+    """
+
+    frame: Frame
+    settings: Settings  # resolved: targets, season, horizon and lookback filled in
+    panel: panel.Panel
+    started: float  # time.perf_counter() when the training began
+
+
+def prepare(data_path: Path, settings: Settings) -> Prepared:
+    """Load and check the data, resolve the settings and lay out the panel's splits."""
+    started = time.perf_counter()
+    frame = _load(Path(data_path), settings)
+    s = resolve_settings(settings, frame)
+    assert s.lookback is not None
+    assert s.horizon is not None
+    assert s.season is not None
+    p = panel.layout(frame, s.train_frac, s.val_frac, s.lookback, s.horizon, s.season, s.strict)
+    signing.bundle_key()  # a bad bundle key (FORECAST_BUNDLE_KEY…) fails before training
+    return Prepared(frame=frame, settings=s, panel=p, started=started)
+
+
 def train(data_path: Path, settings: Settings,
           on_epoch: model.EpochCallback | None = None, *,
           backup_dir: Path | None = None) -> TrainResult:
     """Train, evaluate against baselines and write bundle, metrics, forecasts and history.
+
+    The outputs are written into ``settings.output_dir`` itself (``outdir.OUTPUTS``), each
+    atomically: a directory of one run, as a batch job stages it. ``runs.train`` (what
+    ``forecast train`` and the library's ``train`` call) keeps numbered runs instead.
 
     One implementation for a panel of S ≥ 1 series (a file without ``--id-col`` is a panel of
     one): every series is split by time on its own, scaled by its own training rows, and gives
@@ -91,15 +125,18 @@ def train(data_path: Path, settings: Settings,
     measured on the test windows. ``backup_dir``: resume an interrupted fit from its last
     completed epoch (see ``model.fit``).
     """
-    started = time.perf_counter()
-    frame = _load(Path(data_path), settings)
-    s = resolve_settings(settings, frame)
+    prep = prepare(data_path, settings)
+    atomic.ensure_dir(prep.settings.output_dir)  # fail before training, not after it
+    return fit_and_write(prep, prep.settings.output_dir, on_epoch, backup_dir=backup_dir)
+
+
+def fit_and_write(prep: Prepared, write_to: Path, on_epoch: model.EpochCallback | None = None,
+                  *, backup_dir: Path | None = None) -> TrainResult:
+    """Fit, calibrate and evaluate the prepared training; write its outputs into ``write_to``
+    (the result's ``output_dir``; the settings keep the directory the user named)."""
+    frame, s, p = prep.frame, prep.settings, prep.panel
     assert s.lookback is not None
     assert s.horizon is not None
-    assert s.season is not None
-    p = panel.layout(frame, s.train_frac, s.val_frac, s.lookback, s.horizon, s.season, s.strict)
-    atomic.ensure_dir(s.output_dir)  # fail before training, not after it
-    signing.bundle_key()  # so does a bad bundle key (FORECAST_BUNDLE_KEY…), which signs it
     scalers = panel.series_scalers(frame, p, s.scaler)  # targets and features, per series
     spec = _network_spec(s, len(frame.columns))
     parts = {part: p.origins(part, s.lookback, s.horizon) for part in PARTS}  # origins, series
@@ -120,8 +157,8 @@ def train(data_path: Path, settings: Settings,
     result = TrainResult(
         settings=s, frame=frame, bounds=p.bounds[0],
         windows={k: len(o) for k, (o, _) in parts.items()}, evaluation=ev, history=history,
-        best_epoch=best_epoch(history), seconds=time.perf_counter() - started,
-        output_dir=s.output_dir, panel=p, per_series=per, test_origins=test_o, test_which=which,
+        best_epoch=best_epoch(history), seconds=time.perf_counter() - prep.started,
+        output_dir=write_to, panel=p, per_series=per, test_origins=test_o, test_which=which,
         calibration=calib, warnings=p.warnings, interval_scores=cov,
         series_interval_scores=cov_per,
         intervals=Intervals(calib.levels, only.half_widths, only.n_calibration) if single
