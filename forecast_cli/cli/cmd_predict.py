@@ -16,27 +16,37 @@ from typing import Annotated
 import typer
 
 from forecast_cli.cli.options import (
-    READING,
+    OUTPUT_PANEL,
+    READING_OVER_BUNDLE,
     DataArg,
     Given,
     ModelDir,
     PlotOpt,
     Quiet,
     draw_plot,
+    json_flag,
     shared,
+    with_default,
 )
 from forecast_cli.settings import Engine, OutputFormat, reading_given
 
 
-@shared(READING, "reading")
+@shared(READING_OVER_BUNDLE, "reading")
 def predict(
     data: DataArg,
     model_dir: ModelDir,
-    out: Annotated[Path | None, typer.Option("--out", help="Write here (atomically) instead "
-                                             "of stdout.")] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="What to write.")] = "csv",
-    series: Annotated[str | None, typer.Option(help="Only these series (comma-separated), for "
-                                               "a model trained with --id-col.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help=with_default("Write here (atomically).", "standard output"),
+        metavar="PATH",
+        rich_help_panel=OUTPUT_PANEL, show_default=False)] = None,
+    as_json: Annotated[bool, json_flag("Write JSON instead of CSV (same as --format json).")]
+        = False,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="What to write.",
+                                              rich_help_panel=OUTPUT_PANEL)] = "csv",
+    series: Annotated[str | None, typer.Option(help=with_default(
+                                               "Only these series (comma-separated), for "
+                                               "a model trained with --id-col.", "all"),
+                                               metavar="IDS", show_default=False)] = None,
     plot: PlotOpt = None,
     engine: Annotated[Engine, typer.Option(help="Inference engine: onnx (ONNX Runtime on the "
                       "bundle's export, no TensorFlow: fast start), keras, or auto (onnx when "
@@ -49,6 +59,8 @@ def predict(
 
     With intervals in the bundle, columns TARGET_lower_LEVEL and TARGET_upper_LEVEL follow.
     DATA is read as the training data was; the reading options given here replace those.
+
+    Example: forecast predict -m runs/co2/model sample_data/co2_monthly.csv -o next.csv
     """
     from forecast_cli.cli import render
     from forecast_cli.io import atomic
@@ -56,6 +68,8 @@ def predict(
 
     if out is not None:  # before any work: a regular file, and not the data itself
         atomic.check_output(out, (data,))
+    if as_json:
+        fmt = "json"
     chosen = tuple(x.strip() for x in series.split(",") if x.strip()) if series else None
     result = predict_output(model_dir, data, chosen, engine=engine, fmt=fmt,
                             keep=plot is not None, reading=reading_given(reading))
@@ -70,11 +84,11 @@ def predict(
                    quiet)
 
 
-@shared(READING, "reading")
+@shared(READING_OVER_BUNDLE, "reading")
 def evaluate(
     data: DataArg,
     model_dir: ModelDir,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: Annotated[bool, json_flag("Print the report as JSON.")] = False,
     quiet: Quiet = False,
     *,
     reading: Given,
@@ -82,6 +96,8 @@ def evaluate(
     """Score a bundle on the windows of DATA whose targets it has not seen (after training).
 
     DATA is read as the training data was; the reading options given here replace those.
+
+    Example: forecast evaluate -m runs/co2/model new_data.csv
     """
     from forecast_cli.cli import render
     from forecast_cli.pipeline.publish import json_safe

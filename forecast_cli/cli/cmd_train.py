@@ -15,7 +15,9 @@ from typing import Annotated
 import typer
 
 from forecast_cli.cli.options import (
+    BACKTEST_PANEL,
     MODEL,
+    OUTPUT_PANEL,
     READING,
     ConfigOpt,
     DataArg,
@@ -23,12 +25,15 @@ from forecast_cli.cli.options import (
     PlotOpt,
     Quiet,
     draw_plot,
+    json_flag,
+    setting_option,
     shared,
 )
 from forecast_cli.settings import TrainWindow
 
-OutputDir = Annotated[Path | None, typer.Option("--output-dir", "-o", help="Where the bundle, "
-                      "metrics and forecasts go. [default: forecast-output]")]
+OutputDir = Annotated[Path | None, setting_option(
+    "output_dir", OUTPUT_PANEL, "Where the bundle, metrics and forecasts go.", "--output-dir",
+    "-o", metavar="DIR")]
 
 
 @shared(MODEL, "model")
@@ -37,15 +42,18 @@ def train(
     data: DataArg,
     config: ConfigOpt = None,
     output_dir: OutputDir = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print metrics.json to stdout "
-                                          "instead of the table.")] = False,
+    as_json: Annotated[bool, json_flag("Print metrics.json to stdout instead of the table.")]
+        = False,
     plot: PlotOpt = None,
     quiet: Quiet = False,
     *,
     reading: Given,
     model: Given,
 ) -> None:
-    """Train an LSTM on DATA, score it against naive baselines, and save a model bundle."""
+    """Train an LSTM on DATA, score it against naive baselines, and save a model bundle.
+
+    Example: forecast train sample_data/co2_monthly.csv -o runs/co2
+    """
     from forecast_cli.cli import render
     from forecast_cli.pipeline.publish import json_safe, metrics_report
     from forecast_cli.pipeline.training import train as run_training
@@ -80,24 +88,28 @@ def train(
 def backtest(
     data: DataArg,
     config: ConfigOpt = None,
-    folds: Annotated[int | None, typer.Option(min=1, help="Number of forecast origins. "
-                                              "[default: 5]")] = None,
-    fold_step: Annotated[int | None, typer.Option(min=1, help="Rows between origins. "
-                                                  "[default: the horizon]")] = None,
-    train_window: Annotated[TrainWindow | None, typer.Option(help="expanding: train on all "
-                            "rows before the origin; sliding: on a fixed-length window. "
-                            "[default: expanding]")] = None,
-    refit_every: Annotated[int | None, typer.Option(min=1, help="Fit a new network every k "
-                           "folds; folds in between reuse it. [default: 1]")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")]
-        = False,
+    folds: Annotated[int | None, setting_option(
+        "folds", BACKTEST_PANEL, "Number of forecast origins.", min=1, metavar="N")] = None,
+    fold_step: Annotated[int | None, setting_option(
+        "fold_step", BACKTEST_PANEL, "Rows between origins.", default="the horizon", min=1,
+        metavar="N")] = None,
+    train_window: Annotated[TrainWindow | None, setting_option(
+        "train_window", BACKTEST_PANEL, "expanding: train on all rows before the origin; "
+        "sliding: on a fixed-length window.")] = None,
+    refit_every: Annotated[int | None, setting_option(
+        "refit_every", BACKTEST_PANEL, "Fit a new network every k folds; folds in between "
+        "reuse it.", min=1, metavar="K")] = None,
+    as_json: Annotated[bool, json_flag("Print the full report as JSON.")] = False,
     plot: PlotOpt = None,
     quiet: Quiet = False,
     *,
     reading: Given,
     model: Given,
 ) -> None:
-    """Rolling-origin backtest: LSTM vs naive and seasonal naive on identical windows."""
+    """Rolling-origin backtest: LSTM vs naive and seasonal naive on identical windows.
+
+    Example: forecast backtest sample_data/co2_monthly.csv --folds 4
+    """
     from forecast_cli.cli import render
     from forecast_cli.pipeline.backtest import backtest as run_backtest
     from forecast_cli.pipeline.publish import json_safe
