@@ -22,7 +22,9 @@ from forecast_cli.cli.options import (
     Given,
     ModelDir,
     PlotOpt,
+    PrecisionOpt,
     Quiet,
+    check_plot,
     draw_plot,
     json_flag,
     shared,
@@ -36,13 +38,18 @@ def predict(
     data: DataArg,
     model_dir: ModelDir,
     out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help=with_default("Write here (atomically).", "standard output"),
+        "--out", "-o", help=with_default(
+            "Write here (atomically), in the format of the extension: .csv, .json or "
+            ".parquet; - is standard output.", "standard output"),
         metavar="PATH",
         rich_help_panel=OUTPUT_PANEL, show_default=False)] = None,
     as_json: Annotated[bool, json_flag("Write JSON instead of CSV (same as --format json).")]
         = False,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="What to write.",
-                                              rich_help_panel=OUTPUT_PANEL)] = "csv",
+    fmt: Annotated[OutputFormat | None, typer.Option(
+        "--format", help=with_default("What to write to standard output.",
+                                      "csv, or what the --out extension says"),
+        rich_help_panel=OUTPUT_PANEL, show_default=False)] = None,
+    precision: PrecisionOpt = None,
     series: Annotated[str | None, typer.Option(help=with_default(
                                                "Only these series (comma-separated), for "
                                                "a model trained with --id-col.", "all"),
@@ -58,28 +65,34 @@ def predict(
     """Forecast the next horizon after the last row of DATA with a trained bundle.
 
     With intervals in the bundle, columns TARGET_lower_LEVEL and TARGET_upper_LEVEL follow.
+    Timestamps are in the data's zone with their offset (--tz), Z for UTC, naive for naive data.
     DATA is read as the training data was; the reading options given here replace those.
 
     Example: forecast predict -m runs/co2/model sample_data/co2_monthly.csv -o next.csv
     """
     from forecast_cli.cli import render
     from forecast_cli.io import atomic
+    from forecast_cli.io.forecast_output import STDOUT, output_format
     from forecast_cli.pipeline.quickpredict import predict_output
 
-    if out is not None:  # before any work: a regular file, and not the data itself
+    if out is not None and str(out) == STDOUT:
+        out = None
+    # before any work: the formats, and a regular file that is not the data itself
+    chosen_format = output_format(out, "json" if as_json else fmt)
+    check_plot(plot)
+    if out is not None:
         atomic.check_output(out, (data,))
-    if as_json:
-        fmt = "json"
     chosen = tuple(x.strip() for x in series.split(",") if x.strip()) if series else None
-    result = predict_output(model_dir, data, chosen, engine=engine, fmt=fmt,
-                            keep=plot is not None, reading=reading_given(reading))
+    result = predict_output(model_dir, data, chosen, engine=engine, fmt=chosen_format,
+                            keep=plot is not None, reading=reading_given(reading),
+                            precision=precision)
     for warning in result.warnings:
         render.message(f"Warning: {warning}", quiet)
     draw_plot(plot, "plot_forecast", result.forecast, data, quiet=quiet)
     if out is None:
         sys.stdout.write(result.text)
         return
-    atomic.write_text(out, result.text)
+    atomic.write_bytes(out, result.content)
     render.message(f"Forecast of {result.rows} steps from {result.origin} written to {out}",
                    quiet)
 

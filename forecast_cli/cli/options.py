@@ -19,6 +19,7 @@ from typing import Annotated, Any, get_args
 
 import typer
 
+from forecast_cli.errors import ConfigError
 from forecast_cli.loadoptions import Dedupe, DstGap, Fill, TimeUnit
 from forecast_cli.settings import OptimizerKind, ScalerKind, Settings, WindowNorm
 
@@ -82,10 +83,15 @@ ModelDir = Annotated[Path, typer.Option("--model", "-m", help="Model bundle dire
                                         "(written by `forecast train`).", metavar="DIR")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.",
                                      metavar="", rich_help_panel=OUTPUT_PANEL)]
+PLOT_FORMATS = (".png", ".svg", ".pdf")  # matplotlib writes each; the extension chooses
 PlotOpt = Annotated[Path | None, typer.Option("--plot", help=with_default(
-                                                  "Also draw a PNG figure here.", "none"),
+                                                  "Also draw a figure here: PNG, SVG or PDF by "
+                                                  "the extension.", "none"),
                                               metavar="PATH", rich_help_panel=OUTPUT_PANEL,
                                               show_default=False)]
+PrecisionOpt = Annotated[int | None, setting_option(
+    "precision", OUTPUT_PANEL, "Decimal places of the values written.",
+    default="the training data's decimals + 3", min=0, max=15, metavar="N")]
 FEATURES_HELP = "Extra numeric input columns (past covariates), comma-separated."
 Features = Annotated[str | None, setting_option("features", READING_PANEL, FEATURES_HELP,
                                                 metavar="COLS")]
@@ -96,8 +102,21 @@ def json_flag(text: str) -> Any:
     return typer.Option("--json", help=text, metavar="", rich_help_panel=OUTPUT_PANEL)
 
 
+def check_plot(path: Path | None) -> None:
+    """ConfigError (exit 2) unless ``--plot`` names a .png, .svg or .pdf file: called before
+    any work, so that a typo does not cost a training run."""
+    if path is None:
+        return
+    ext = path.suffix.lower()
+    if ext not in PLOT_FORMATS:
+        got = f"the extension {ext!r}" if ext else "no extension"
+        raise ConfigError(f"`--plot` {path}: the figure's format follows the extension: "
+                          f"{', '.join(PLOT_FORMATS)}. Got {got}.")
+
+
 def draw_plot(path: Path | None, kind: str, *args: Any, quiet: bool) -> None:
-    """Draw figure ``kind`` (a function of forecast_cli.cli.plots) when --plot was given."""
+    """Draw figure ``kind`` (a function of forecast_cli.cli.plots) when --plot was given
+    (checked by ``check_plot`` before the work)."""
     if path is None:
         return
     from forecast_cli.cli import plots, render
