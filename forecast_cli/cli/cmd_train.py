@@ -23,7 +23,9 @@ from forecast_cli.cli.options import (
     DataArg,
     Given,
     PlotOpt,
+    PrecisionOpt,
     Quiet,
+    check_plot,
     draw_plot,
     json_flag,
     setting_option,
@@ -45,6 +47,7 @@ def train(
     as_json: Annotated[bool, json_flag("Print metrics.json to stdout instead of the table.")]
         = False,
     plot: PlotOpt = None,
+    precision: PrecisionOpt = None,
     quiet: Quiet = False,
     *,
     reading: Given,
@@ -59,7 +62,9 @@ def train(
     from forecast_cli.pipeline.training import train as run_training
     from forecast_cli.settings import build_settings
 
-    settings = build_settings({**reading, **model, "output_dir": output_dir}, config)
+    check_plot(plot)
+    settings = build_settings({**reading, **model, "output_dir": output_dir,
+                               "precision": precision}, config)
     with render.epoch_progress(settings.epochs, enabled=not quiet) as on_epoch:
         result = run_training(data, settings, on_epoch=on_epoch)
     for fix in result.frame.fixes:
@@ -115,6 +120,7 @@ def backtest(
     from forecast_cli.pipeline.publish import json_safe
     from forecast_cli.settings import build_settings
 
+    check_plot(plot)
     own = {"folds": folds, "fold_step": fold_step, "train_window": train_window,
            "refit_every": refit_every}
     result = run_backtest(data, build_settings({**reading, **model, **own}, config))
