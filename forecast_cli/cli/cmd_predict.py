@@ -77,11 +77,11 @@ def predict(
 
     if out is not None and str(out) == STDOUT:
         out = None
-    # before any work: the formats, and a regular file that is not the data itself
-    chosen_format = output_format(out, "json" if as_json else fmt)
-    check_plot(plot)
+    # before any work: a regular file that is not the data itself (73), then the formats (2)
     if out is not None:
         atomic.check_output(out, (data,))
+    chosen_format = output_format(out, "json" if as_json else fmt)
+    check_plot(plot)
     chosen = tuple(x.strip() for x in series.split(",") if x.strip()) if series else None
     result = predict_output(model_dir, data, chosen, engine=engine, fmt=chosen_format,
                             keep=plot is not None, reading=reading_given(reading),
