@@ -19,6 +19,7 @@ LIMITS: dict[str, int] = {
     "max_rows": 2_000_000_000, "keep_runs": 10_000,
 }
 MAX_DENSE_LAYERS = 16
+MAX_DECIMALS = 15  # `precision`: beyond it a float64 is written in full (core.precision)
 
 
 def check_range(name: str, value: Any, kind: type, low: float, high: float | None = None) -> None:

@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from forecast_cli.checks import LIMITS as LIMITS
-from forecast_cli.checks import MAX_DENSE_LAYERS, check_choice, check_range, check_types
+from forecast_cli.checks import (
+    MAX_DECIMALS,
+    MAX_DENSE_LAYERS,
+    check_choice,
+    check_range,
+    check_types,
+)
 from forecast_cli.errors import ConfigError, InputMissingError
 from forecast_cli.loadoptions import (
     DEDUPES,
@@ -107,9 +113,11 @@ class Settings:
     fold_step: int | None = None  # rows between fold origins; None: one horizon
     train_window: TrainWindow = "expanding"
     refit_every: int = 1
-    # where results go
+    # where results go, and how: decimals of the values written (None: the training data's
+    # own + 3, see core.precision; train records the number it used in the bundle)
     output_dir: Path = field(default_factory=lambda: Path("forecast-output"))
     keep_runs: int = 3  # `forecast train`: runs kept in output_dir/runs, the latest included
+    precision: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (tuples as lists, paths as strings).
@@ -184,6 +192,11 @@ def validate(s: Settings) -> Settings:
                  "patch_len"):
         check_range(name, getattr(s, name), int, 1)
     check_range("patience", s.patience, int, 0)
+    if s.precision is not None:
+        check_range("precision", s.precision, int, 0, MAX_DECIMALS)
+    if str(s.output_dir) == "-":
+        raise ConfigError("`output_dir` must be a directory (the bundle, metrics and forecasts "
+                          "go there); standard output cannot hold them. Got '-'.")
     check_range("seed", s.seed, int, 0)
     check_range("keep_runs", s.keep_runs, int, 1)
     if len(s.dense_units) > MAX_DENSE_LAYERS:

@@ -208,8 +208,8 @@ def one_series(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any]
 def test_one_series_report_has_no_series_sections(
         one_series: tuple[dict[str, Any], dict[str, Any]]) -> None:
     plain, _ = one_series
-    assert set(plain) == {"data", "settings", "folds", "overall", "by_step_mae", "intervals",
-                          "seconds"}
+    assert set(plain) == {"schema_version", "data", "settings", "folds", "overall",
+                          "by_step_mae", "intervals", "seconds"}
     assert plain["intervals"]["method"] == "split-conformal on each fitted fold's validation " \
                                            "windows"
     for j, fold in enumerate(plain["folds"]):

@@ -79,21 +79,22 @@ def test_tz_job_forecasts_and_scores_the_hours_after_the_last_row(tmp_path: Path
     batch = write_batch(tmp_path / "batch.toml", {"tz": JOB},
                         {**TINY_JOB, "tz": "Europe/Berlin"})
     _ok(batch)
-    forecast = pd.read_csv(tmp_path / "out" / "tz.csv", parse_dates=["timestamp"])
-    # the model works in UTC (as `forecast predict` writes it): the hours after 05:00 UTC
-    # (07:00 in Berlin, summer time) of 31 March
+    forecast = pd.read_csv(tmp_path / "out" / "tz.csv", dtype={"timestamp": str})
+    # the model works in UTC, the forecast is written in the data's zone (as `forecast predict`
+    # writes it): the hours after 05:00 UTC (07:00 in Berlin, summer time) of 31 March
     expected = [utc[-1] + pd.Timedelta(hours=h) for h in range(1, HORIZON + 1)]
-    assert list(forecast["timestamp"]) == expected
-    assert str(expected[0]) == "2021-03-31 06:00:00"
+    later = pd.DatetimeIndex(expected).tz_localize("UTC").tz_convert("Europe/Berlin")
+    assert list(forecast["timestamp"]) == [t.isoformat() for t in later]
+    assert forecast["timestamp"].iloc[0] == "2021-03-31T08:00:00+02:00"
 
     # The actuals arrive in Berlin wall time: scored against the right hours, MAE by hand.
     errors = np.array([0.5, -1.0, 1.5, -2.0])
-    later = pd.DatetimeIndex(expected).tz_localize("UTC").tz_convert("Europe/Berlin")
     more = pd.DataFrame({"time": later.tz_localize(None).strftime("%Y-%m-%d %H:%M"),
                          "load": forecast["load"].to_numpy() + errors})
     more.to_csv(tmp_path / "data.csv", mode="a", header=False, index=False)
     _ok(batch)
     (row,) = history_json(batch)["accuracy"]
+    # the history keeps the model's own (UTC) origin
     assert (row["origin"], row["points"]) == ("2021-03-31T05:00:00", HORIZON)
     assert row["mae"] == pytest.approx(np.mean(np.abs(errors)), abs=1e-9)
     assert set(row["coverage"] or {}) == {"80", "95"}  # the model's interval levels

@@ -83,6 +83,11 @@ def test_predict_to_file_and_as_json(trained: Trained, tmp_path: Path) -> None:
     # The same forecast whatever the format.
     csv_values = pd.read_csv(dest)["value"].tolist()
     assert [row["value"] for row in doc["forecast"]] == pytest.approx(csv_values, rel=1e-12)
+    # One vocabulary: -o is --out and --json is --format json, as on the other commands.
+    short = tmp_path / "short.json"
+    proc = run_forecast("predict", "-m", out / "model", csv, "--json", "-o", short, "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(short.read_text()) == doc
 
 
 def test_predict_from_a_truncated_file_matches_the_test_forecast(trained: Trained,

@@ -75,6 +75,7 @@ def test_evaluate_scores_only_unseen_windows(trained: dict[str, Path]) -> None:
                        "--json")
     assert res.returncode == 0, res.stderr
     report = json.loads(res.stdout)
+    assert report["schema_version"] == 1  # docs/json.md
     # Targets after row 199: origins 200 … 240 − 4 = 236, i.e. 37 windows.
     assert report["windows"] == 37
     assert report["first_target"].startswith("2020-07-19")  # row 200 of a daily 2020-01-01 ramp

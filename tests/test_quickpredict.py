@@ -64,6 +64,17 @@ def test_quick_path_writes_exactly_what_the_full_path_writes(trained: tuple[Path
     assert quick.rows == HORIZON
 
 
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_both_paths_round_to_the_same_decimals(trained: tuple[Path, Path], fmt: str) -> None:
+    bundle, csv = trained
+    quick = quick_predict(bundle, csv, fmt, precision=3)
+    assert quick is not None
+    assert quick.text == render_forecast(predict(bundle, csv), fmt, precision=3)
+    values = quick.text.splitlines()[1].split(",")[2:] if fmt == "csv" else [
+        str(v) for v in json.loads(quick.text)["forecast"][0].values()][2:]
+    assert all(len(v.split(".")[1]) <= 3 for v in values if "." in v)
+
+
 def probe(*args: str | Path) -> tuple[int, list[str], str]:
     """The CLI in a fresh process → (exit code, watched modules it loaded, its stdout)."""
     proc = subprocess.run([sys.executable, "-c", PROBE, *map(str, args)], capture_output=True,

@@ -128,7 +128,7 @@ def test_help_lists_every_reading_option(command: str) -> None:
     assert proc.returncode == 0, proc.stderr
     flags = {"--" + name.replace("_", "-") for name in READING_NAMES}
     assert {flag for flag in flags if flag not in proc.stdout} == set()
-    assert "Reading the data" in proc.stdout
+    assert "Data reading" in proc.stdout
 
 
 def _vocabulary() -> list[tuple[str, str, tuple[str, ...]]]:

@@ -11,7 +11,18 @@ from typing import Annotated
 
 import typer
 
-from forecast_cli.cli.options import READING, ConfigOpt, DataArg, Features, Given, Quiet, shared
+from forecast_cli.cli.options import (
+    READING,
+    READING_PANEL,
+    ConfigOpt,
+    DataArg,
+    Features,
+    Given,
+    Quiet,
+    json_flag,
+    setting_option,
+    shared,
+)
 from forecast_cli.errors import EXIT_DATA
 
 
@@ -19,15 +30,19 @@ from forecast_cli.errors import EXIT_DATA
 def validate(
     data: DataArg,
     config: ConfigOpt = None,
-    target: Annotated[str | None, typer.Option(help="Value column(s) to check, "
-                                               "comma-separated. [default: all]")] = None,
+    target: Annotated[str | None, setting_option(
+        "target", READING_PANEL, "Value column(s) to check, comma-separated.", default="all",
+        metavar="COLS")] = None,
     features: Features = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: Annotated[bool, json_flag("Print the report as JSON.")] = False,
     quiet: Quiet = False,
     *,
     reading: Given,
 ) -> None:
-    """Check DATA as `train` and `predict` would, without training: exit 0 usable, 65 not."""
+    """Check DATA as `train` and `predict` would, without training: exit 0 usable, 65 not.
+
+    Example: forecast validate sample_data/co2_monthly.csv
+    """
     from forecast_cli.cli import render_validation
     from forecast_cli.data.frame import validate as run_validate
     from forecast_cli.settings import build_settings

@@ -14,27 +14,31 @@ from typing import Annotated
 import typer
 
 from forecast_cli.cli.exits import error
+from forecast_cli.cli.options import json_flag, with_default
 
-StateDir = Annotated[Path | None, typer.Option("--state-dir", help="Where the run history, "
-                     "batch.log, locks and training backups live. [default: "
-                     "$FORECAST_STATE_DIR, else the batch file's state_dir, else "
-                     ".forecast-state beside it]")]
+StateDir = Annotated[Path | None, typer.Option(
+    "--state-dir", metavar="DIR", show_default=False, help=with_default(
+        "Where the run history, batch.log, locks and training backups live.",
+        "$FORECAST_STATE_DIR, else the batch file's state_dir, else .forecast-state beside "
+        "it"))]
 
 
 def batch(
     jobs_file: Annotated[Path, typer.Argument(help="TOML batch file: one table per job.",
-                                              show_default=False)],
-    wait: Annotated[float, typer.Option(min=0, help="Seconds to wait for a lock held by "
-                                        "another run before giving up (exit 75).")] = 0.0,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say what each job "
-                                          "does on stderr.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary per job "
-                                          "to stdout.")] = False,
+                                              metavar="JOBS_FILE", show_default=False)],
+    wait: Annotated[float, typer.Option(min=0, metavar="SECONDS", help="Seconds to wait for a "
+                                        "lock held by another run before giving up (exit "
+                                        "75).")] = 0.0,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", metavar="",
+                                          help="Say what each job does on stderr.")] = False,
+    as_json: Annotated[bool, json_flag("Print a JSON summary per job to stdout.")] = False,
     state_dir: StateDir = None,
 ) -> None:
     """Run every job of JOBS_FILE unattended (cron): retrain per policy, forecast, score.
 
     Silent on success. Exit codes: 0 every job succeeded, 1 a job failed (one stderr line each), 75 another run holds the lock, 2/66 the batch file is invalid/missing. See docs/scheduling.md.
+
+    Example: forecast batch jobs.toml  (from cron: 0 6 * * * cd /srv/fc && forecast batch jobs.toml)
     """  # noqa: E501 (one line: the help keeps line breaks)
     from forecast_cli.cli import render
     from forecast_cli.cli.render_batch import failure_lines
@@ -50,14 +54,19 @@ def batch(
 
 def history(
     jobs_file: Annotated[Path | None, typer.Argument(help="Batch file whose history to show.",
+                                                     metavar="JOBS_FILE",
                                                      show_default=False)] = None,
-    job: Annotated[str | None, typer.Option(help="Only this job.")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="Runs shown per job.")] = 10,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-        = False,
+    job: Annotated[str | None, typer.Option(help=with_default("Only this job.", "every job"),
+                                            metavar="NAME",
+                                            show_default=False)] = None,
+    limit: Annotated[int, typer.Option(min=1, metavar="N", help="Runs shown per job.")] = 10,
+    as_json: Annotated[bool, json_flag("Print JSON instead of tables.")] = False,
     state_dir: StateDir = None,
 ) -> None:
-    """Show the last batch runs per job and the realised accuracy of earlier forecasts."""
+    """Show the last batch runs per job and the realised accuracy of earlier forecasts.
+
+    Example: forecast history jobs.toml --job sales
+    """
     from forecast_cli.cli import render
     from forecast_cli.cli.render_batch import accuracy_table, runs_table
     from forecast_cli.ops.history import report

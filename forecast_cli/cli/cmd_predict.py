@@ -16,27 +16,44 @@ from typing import Annotated
 import typer
 
 from forecast_cli.cli.options import (
-    READING,
+    OUTPUT_PANEL,
+    READING_OVER_BUNDLE,
     DataArg,
     Given,
     ModelDir,
     PlotOpt,
+    PrecisionOpt,
     Quiet,
+    check_plot,
     draw_plot,
+    json_flag,
     shared,
+    with_default,
 )
 from forecast_cli.settings import Engine, OutputFormat, reading_given
 
 
-@shared(READING, "reading")
+@shared(READING_OVER_BUNDLE, "reading")
 def predict(
     data: DataArg,
     model_dir: ModelDir,
-    out: Annotated[Path | None, typer.Option("--out", help="Write here (atomically) instead "
-                                             "of stdout.")] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="What to write.")] = "csv",
-    series: Annotated[str | None, typer.Option(help="Only these series (comma-separated), for "
-                                               "a model trained with --id-col.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help=with_default(
+            "Write here (atomically), in the format of the extension: .csv, .json or "
+            ".parquet; - is standard output.", "standard output"),
+        metavar="PATH",
+        rich_help_panel=OUTPUT_PANEL, show_default=False)] = None,
+    as_json: Annotated[bool, json_flag("Write JSON instead of CSV (same as --format json).")]
+        = False,
+    fmt: Annotated[OutputFormat | None, typer.Option(
+        "--format", help=with_default("What to write to standard output.",
+                                      "csv, or what the --out extension says"),
+        rich_help_panel=OUTPUT_PANEL, show_default=False)] = None,
+    precision: PrecisionOpt = None,
+    series: Annotated[str | None, typer.Option(help=with_default(
+                                               "Only these series (comma-separated), for "
+                                               "a model trained with --id-col.", "all"),
+                                               metavar="IDS", show_default=False)] = None,
     plot: PlotOpt = None,
     engine: Annotated[Engine, typer.Option(help="Inference engine: onnx (ONNX Runtime on the "
                       "bundle's export, no TensorFlow: fast start), keras, or auto (onnx when "
@@ -48,33 +65,43 @@ def predict(
     """Forecast the next horizon after the last row of DATA with a trained bundle.
 
     With intervals in the bundle, columns TARGET_lower_LEVEL and TARGET_upper_LEVEL follow.
+    Timestamps are in the data's zone with their offset (--tz), Z for UTC, naive for naive data.
     DATA is read as the training data was; the reading options given here replace those.
+
+    Example: forecast predict -m runs/co2/model sample_data/co2_monthly.csv -o next.csv
     """
     from forecast_cli.cli import render
     from forecast_cli.io import atomic
+    from forecast_cli.io.forecast_output import STDOUT, output_format
     from forecast_cli.pipeline.quickpredict import predict_output
 
-    if out is not None:  # before any work: a regular file, and not the data itself
+    if out is not None and str(out) == STDOUT:
+        out = None
+    # before any work: a regular file that is not the data itself (73), then the formats (2)
+    if out is not None:
         atomic.check_output(out, (data,))
+    chosen_format = output_format(out, "json" if as_json else fmt)
+    check_plot(plot)
     chosen = tuple(x.strip() for x in series.split(",") if x.strip()) if series else None
-    result = predict_output(model_dir, data, chosen, engine=engine, fmt=fmt,
-                            keep=plot is not None, reading=reading_given(reading))
+    result = predict_output(model_dir, data, chosen, engine=engine, fmt=chosen_format,
+                            keep=plot is not None, reading=reading_given(reading),
+                            precision=precision)
     for warning in result.warnings:
         render.message(f"Warning: {warning}", quiet)
     draw_plot(plot, "plot_forecast", result.forecast, data, quiet=quiet)
     if out is None:
         sys.stdout.write(result.text)
         return
-    atomic.write_text(out, result.text)
+    atomic.write_bytes(out, result.content)
     render.message(f"Forecast of {result.rows} steps from {result.origin} written to {out}",
                    quiet)
 
 
-@shared(READING, "reading")
+@shared(READING_OVER_BUNDLE, "reading")
 def evaluate(
     data: DataArg,
     model_dir: ModelDir,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: Annotated[bool, json_flag("Print the report as JSON.")] = False,
     quiet: Quiet = False,
     *,
     reading: Given,
@@ -82,6 +109,8 @@ def evaluate(
     """Score a bundle on the windows of DATA whose targets it has not seen (after training).
 
     DATA is read as the training data was; the reading options given here replace those.
+
+    Example: forecast evaluate -m runs/co2/model new_data.csv
     """
     from forecast_cli.cli import render
     from forecast_cli.pipeline.publish import json_safe

@@ -15,24 +15,30 @@ from typing import Annotated
 import typer
 
 from forecast_cli.cli.options import (
+    BACKTEST_PANEL,
     MODEL,
+    OUTPUT_PANEL,
     READING,
     ConfigOpt,
     DataArg,
     Given,
     PlotOpt,
+    PrecisionOpt,
     Quiet,
+    check_plot,
     draw_plot,
+    json_flag,
+    setting_option,
     shared,
 )
 from forecast_cli.settings import TrainWindow
 
-OutputDir = Annotated[Path | None, typer.Option("--output-dir", "-o", help="Where the bundle, "
-                      "metrics and forecasts go: OUT/model, OUT/metrics.json … show the latest "
-                      "run, kept with earlier ones in OUT/runs. [default: forecast-output]")]
-KeepRuns = Annotated[int | None, typer.Option(min=1, help="Runs kept in OUT/runs, the latest "
-                     "included; older ones are deleted once a new run is published. "
-                     "[default: 3]")]
+OutputDir = Annotated[Path | None, setting_option(
+    "output_dir", OUTPUT_PANEL, "Where the bundle, metrics and forecasts go.", "--output-dir",
+    "-o", metavar="DIR")]
+KeepRuns = Annotated[int | None, setting_option(
+    "keep_runs", OUTPUT_PANEL, "Runs kept in OUT/runs, the latest included; older ones are "
+    "deleted once a new run is published.", min=1, metavar="N")]
 
 
 @shared(MODEL, "model")
@@ -42,9 +48,10 @@ def train(
     config: ConfigOpt = None,
     output_dir: OutputDir = None,
     keep_runs: KeepRuns = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print metrics.json to stdout "
-                                          "instead of the table.")] = False,
+    as_json: Annotated[bool, json_flag("Print metrics.json to stdout instead of the table.")]
+        = False,
     plot: PlotOpt = None,
+    precision: PrecisionOpt = None,
     quiet: Quiet = False,
     *,
     reading: Given,
@@ -54,14 +61,17 @@ def train(
 
     Each run is kept in OUT/runs/NNNN; OUT/model, OUT/metrics.json, OUT/test_forecasts.csv and
     OUT/history.csv show the latest, all switched together when a run is complete.
+
+    Example: forecast train sample_data/co2_monthly.csv -o runs/co2
     """
     from forecast_cli.cli import render
     from forecast_cli.pipeline.publish import json_safe, metrics_report
     from forecast_cli.pipeline.runs import train as run_training
     from forecast_cli.settings import build_settings
 
+    check_plot(plot)
     settings = build_settings({**reading, **model, "output_dir": output_dir,
-                               "keep_runs": keep_runs}, config)
+                               "precision": precision, "keep_runs": keep_runs}, config)
     with render.epoch_progress(settings.epochs, enabled=not quiet) as on_epoch:
         result = run_training(data, settings, on_epoch=on_epoch)
     if result.cleaned:
@@ -93,29 +103,34 @@ def train(
 def backtest(
     data: DataArg,
     config: ConfigOpt = None,
-    folds: Annotated[int | None, typer.Option(min=1, help="Number of forecast origins. "
-                                              "[default: 5]")] = None,
-    fold_step: Annotated[int | None, typer.Option(min=1, help="Rows between origins. "
-                                                  "[default: the horizon]")] = None,
-    train_window: Annotated[TrainWindow | None, typer.Option(help="expanding: train on all "
-                            "rows before the origin; sliding: on a fixed-length window. "
-                            "[default: expanding]")] = None,
-    refit_every: Annotated[int | None, typer.Option(min=1, help="Fit a new network every k "
-                           "folds; folds in between reuse it. [default: 1]")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")]
-        = False,
+    folds: Annotated[int | None, setting_option(
+        "folds", BACKTEST_PANEL, "Number of forecast origins.", min=1, metavar="N")] = None,
+    fold_step: Annotated[int | None, setting_option(
+        "fold_step", BACKTEST_PANEL, "Rows between origins.", default="the horizon", min=1,
+        metavar="N")] = None,
+    train_window: Annotated[TrainWindow | None, setting_option(
+        "train_window", BACKTEST_PANEL, "expanding: train on all rows before the origin; "
+        "sliding: on a fixed-length window.")] = None,
+    refit_every: Annotated[int | None, setting_option(
+        "refit_every", BACKTEST_PANEL, "Fit a new network every k folds; folds in between "
+        "reuse it.", min=1, metavar="K")] = None,
+    as_json: Annotated[bool, json_flag("Print the full report as JSON.")] = False,
     plot: PlotOpt = None,
     quiet: Quiet = False,
     *,
     reading: Given,
     model: Given,
 ) -> None:
-    """Rolling-origin backtest: LSTM vs naive and seasonal naive on identical windows."""
+    """Rolling-origin backtest: LSTM vs naive and seasonal naive on identical windows.
+
+    Example: forecast backtest sample_data/co2_monthly.csv --folds 4
+    """
     from forecast_cli.cli import render
     from forecast_cli.pipeline.backtest import backtest as run_backtest
     from forecast_cli.pipeline.publish import json_safe
     from forecast_cli.settings import build_settings
 
+    check_plot(plot)
     own = {"folds": folds, "fold_step": fold_step, "train_window": train_window,
            "refit_every": refit_every}
     result = run_backtest(data, build_settings({**reading, **model, **own}, config))

@@ -9,35 +9,114 @@ evaluate) and ``MODEL`` (the windows, network and fit: train, backtest).
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 from collections.abc import Callable, Mapping
+from dataclasses import MISSING, fields
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import typer
 
+from forecast_cli.errors import ConfigError
 from forecast_cli.loadoptions import Dedupe, DstGap, Fill, TimeUnit
-from forecast_cli.settings import OptimizerKind, ScalerKind, WindowNorm
+from forecast_cli.settings import OptimizerKind, ScalerKind, Settings, WindowNorm
 
 Command = Callable[..., None]
 Given = dict[str, Any]  # setting name → value from the command line; None: not given
 
+# Help panels: every command's options are grouped under these titles, in this order.
+READING_PANEL = "Data reading"
+READING_OVER_PANEL = "Data reading (default: as the model's training data was read)"
+WINDOWS_PANEL = "Windows and splits"
+NETWORK_PANEL = "Network"
+TRAINING_PANEL = "Training"
+INTERVALS_PANEL = "Intervals"
+OUTPUT_PANEL = "Output"
+BACKTEST_PANEL = "Backtest"
+PANEL_ORDER = (None, READING_PANEL, READING_OVER_PANEL, WINDOWS_PANEL, NETWORK_PANEL,
+               TRAINING_PANEL, INTERVALS_PANEL, BACKTEST_PANEL, OUTPUT_PANEL)
+
+_DEFAULTS: dict[str, Any] = {f.name: f.default if f.default_factory is MISSING
+                             else f.default_factory() for f in fields(Settings)}
+
+
+def shown(value: Any) -> str:
+    """A setting's default as a user would type it: ``(80.0, 95.0)`` → ``80,95``."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, tuple):
+        return ",".join(shown(v) for v in value) if value else "none"
+    return str(value)
+
+
+def with_default(text: str, default: str) -> str:
+    """Help ``text`` ending in ``[default: …]``, escaped so Rich prints it instead of taking
+    it for markup."""
+    return f"{text} \\[default: {default}]".strip()
+
+
+def setting_option(name: str, panel: str, text: str, *decls: str, default: str | None = None,
+                   **kw: Any) -> Any:
+    """The option of setting ``name`` in help ``panel``; its help ends with the default: the
+    words in ``default`` for one derived from the data, else ``Settings``' own value (so the
+    help cannot drift from what runs). Flags (bool settings) get no metavar."""
+    if default is None:
+        default = shown(_DEFAULTS[name])
+    if isinstance(_DEFAULTS.get(name), bool):
+        kw.setdefault("metavar", "")
+    return typer.Option(*decls, help=with_default(text, default), rich_help_panel=panel,
+                        show_default=False, **kw)
+
+
 DataArg = Annotated[Path, typer.Argument(help="CSV file: a time column and numeric columns.",
-                                         show_default=False)]
-ConfigOpt = Annotated[Path | None, typer.Option(help="TOML file of settings (same names, "
-                                                "snake_case); the command line wins.")]
+                                         metavar="DATA", show_default=False)]
+ConfigOpt = Annotated[Path | None, typer.Option(
+    help=with_default("TOML file of settings (same names, snake_case); the command line wins.",
+                      "none"), metavar="PATH", rich_help_panel=OUTPUT_PANEL, show_default=False)]
 ModelDir = Annotated[Path, typer.Option("--model", "-m", help="Model bundle directory "
-                                        "(written by `forecast train`).")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
-PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Also draw a PNG figure here.",
+                                        "(written by `forecast train`).", metavar="DIR")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.",
+                                     metavar="", rich_help_panel=OUTPUT_PANEL)]
+PLOT_FORMATS = (".png", ".svg", ".pdf")  # matplotlib writes each; the extension chooses
+PlotOpt = Annotated[Path | None, typer.Option("--plot", help=with_default(
+                                                  "Also draw a figure here: PNG, SVG or PDF by "
+                                                  "the extension.", "none"),
+                                              metavar="PATH", rich_help_panel=OUTPUT_PANEL,
                                               show_default=False)]
+PrecisionOpt = Annotated[int | None, setting_option(
+    "precision", OUTPUT_PANEL, "Decimal places of the values written.",
+    default="the training data's decimals + 3", min=0, max=15, metavar="N")]
 FEATURES_HELP = "Extra numeric input columns (past covariates), comma-separated."
-Features = Annotated[str | None, typer.Option(help=FEATURES_HELP)]
+Features = Annotated[str | None, setting_option("features", READING_PANEL, FEATURES_HELP,
+                                                metavar="COLS")]
+
+
+def json_flag(text: str) -> Any:
+    """The ``--json`` flag of a command: ``text`` says what is printed."""
+    return typer.Option("--json", help=text, metavar="", rich_help_panel=OUTPUT_PANEL)
+
+
+def check_plot(path: Path | None) -> None:
+    """ConfigError (exit 2) unless ``--plot`` names a .png, .svg or .pdf file: called before
+    any work, so that a typo does not cost a training run."""
+    if path is None:
+        return
+    ext = path.suffix.lower()
+    if ext not in PLOT_FORMATS:
+        got = f"the extension {ext!r}" if ext else "no extension"
+        raise ConfigError(f"`--plot` {path}: the figure's format follows the extension: "
+                          f"{', '.join(PLOT_FORMATS)}. Got {got}.")
 
 
 def draw_plot(path: Path | None, kind: str, *args: Any, quiet: bool) -> None:
-    """Draw figure ``kind`` (a function of forecast_cli.cli.plots) when --plot was given."""
+    """Draw figure ``kind`` (a function of forecast_cli.cli.plots) when --plot was given
+    (checked by ``check_plot`` before the work)."""
     if path is None:
         return
     from forecast_cli.cli import plots, render
@@ -46,101 +125,157 @@ def draw_plot(path: Path | None, kind: str, *args: Any, quiet: bool) -> None:
     render.message(f"Plot written to {path}", quiet)
 
 
-def _reading(*decls: str, **kw: Any) -> Any:
-    return typer.Option(*decls, rich_help_panel="Reading the data", **kw)
+def _reading(name: str, text: str, *decls: str, **kw: Any) -> Any:
+    return setting_option(name, READING_PANEL, text, *decls, **kw)
 
 
 READING: Mapping[str, Any] = {
-    "time_col": Annotated[str | None, _reading(help="Timestamp column. [default: the one column "
-                                               "that parses as ISO-8601]")],
-    "id_col": Annotated[str | None, _reading(help="Series id column of a long-format file of "
-                                             "many series.")],
-    "sep": Annotated[str | None, _reading(help="Field delimiter. [default: sniffed from the "
-                                          "header]")],
-    "decimal": Annotated[str | None, _reading(help="Decimal mark, e.g. ','. [default: .]")],
-    "thousands": Annotated[str | None, _reading(help="Thousands separator to remove, e.g. ','. "
-                                                "[default: none; such cells are refused]")],
-    "encoding": Annotated[str | None, _reading(help="Text encoding. [default: utf-8]")],
-    "time_format": Annotated[str | None, _reading(help="strftime format of the timestamps, e.g. "
-                                                  "'%d.%m.%Y %H:%M'. [default: ISO-8601 only]")],
-    "dayfirst": Annotated[bool | None, _reading("--dayfirst", help="Read DD/MM/YYYY dates.",
-                                                show_default=False)],
-    "time_unit": Annotated[TimeUnit | None, _reading(help="The time column holds epoch numbers "
-                                                     "in this unit.")],
-    "tz": Annotated[str | None, _reading(help="IANA zone of naive local timestamps, e.g. "
-                                         "Europe/Berlin (kept as UTC internally).")],
-    "dst_gap": Annotated[DstGap | None, _reading(help="Nonexistent local times at a DST change. "
-                                                 "[default: raise]")],
-    "freq": Annotated[str | None, _reading(help="Pandas frequency alias (h, D, MS …). "
-                                           "[default: inferred]")],
+    "time_col": Annotated[str | None, _reading(
+        "time_col", "Timestamp column.", default="the one column that parses as ISO-8601",
+        metavar="COL")],
+    "id_col": Annotated[str | None, _reading(
+        "id_col", "Series id column of a long-format file of many series.",
+        default="none: one series", metavar="COL")],
+    "sep": Annotated[str | None, _reading("sep", "Field delimiter.",
+                                          default="sniffed from the header", metavar="CHAR")],
+    "decimal": Annotated[str | None, _reading("decimal", "Decimal mark, e.g. ','.",
+                                              metavar="CHAR")],
+    "thousands": Annotated[str | None, _reading(
+        "thousands", "Thousands separator to remove, e.g. ','.",
+        default="none; such cells are refused", metavar="CHAR")],
+    "encoding": Annotated[str | None, _reading("encoding", "Text encoding.", metavar="NAME")],
+    "time_format": Annotated[str | None, _reading(
+        "time_format", "strftime format of the timestamps, e.g. '%d.%m.%Y %H:%M'.",
+        default="ISO-8601 only", metavar="FORMAT")],
+    "dayfirst": Annotated[bool | None, _reading("dayfirst", "Read DD/MM/YYYY dates.",
+                                                "--dayfirst")],
+    "time_unit": Annotated[TimeUnit | None, _reading(
+        "time_unit", "The time column holds epoch numbers in this unit.",
+        default="none: timestamps are text")],
+    "tz": Annotated[str | None, _reading(
+        "tz", "IANA zone of naive local timestamps, e.g. Europe/Berlin.",
+        default="none: naive timestamps", metavar="ZONE")],
+    "dst_gap": Annotated[DstGap | None, _reading(
+        "dst_gap", "Nonexistent local times at a DST change.")],
+    "freq": Annotated[str | None, _reading("freq", "Pandas frequency alias (h, D, MS …).",
+                                           default="inferred", metavar="ALIAS")],
     "fill": Annotated[Fill | None, _reading(
-        help="Gaps and missing values: interpolate or ffill fill runs of up to --fill-limit "
-        "steps; drop keeps the rows on the time grid but out of every window (any run length). "
-        "All refuse a series more than 20% missing. [default: none, i.e. refuse them]")],
+        "fill", "Gaps and missing values: interpolate or ffill fill runs of up to "
+        "--fill-limit steps; drop keeps the rows on the time grid but out of every window (any "
+        "run length). All refuse a series more than 20% missing.",
+        default="none, i.e. refuse them")],
     "fill_limit": Annotated[int | None, _reading(
-        min=1, help="Longest run of missing steps --fill interpolate/ffill may fill (drop "
-        "invents nothing and ignores it). [default: 3]")],
-    "dedupe": Annotated[Dedupe | None, _reading(help="Merge duplicate timestamps with different "
-                                                "values. [default: none, i.e. refuse them]")],
+        "fill_limit", "Longest run of missing steps --fill interpolate/ffill may fill (drop "
+        "invents nothing and ignores it).", min=1, metavar="N")],
+    "dedupe": Annotated[Dedupe | None, _reading(
+        "dedupe", "Merge duplicate timestamps with different values.",
+        default="none, i.e. refuse them")],
     "allow_missing": Annotated[bool | None, _reading(
-        "--allow-missing", show_default=False, help="Count absent trailing fields as missing "
-        "values instead of refusing.")],
-    "strict": Annotated[bool | None, _reading("--strict", show_default=False,
-                                              help="Treat warnings as errors.")],
-    "max_rows": Annotated[int | None, _reading(min=1, help="Refuse files with more data rows. "
-                                               "[default: 20000000]")],
+        "allow_missing", "Count absent trailing fields as missing values instead of refusing.",
+        "--allow-missing")],
+    "strict": Annotated[bool | None, _reading("strict", "Treat warnings as errors.",
+                                              "--strict")],
+    "max_rows": Annotated[int | None, _reading("max_rows", "Refuse files with more data rows.",
+                                               min=1, metavar="N")],
 }
 
 
-def _model(*decls: str, **kw: Any) -> Any:
-    return typer.Option(*decls, rich_help_panel="Model and training", **kw)
 
+def _over_bundle(group: Mapping[str, Any]) -> dict[str, Any]:
+    """``group`` for predict and evaluate, whose reading options default to how the model's
+    training data was read (``loadoptions.given_over``), not to ``Settings``' defaults."""
+    out = {}
+    for name, kind in group.items():
+        base, info = get_args(kind)
+        info = copy.copy(info)
+        info.help = info.help.split(" \\[default:")[0]
+        info.rich_help_panel = READING_OVER_PANEL
+        out[name] = Annotated[base, info]
+    return out
+
+
+READING_OVER_BUNDLE: Mapping[str, Any] = _over_bundle(READING)
 
 MODEL: Mapping[str, Any] = {
-    "target": Annotated[str | None, _model(help="Column(s) to forecast, comma-separated. "
-                                           "[default: the only value column]")],
-    "features": Annotated[str | None, _model(help=FEATURES_HELP)],
-    "calendar": Annotated[bool | None, _model(
-        "--calendar", show_default=False, help="Add sin/cos time-of-day/week/year inputs, known "
-        "for the future.")],
-    "season": Annotated[int | None, _model(min=1, help="Seasonal period in steps for seasonal "
-                                           "naive and MASE. [default: from the frequency]")],
-    "lookback": Annotated[int | None, _model(min=1, help="Input steps per window. "
-                                             "[default: max(2·horizon, min(2·season, 336), 8)]")],
-    "horizon": Annotated[int | None, _model(min=1, help="Steps forecast. [default: one season, "
-                                            "at most 96]")],
-    "train_frac": Annotated[float | None, _model(help="[default: 0.7]")],
-    "val_frac": Annotated[float | None, _model(help="[default: 0.15]")],
-    "test_frac": Annotated[float | None, _model(help="[default: 0.15]")],
-    "scaler": Annotated[ScalerKind | None, _model(help="[default: standard]")],
-    "lstm_units": Annotated[int | None, _model(min=1, help="[default: 64]")],
-    "lstm_layers": Annotated[int | None, _model(min=1, help="[default: 1]")],
-    "dense_units": Annotated[str | None, _model(help="Hidden Dense layer sizes, comma-separated. "
-                                                "[default: none]")],
-    "dropout": Annotated[float | None, _model(min=0, max=0.95, help="[default: 0.1]")],
-    "window_norm": Annotated[WindowNorm | None, _model(
-        help="Per-window instance normalisation: subtract the window's last value or mean, add "
-        "it back to the forecast. [default: last]")],
-    "channel_independence": Annotated[bool | None, _model(
-        "--channel-independence/--no-channel-independence", show_default=False,
-        help="One shared network over each column as its own univariate series (for many "
-        "targets). [default: off]")],
-    "patch_len": Annotated[int | None, _model(
-        min=1, help="Input rows per LSTM step: the lookback is cut into segments of this length, "
-        "which makes long lookbacks affordable. [default: 1]")],
-    "levels": Annotated[list[str] | None, _model(
-        "--level", show_default=False, help="Prediction interval level in %, repeatable or "
-        "comma-separated. [default: 80,95]")],
-    "optimizer": Annotated[OptimizerKind | None, _model(help="[default: adam]")],
-    "epochs": Annotated[int | None, _model(min=1, help="Maximum epochs (early stopping usually "
-                                           "ends sooner). [default: 200]")],
-    "batch_size": Annotated[int | None, _model(min=1, help="[default: 32]")],
-    "learning_rate": Annotated[float | None, _model(help="[default: 0.001]")],
-    "patience": Annotated[int | None, _model(min=0, help="Epochs without validation improvement "
-                                             "before stopping. [default: 20]")],
-    "clipnorm": Annotated[float | None, _model(help="Gradient clipping norm. [default: 1.0]")],
-    "seed": Annotated[int | None, _model(min=0, help="[default: 42]")],
+    "target": Annotated[str | None, _reading(
+        "target", "Column(s) to forecast, comma-separated.", default="the only value column",
+        metavar="COLS")],
+    "features": Features,
+    "calendar": Annotated[bool | None, _reading(
+        "calendar", "Add sin/cos time-of-day/week/year inputs, known for the future.",
+        "--calendar")],
+    "season": Annotated[int | None, setting_option(
+        "season", WINDOWS_PANEL, "Seasonal period in steps for seasonal naive and MASE.",
+        default="from the frequency", min=1, metavar="N")],
+    "lookback": Annotated[int | None, setting_option(
+        "lookback", WINDOWS_PANEL, "Input steps per window.",
+        default="max(2·horizon, min(2·season, 336), 8)", min=1, metavar="N")],
+    "horizon": Annotated[int | None, setting_option(
+        "horizon", WINDOWS_PANEL, "Steps forecast.", default="one season, at most 96", min=1,
+        metavar="N")],
+    "train_frac": Annotated[float | None, setting_option(
+        "train_frac", WINDOWS_PANEL, "Share of the rows (of each series) for training.",
+        metavar="X")],
+    "val_frac": Annotated[float | None, setting_option(
+        "val_frac", WINDOWS_PANEL, "Share for validation: early stopping and interval "
+        "calibration.", metavar="X")],
+    "test_frac": Annotated[float | None, setting_option(
+        "test_frac", WINDOWS_PANEL, "Share for the test scores, the most recent rows.",
+        metavar="X")],
+    "scaler": Annotated[ScalerKind | None, setting_option(
+        "scaler", WINDOWS_PANEL, "Scaling of each column, fitted on the training rows only.")],
+    "lstm_units": Annotated[int | None, setting_option(
+        "lstm_units", NETWORK_PANEL, "Units per LSTM layer.", min=1, metavar="N")],
+    "lstm_layers": Annotated[int | None, setting_option(
+        "lstm_layers", NETWORK_PANEL, "Stacked LSTM layers.", min=1, metavar="N")],
+    "dense_units": Annotated[str | None, setting_option(
+        "dense_units", NETWORK_PANEL, "Hidden Dense layer sizes, comma-separated.",
+        metavar="N,…")],
+    "dropout": Annotated[float | None, setting_option(
+        "dropout", NETWORK_PANEL, "Dropout rate after each LSTM layer.", min=0, max=0.95,
+        metavar="X")],
+    "window_norm": Annotated[WindowNorm | None, setting_option(
+        "window_norm", NETWORK_PANEL, "Per-window instance normalisation: subtract the "
+        "window's last value or mean, add it back to the forecast.")],
+    "channel_independence": Annotated[bool | None, setting_option(
+        "channel_independence", NETWORK_PANEL, "One shared network over each column as its "
+        "own univariate series (for many targets).", "--channel-independence")],
+    "patch_len": Annotated[int | None, setting_option(
+        "patch_len", NETWORK_PANEL, "Input rows per LSTM step: the lookback is cut into "
+        "segments of this length, which makes long lookbacks affordable.", min=1,
+        metavar="N")],
+    "levels": Annotated[list[str] | None, setting_option(
+        "levels", INTERVALS_PANEL, "Prediction interval level in %, repeatable or "
+        "comma-separated.", "--level", metavar="PCT")],
+    "optimizer": Annotated[OptimizerKind | None, setting_option(
+        "optimizer", TRAINING_PANEL, "Gradient descent method.")],
+    "epochs": Annotated[int | None, setting_option(
+        "epochs", TRAINING_PANEL, "Maximum epochs (early stopping usually ends sooner).",
+        min=1, metavar="N")],
+    "batch_size": Annotated[int | None, setting_option(
+        "batch_size", TRAINING_PANEL, "Windows per gradient step.", min=1, metavar="N")],
+    "learning_rate": Annotated[float | None, setting_option(
+        "learning_rate", TRAINING_PANEL, "Step size of the optimizer.", metavar="X")],
+    "patience": Annotated[int | None, setting_option(
+        "patience", TRAINING_PANEL, "Epochs without validation improvement before stopping "
+        "(the best epoch's weights are kept).", min=0, metavar="N")],
+    "clipnorm": Annotated[float | None, setting_option(
+        "clipnorm", TRAINING_PANEL, "Gradient clipping norm.", metavar="X")],
+    "seed": Annotated[int | None, setting_option(
+        "seed", TRAINING_PANEL, "Random seed of weights, shuffling and dropout.", min=0,
+        metavar="N")],
 }
+
+
+def _panel_rank(param: inspect.Parameter) -> int:
+    """Where a parameter's help panel comes in ``PANEL_ORDER``; arguments (-1) come first and
+    keep their order, and so do the options within a panel."""
+    info = next((m for m in getattr(param.annotation, "__metadata__", ())
+                 if isinstance(m, typer.models.ParameterInfo)), None)
+    if info is None or isinstance(info, typer.models.ArgumentInfo):
+        return -1
+    panel = info.rich_help_panel
+    return PANEL_ORDER.index(panel) if panel in PANEL_ORDER else 0
 
 
 def shared(group: Mapping[str, Any], into: str) -> Callable[[Command], Command]:
@@ -157,6 +292,9 @@ def shared(group: Mapping[str, Any], into: str) -> Callable[[Command], Command]:
         params = [p for name, p in own.parameters.items() if name != into]
         params += [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
                                      annotation=kind) for name, kind in group.items()]
+        params.sort(key=_panel_rank)  # stable: help panels in PANEL_ORDER, arguments first
+        params = [p if _panel_rank(p) < 0 else p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+                  for p in params]
 
         @functools.wraps(command)
         def with_group(*args: Any, **kwargs: Any) -> None:

@@ -1,8 +1,10 @@
-"""Figures for ``--plot FILE.png``: matplotlib with the headless Agg backend, imported lazily.
+"""Figures for ``--plot FILE``: matplotlib with the headless Agg backend, imported lazily.
 
 Each figure shows one panel per target column (at most ``MAX_PANELS``): recent history, the
 forecasts, the actuals where known and the prediction intervals shaded, with a title, dated x
-axis, the column name as y label and a legend. The file is written atomically.
+axis, the column name as y label and a legend. The extension chooses the format (PNG, SVG or
+PDF; ``options.check_plot`` refuses others before any work). A time axis is labelled in the
+data's zone (``--tz``, or UTC for timestamps with offsets). The file is written atomically.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli.io import atomic
+from forecast_cli.io.forecast_output import stamp
 
 if TYPE_CHECKING:
     from forecast_cli.data.frame import Frame
@@ -37,7 +40,8 @@ def _pyplot() -> Any:
 
 def _save(fig: Any, path: Path) -> Path:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    fig.savefig(buf, format=Path(path).suffix.lower().lstrip(".") or "png", dpi=110,
+                bbox_inches="tight")
     _pyplot().close(fig)
     atomic.write_bytes(Path(path), buf.getvalue())
     return Path(path)
@@ -51,15 +55,20 @@ def _bands(ax: Any, x: Any, bounds: list[tuple[str, np.ndarray, np.ndarray]]) ->
                         label=f"{label} % interval")
 
 
-def _panels(plt: Any, k: int, extra: int = 0) -> tuple[Any, list[Any]]:
+def _panels(plt: Any, k: int, tz: str | None, extra: int = 0) -> tuple[Any, list[Any]]:
+    """A figure of ``min(k, MAX_PANELS)`` time panels (their ticks in zone ``tz``: the data is
+    naive UTC) and ``extra`` others below them."""
     n = min(k, MAX_PANELS) + extra
     fig, axes = plt.subplots(n, 1, figsize=(10, 3.2 * n), squeeze=False)
+    if tz is not None:
+        for ax in axes[: n - extra, 0]:
+            ax.xaxis_date(tz)  # before anything is drawn: it sets the axis' units
     return fig, list(axes[:, 0])
 
 
-def _finish(ax: Any, column: str, freq: str) -> None:
+def _finish(ax: Any, column: str, freq: str, tz: str | None = None) -> None:
     ax.set_ylabel(column)
-    ax.set_xlabel(f"time (step: {freq})")
+    ax.set_xlabel(f"time ({tz}, step: {freq})" if tz else f"time (step: {freq})")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=8)
 
@@ -77,7 +86,7 @@ def plot_train(r: TrainResult, path: Path) -> Path:
     many = f.id_col is not None
     views = ([(i, 0, f"{s.target[0]} ({f.id_col} {sid})") for i, sid in enumerate(r.panel.ids)]
              if many else [(0, j, name) for j, name in enumerate(s.target)])
-    fig, axes = _panels(plt, len(views), extra=1)
+    fig, axes = _panels(plt, len(views), f.tz, extra=1)
     for (i, j, label), ax in zip(views, axes[:-1], strict=False):
         _test_panel(ax, r, i, j, label)
     shown = f"{min(len(views), MAX_PANELS)} of {len(views)} series, " if many else ""
@@ -112,7 +121,7 @@ def _test_panel(ax: Any, r: TrainResult, i: int, j: int, label: str) -> None:
             label=f"last test window ({s.horizon} steps)")
     if first <= test_start:
         ax.axvline(f.timestamps[test_start], color="grey", ls=":", label="test period")
-    _finish(ax, label, f.freq)
+    _finish(ax, label, f.freq, f.tz)
 
 
 def _loss_panel(ax: Any, r: TrainResult) -> None:
@@ -141,14 +150,14 @@ def _recent(fc: Forecast, data_path: Path) -> tuple[Frame, int]:
 
 
 def _forecast_panel(ax: Any, t: pd.DataFrame, name: str, times: Any, history: np.ndarray,
-                    label: str, freq: str) -> None:
+                    label: str, freq: str, tz: str | None) -> None:
     """One target of one series: history, forecast and shaded intervals from table ``t``."""
     ax.plot(times, history, color="black", lw=1, label="history")
     bands = [(c.rsplit("_", 1)[1], t[c].to_numpy(), t[c.replace("_lower_", "_upper_")]
               .to_numpy()) for c in t.columns if c.startswith(f"{name}_lower_")]
     _bands(ax, t["timestamp"], bands)
     ax.plot(t["timestamp"], t[name], color="tab:blue", lw=1.5, marker=".", label="forecast")
-    _finish(ax, label, freq)
+    _finish(ax, label, freq, tz)
 
 
 def plot_forecast(fc: Forecast, data_path: Path, path: Path) -> Path:
@@ -159,26 +168,26 @@ def plot_forecast(fc: Forecast, data_path: Path, path: Path) -> Path:
     """
     plt = _pyplot()
     frame, n = _recent(fc, data_path)
-    schema, t = fc.bundle.schema, fc.table
+    schema, t, tz = fc.bundle.schema, fc.table, fc.bundle.schema.tz
     if frame.id_col is None:
         targets = list(schema.targets)
-        fig, axes = _panels(plt, len(targets))
+        fig, axes = _panels(plt, len(targets), tz)
         for name, ax in zip(targets, axes, strict=False):
             col = frame.columns.index(name)
             _forecast_panel(ax, t, name, frame.timestamps[-n:], frame.values[-n:, col], name,
-                            schema.freq)
-        axes[0].set_title(f"forecast predict: {len(t)} steps after {fc.origin}")
+                            schema.freq, tz)
+        axes[0].set_title(f"forecast predict: {len(t)} steps after {stamp(fc.origin, tz)}")
     else:
         name, ids = schema.targets[0], t[frame.id_col].astype(str)
         shown = list(dict.fromkeys(ids))
-        fig, axes = _panels(plt, len(shown))
+        fig, axes = _panels(plt, len(shown), tz)
         edges, col = frame.bounds(), frame.columns.index(name)
         for sid, ax in zip(shown, axes, strict=False):
             j = frame.series_ids.index(sid)
             rows = slice(max(edges[j], edges[j + 1] - n), edges[j + 1])
             _forecast_panel(ax, t[ids == sid], name, frame.timestamps[rows],
                             frame.values[rows, col], f"{name} ({frame.id_col} {sid})",
-                            schema.freq)
+                            schema.freq, tz)
         axes[0].set_title(f"forecast predict: {min(len(shown), MAX_PANELS)} of {len(shown)} "
                           f"series, {fc.bundle.spec.horizon} steps each")
     fig.tight_layout()
@@ -197,7 +206,7 @@ def plot_backtest(r: BacktestResult, path: Path) -> Path:
     assert s.horizon is not None
     shown = ([(0, j) for j in range(len(s.target))] if not r.panel else
              [(i, 0) for i in range(len(r.layout.ids))])
-    fig, axes = _panels(plt, len(shown))
+    fig, axes = _panels(plt, len(shown), f.tz)
     for ax, (i, j) in zip(axes, shown, strict=False):
         a, n = int(r.layout.starts[i]), int(r.layout.lengths[i])
         col = f.columns.index(s.target[j])
@@ -213,7 +222,7 @@ def plot_backtest(r: BacktestResult, path: Path) -> Path:
                     ls="--", label="seasonal naive" if k == 0 else None)
             ax.axvline(f.timestamps[origin], color="grey", ls=":", lw=0.8,
                        label="fold origin" if k == 0 else None)
-        _finish(ax, s.target[j] + (f" ({r.layout.ids[i]})" if r.panel else ""), f.freq)
+        _finish(ax, s.target[j] + (f" ({r.layout.ids[i]})" if r.panel else ""), f.freq, f.tz)
     axes[0].set_title(f"forecast backtest: {f.path.name}, {len(r.folds)} folds "
                       f"({s.train_window} window), horizon {s.horizon}"
                       + (f", {len(shown)} of {len(r.layout.ids)} series" if r.panel else ""))

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forecast_cli.io.findings import Finding
+from forecast_cli.io.forecast_output import SCHEMA_VERSION
 
 
 @dataclass
@@ -77,7 +78,8 @@ class ValidationReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "file": self.file, "usable": self.usable, "size_bytes": self.size_bytes,
+            "schema_version": SCHEMA_VERSION, "file": self.file, "usable": self.usable,
+            "size_bytes": self.size_bytes,
             "encoding": self.encoding, "sep": self.sep, "columns": self.columns,
             "time_col": self.time_col, "id_col": self.id_col,
             "value_columns": self.value_columns, "rows_read": self.rows_read,

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from forecast_cli.errors import EXIT_LOCKED, ForecastError, LockedError
+from forecast_cli.io.forecast_output import SCHEMA_VERSION
 from forecast_cli.ops import jobs, locking
 from forecast_cli.ops.history import History, opened
 from forecast_cli.ops.job_run import JobContext, run_job
@@ -73,7 +74,8 @@ class BatchResult:
         return EXIT_LOCKED if "locked" in statuses else 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"batch": str(self.path), "state_dir": str(self.state_dir),
+        return {"schema_version": SCHEMA_VERSION, "batch": str(self.path),
+                "state_dir": str(self.state_dir),
                 "exit_code": self.exit_code, "jobs": [o.to_json() for o in self.outcomes]}
 
 

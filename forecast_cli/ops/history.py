@@ -23,6 +23,7 @@ from typing import Any
 from forecast_cli.core.intervals import level_label
 from forecast_cli.errors import OutputError
 from forecast_cli.io.atomic import ensure_dir
+from forecast_cli.io.forecast_output import SCHEMA_VERSION
 from forecast_cli.ops import history_schema
 from forecast_cli.ops.accuracy import BOUND_FIELDS, POINT_FIELDS, Realised
 
@@ -31,6 +32,7 @@ RUN_FIELDS = ("status", "message", "data_file", "rows", "data_fingerprint", "con
               "train_key", "retrained", "reason", "promoted", "model_version", "champion_mae",
               "challenger_mae", "resumed_from_epoch", "epochs_run", "output",
               "output_sha256", "forecast_changed", "seconds")
+FLAGS = ("retrained", "promoted", "forecast_changed")  # 0/1 in SQLite, booleans in JSON
 
 
 def now_iso() -> str:
@@ -215,5 +217,12 @@ def report(state_dir: Path, job: str | None = None, limit: int = 10) -> dict[str
         raise InputMissingError(f"{path}: no run history here; run `forecast batch` first or "
                                 "pass --state-dir (the batch file's state_dir).")
     with opened(Path(state_dir)) as history:
-        return {"state_dir": str(state_dir), "runs": history.runs(job, limit),
+        runs = [{k: _flag(v) if k in FLAGS else v for k, v in r.items()}
+                for r in history.runs(job, limit)]
+        return {"schema_version": SCHEMA_VERSION, "state_dir": str(state_dir), "runs": runs,
                 "accuracy": history.accuracy(job)}
+
+
+def _flag(value: Any) -> bool | None:
+    """A yes/no column (SQLite stores 0/1) as JSON's true/false; None while unknown."""
+    return None if value is None else bool(value)

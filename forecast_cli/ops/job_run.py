@@ -23,6 +23,7 @@ from forecast_cli.core.intervals import level_label
 from forecast_cli.data.frame import Frame, load_csv
 from forecast_cli.errors import BundleError, ConfigError, DataError, InputMissingError
 from forecast_cli.io import atomic, killpoints
+from forecast_cli.io.forecast_output import output_format, shown
 from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.ops import accuracy, locking, policy, registry
 from forecast_cli.ops.history import History
@@ -62,9 +63,10 @@ class EpochLog:
 
 
 def config_hash(job: Job) -> str:
-    """Identifies the job's training settings (not where it writes)."""
+    """Identifies the job's training settings (not where or how it writes)."""
     settings = job.settings.to_json()
     settings.pop("output_dir", None)
+    settings.pop("precision", None)
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
 
 
@@ -235,16 +237,18 @@ def _forecast_and_score(job: Job, ctx: JobContext, current: registry.Version, fr
     fc = forecasting.predict(current.bundle_dir, data_path)
     for warning in fc.warnings:
         ctx.log(f"{job.name}: warning: {warning}")
-    data = forecasting.render_forecast(fc, "csv").encode("utf-8")
+    data = forecasting.forecast_bytes(fc, output_format(out, what="output"),
+                                      job.settings.precision)
     changed = not (out.is_file() and out.read_bytes() == data)
     if changed:
         atomic.write_bytes(out, data, kill_point="forecast-write")
-    ctx.log(f"{job.name}: forecast from {fc.origin} by {current.name} "
+    ctx.log(f"{job.name}: forecast from {shown(fc.origin, fc.bundle.schema.tz)} by {current.name} "
             f"{'written to' if changed else 'unchanged, not rewritten:'} {out}")
     record.update(output_sha256=hashlib.sha256(data).hexdigest(), forecast_changed=int(changed))
     bundle = fc.bundle
-    points, bounds = accuracy.forecast_points(
-        fc.table, list(bundle.schema.targets), accuracy.interval_levels(bundle),
+    points, bounds = accuracy.forecast_points(  # as written: it is scored as it was published
+        forecasting.rounded_table(fc, job.settings.precision), list(bundle.schema.targets),
+        accuracy.interval_levels(bundle),
         (bundle.schema.panel or {}).get("id_col"))
     ctx.history.record_forecast(job.name, current.name, fc.origin.isoformat(), run_id, points,
                                 bounds)

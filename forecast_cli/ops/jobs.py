@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from forecast_cli.errors import ConfigError, InputMissingError
+from forecast_cli.io.forecast_output import output_format
 from forecast_cli.ops.policy import RetrainPolicy, parse_policy
 from forecast_cli.settings import Settings, build_settings, read_toml
 
@@ -111,13 +112,15 @@ def parse_job(name: str, raw: dict[str, Any], base: Path) -> Job:
     if "data" not in raw:
         raise ConfigError("`data` is required (a CSV path or glob).")
     training = {k: v for k, v in raw.items() if k not in JOB_KEYS}
+    output = _pattern(base, raw.get("output", "forecasts/{job}.csv"), "output", name,
+                      allow_date=True)
+    output_format(Path(output), what="output")  # .csv, .json or .parquet, as for predict
     return Job(
         name=name,
         data=_pattern(base, raw["data"], "data", name, allow_date=False),
         model_dir=Path(_pattern(base, raw.get("model_dir", "models/{job}"), "model_dir", name,
                                 allow_date=False)),
-        output=_pattern(base, raw.get("output", "forecasts/{job}.csv"), "output", name,
-                        allow_date=True),
+        output=output,
         settings=build_settings(training),
         policy=parse_policy(raw.get("retrain")),
         keep_versions=_keep(raw.get("keep_versions", DEFAULT_KEEP)),

@@ -24,6 +24,7 @@ from forecast_cli.core.intervals import level_label
 from forecast_cli.core.metrics import score
 from forecast_cli.core.panel_intervals import SeriesIntervals
 from forecast_cli.data.frame import Frame
+from forecast_cli.io.forecast_output import SCHEMA_VERSION, stamp
 from forecast_cli.pipeline.folds import Fold, FoldLayout
 from forecast_cli.settings import Settings
 
@@ -152,7 +153,8 @@ class BacktestResult:
                 for a, f in zip(self.layout.starts.tolist(), r.folds, strict=True)]
 
     def to_json(self) -> dict[str, Any]:
-        out = {"data": str(self.frame.path), "settings": self.settings.to_json(),
+        out = {"schema_version": SCHEMA_VERSION, "data": str(self.frame.path),
+               "settings": self.settings.to_json(),
                "folds": [self._fold_json(r) for r in self.folds],
                "overall": self.overall, "by_step_mae": self.by_step,
                "intervals": {"method": "split-conformal on each fitted fold's validation "
@@ -169,10 +171,10 @@ class BacktestResult:
         return out
 
     def _rows_json(self, start: int, f: Fold) -> dict[str, Any]:
-        ts = self.frame.timestamps
+        ts, tz = self.frame.timestamps, self.frame.tz
         return {"train_rows": [f.train_start, f.origin], "val_rows": [f.val_start, f.origin],
-                "origin": ts[start + f.origin - 1].isoformat(),
-                "first_target": ts[start + f.origin].isoformat()}
+                "origin": stamp(ts[start + f.origin - 1], tz),
+                "first_target": stamp(ts[start + f.origin], tz)}
 
     def _fold_json(self, r: FoldResult) -> dict[str, Any]:
         head = {"fold": r.fold.index + 1}

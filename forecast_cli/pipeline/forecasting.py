@@ -16,13 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecast_cli.core import precision as digits
 from forecast_cli.core.intervals import level_label
 from forecast_cli.core.panel_intervals import SeriesIntervals
 from forecast_cli.data.frame import Frame
 from forecast_cli.data.frequency import future_index
 from forecast_cli.errors import BundleError
 from forecast_cli.io import links
-from forecast_cli.io.forecast_output import table_csv, table_json
+from forecast_cli.io.forecast_output import forecast_head, table_csv, table_json, table_parquet
 from forecast_cli.model import api as model
 from forecast_cli.model.bundle import Bundle, read_bundle
 from forecast_cli.pipeline import bundle_series
@@ -34,7 +35,9 @@ from forecast_cli.settings import ENGINES
 class Forecast:
     """Future values. ``table``: columns timestamp, step, one column per target, then
     ``{target}_lower_{level}`` and ``{target}_upper_{level}`` per interval level; for a model
-    trained with ``--id-col``, the id column first and ``horizon`` rows per series."""
+    trained with ``--id-col``, the id column first and ``horizon`` rows per series. Its
+    timestamps (and ``origin``) are naive UTC when the data has a zone (``bundle.schema.tz``):
+    the writers (``render_forecast``) show them in it."""
 
     table: pd.DataFrame
     bundle: Bundle
@@ -139,10 +142,37 @@ def _bounds(si: SeriesIntervals | None, sid: str, values: np.ndarray,
     return out
 
 
-def render_forecast(fc: Forecast, fmt: str) -> str:
-    """The forecast as CSV (timestamp, step, targets…) or as a JSON document."""
+def output_precision(bundle: Bundle, precision: int | None = None) -> int | None:
+    """The decimals a forecast is written with: ``precision`` when given, else the bundle's
+    ``precision`` setting (the training data's decimals + 3); None (every digit) for a bundle
+    written before it was recorded."""
+    return precision if precision is not None else digits.stored(
+        bundle.settings.get("precision"))
+
+
+def rounded_table(fc: Forecast, precision: int | None = None) -> pd.DataFrame:
+    """``fc.table`` with its values as the writers round them (timestamps as they are)."""
+    decimals = output_precision(fc.bundle, precision)
+    return fc.table.assign(**{str(c): digits.rounded(fc.table[c].to_numpy(), decimals)
+                              for c in fc.table.columns if fc.table[c].dtype.kind == "f"})
+
+
+def render_forecast(fc: Forecast, fmt: str, precision: int | None = None) -> str:
+    """The forecast as CSV (timestamp, step, targets…) or as a JSON document, its timestamps
+    in the data's zone and its values to ``output_precision`` decimals."""
+    b, decimals = fc.bundle, output_precision(fc.bundle, precision)
     if fmt == "json":
-        b = fc.bundle
-        return table_json(fc.table, str(b.path), fc.origin.isoformat(), b.schema.freq,
-                          b.spec.horizon, list(b.schema.targets))
-    return table_csv(fc.table)
+        return table_json(fc.table, forecast_head(
+            str(b.path), fc.origin, b.schema.freq, b.spec.horizon, list(b.schema.targets),
+            b.schema.tz, decimals))
+    if fmt != "csv":
+        raise ValueError(f"not a text format: {fmt!r}")
+    return table_csv(fc.table, b.schema.tz, decimals)
+
+
+def forecast_bytes(fc: Forecast, fmt: str, precision: int | None = None) -> bytes:
+    """The forecast as the bytes of a ``fmt`` file (csv, json or parquet)."""
+    if fmt == "parquet":
+        return table_parquet(fc.table, fc.bundle.schema.tz,
+                             output_precision(fc.bundle, precision))
+    return render_forecast(fc, fmt, precision).encode("utf-8")

@@ -18,6 +18,7 @@ from forecast_cli.core.evaluation import MODEL, NAIVE, SEASONAL, forecasts_table
 from forecast_cli.core.panel_intervals import SeriesIntervals, bounds_columns
 from forecast_cli.core.scaling import Scaler, SeriesScalers, fit_scaler
 from forecast_cli.io import atomic, killpoints
+from forecast_cli.io.forecast_output import SCHEMA_VERSION, prepared, stamp
 from forecast_cli.model import api as model
 from forecast_cli.model.bundle import DataSchema, write_bundle
 from forecast_cli.pipeline.train_result import (
@@ -51,7 +52,9 @@ def _save_weights(net: Any, path: Path) -> None:
 
 
 def _test_table(r: TrainResult) -> Any:
-    """Every test window × step × target, with interval bounds; the id column for panels."""
+    """Every test window × step × target, with interval bounds; the id column for panels.
+    As it is written: timestamps ISO 8601 in the data's zone, values to ``precision``
+    decimals (``forecast_output.prepared``)."""
     ids = [r.panel.ids[i] for i in r.test_which]
     extra = bounds_columns(r.calibration, r.evaluation.forecasts[MODEL], ids)
     table = forecasts_table(r.evaluation, r.frame.timestamps, r.test_origins, r.settings.target,
@@ -59,7 +62,7 @@ def _test_table(r: TrainResult) -> Any:
     if r.frame.id_col is not None:
         table.insert(0, r.frame.id_col, np.asarray(r.panel.ids, dtype=object)[
             np.repeat(r.test_which, r.evaluation.actual.shape[1] * len(r.settings.target))])
-    return table
+    return prepared(table, r.frame.tz, r.settings.precision)
 
 
 def _bundle_shape(r: TrainResult, scalers: SeriesScalers) -> tuple[Scaler, DataSchema]:
@@ -87,9 +90,10 @@ def metrics_report(r: TrainResult) -> dict[str, Any]:
     """The content of metrics.json."""
     f, ev, b = r.frame, r.evaluation, r.bounds
     report = {
+        "schema_version": SCHEMA_VERSION,
         "data": {"file": str(f.path), "rows": len(f.values), "columns": list(f.columns),
                  "time_col": f.time_col, "freq": f.freq,
-                 "first": f.timestamps.min().isoformat(), "last": f.timestamps.max().isoformat(),
+                 "first": stamp(f.timestamps.min(), f.tz), "last": stamp(f.timestamps.max(), f.tz),
                  "fingerprint": f.fingerprint(), "fixes": list(f.fixes),
                  "warnings": list(f.warnings), "tz": f.tz},
         "split_rows": {"train": [0, b.train_end], "val": [b.train_end, b.val_end],
@@ -138,9 +142,16 @@ def json_safe(obj: Any) -> Any:
 
 
 def history_csv(history: dict[str, list[float]]) -> str:
-    """epoch,<key>,… one line per epoch, floats written exactly (repr)."""
+    """epoch,<key>,… one line per epoch. Keras computes losses in float32: a value that is one
+    is written as float32's shortest repr (``0.001``, not ``0.0010000000474974513``), any other
+    exactly (float64's repr); both read back as the value recorded."""
     keys = sorted(history)
     lines = ["epoch," + ",".join(keys)]
     for i in range(len(history[keys[0]]) if keys else 0):
-        lines.append(f"{i + 1}," + ",".join(repr(history[k][i]) for k in keys))
+        lines.append(f"{i + 1}," + ",".join(_shortest(history[k][i]) for k in keys))
     return "\n".join(lines) + "\n"
+
+
+def _shortest(value: float) -> str:
+    single = np.float32(value)
+    return str(single) if float(single) == float(value) else repr(float(value))

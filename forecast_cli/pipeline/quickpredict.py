@@ -14,15 +14,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from forecast_cli.core import precision as digits
 from forecast_cli.core.intervals import level_label
 from forecast_cli.io import links
-from forecast_cli.io.forecast_output import columns_csv, json_document, json_float
+from forecast_cli.io.forecast_output import (
+    columns_csv,
+    forecast_head,
+    iso_text,
+    json_document,
+    json_float,
+    shown,
+)
 from forecast_cli.io.plaincsv import PlainSeries, following, read_plain
 from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.model.bundle import ONNX, Parts, read_parts
@@ -32,39 +39,56 @@ _SCHEMA_KEYS = ("time_col", "inputs", "targets", "freq", "last_timestamp")
 
 @dataclass(frozen=True)
 class Prediction:
-    """A rendered forecast: ``text`` (CSV or JSON), its number of rows, the timestamp of the
-    last observed row, warnings for stderr, and the full ``forecasting.Forecast`` when the full
-    path made it (a plot needs it; None from the quick path)."""
+    """A rendered forecast: ``text`` (CSV or JSON; empty for Parquet, whose bytes are
+    ``binary``), its number of rows, the timestamp of the last observed row as a message shows
+    it, warnings for stderr, and the full ``forecasting.Forecast`` when the full path made it
+    (a plot needs it; None from the quick path)."""
 
     text: str
     rows: int
     origin: str
     warnings: list[str]
     forecast: Any = None
+    binary: bytes | None = None
+
+    @property
+    def content(self) -> bytes:
+        """What a file of this forecast holds."""
+        return self.binary if self.binary is not None else self.text.encode("utf-8")
 
 
 def predict_output(bundle_dir: Path, data_path: Path, series: tuple[str, ...] | None = None,
                    engine: str = "auto", fmt: str = "csv", keep: bool = False,
-                   reading: Mapping[str, Any] | None = None) -> Prediction:
-    """Forecast the horizon after the last row of ``data_path``, rendered as ``fmt``.
+                   reading: Mapping[str, Any] | None = None,
+                   precision: int | None = None) -> Prediction:
+    """Forecast the horizon after the last row of ``data_path``, rendered as ``fmt`` (csv,
+    json or parquet) with ``precision`` decimals (None: the bundle's ``precision`` setting).
 
     ``keep``: the caller needs the Forecast itself (a plot), so the full path runs.
     ``reading``: reading options in place of the bundle's; the quick reader reads only plain
-    files read as the bundle was, so any given option takes the full loader.
+    files read as the bundle was, so any given option takes the full loader. Parquet needs
+    pandas and pyarrow anyway: the full path.
     Raises what ``forecasting.predict`` raises.
     """
     bundle_dir = links.resolved(Path(bundle_dir))  # one run's files, even while one publishes
-    if not keep and not series and not reading and engine in ("auto", "onnx"):
-        quick = quick_predict(Path(bundle_dir), Path(data_path), fmt)
+    if (not keep and not series and not reading and engine in ("auto", "onnx")
+            and fmt != "parquet"):
+        quick = quick_predict(Path(bundle_dir), Path(data_path), fmt, precision)
         if quick is not None:
             return quick
-    from forecast_cli.pipeline.forecasting import predict, render_forecast
+    from forecast_cli.pipeline.forecasting import forecast_bytes, predict, render_forecast
 
     fc = predict(bundle_dir, data_path, series, engine=engine, reading=reading)
-    return Prediction(render_forecast(fc, fmt), len(fc.table), str(fc.origin), fc.warnings, fc)
+    origin = shown(fc.origin, fc.bundle.schema.tz)
+    if fmt == "parquet":
+        return Prediction("", len(fc.table), origin, fc.warnings, fc,
+                          forecast_bytes(fc, fmt, precision))
+    return Prediction(render_forecast(fc, fmt, precision), len(fc.table), origin, fc.warnings,
+                      fc)
 
 
-def quick_predict(bundle_dir: Path, data_path: Path, fmt: str) -> Prediction | None:
+def quick_predict(bundle_dir: Path, data_path: Path, fmt: str,
+                  precision: int | None = None) -> Prediction | None:
     """The forecast without pandas, or None when the bundle or the data is not plain."""
     parts = read_parts(bundle_dir)  # the same checksum checks and errors as the full path
     if not _plain_bundle(parts):
@@ -83,10 +107,14 @@ def quick_predict(bundle_dir: Path, data_path: Path, fmt: str) -> Prediction | N
     values = parts.scaler.select(list(spec.target_index)).inverse(scaled)
     times = following(plain.times[-1], str(data["freq"]), spec.horizon)
     columns = _columns(parts, values)
-    origin: datetime = plain.times[-1].item()
-    text = (_json(parts, origin, times, columns) if fmt == "json"
-            else columns_csv(times, columns))
-    return Prediction(text, spec.horizon, str(origin), list(parts.warnings))
+    tz = parts.data.get("tz")
+    tz = None if tz is None else str(tz)
+    if precision is None:
+        precision = digits.stored(parts.settings.get("precision"))
+    text = (_json(parts, plain.times[-1], times, columns, tz, precision) if fmt == "json"
+            else columns_csv(times, columns, tz, precision))
+    return Prediction(text, spec.horizon, shown(plain.times[-1], tz),
+                      list(parts.warnings))
 
 
 def _options(parts: Parts) -> LoadOptions:
@@ -137,10 +165,12 @@ def _columns(parts: Parts, values: np.ndarray) -> dict[str, np.ndarray]:
     return columns
 
 
-def _json(parts: Parts, origin: datetime, times: np.ndarray,
-          columns: dict[str, np.ndarray]) -> str:
-    records = [{"timestamp": stamp.item().isoformat(), "step": h + 1,
-                **{name: json_float(col[h]) for name, col in columns.items()}}
-               for h, stamp in enumerate(times)]
-    return json_document(str(parts.path), origin.isoformat(), str(parts.data["freq"]),
-                         parts.spec.horizon, [str(t) for t in parts.data["targets"]], records)
+def _json(parts: Parts, origin: np.datetime64, times: np.ndarray,
+          columns: dict[str, np.ndarray], tz: str | None, precision: int | None) -> str:
+    cells = {name: digits.rounded(col, precision) for name, col in columns.items()}
+    records = [{"timestamp": str(stamp), "step": h + 1,
+                **{name: json_float(col[h]) for name, col in cells.items()}}
+               for h, stamp in enumerate(iso_text(times, tz))]
+    head = forecast_head(str(parts.path), origin, str(parts.data["freq"]), parts.spec.horizon,
+                         [str(t) for t in parts.data["targets"]], tz, precision)
+    return json_document(head, records)

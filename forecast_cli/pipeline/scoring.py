@@ -26,6 +26,7 @@ from forecast_cli.core.windowing import WindowSpec
 from forecast_cli.data.frame import Frame
 from forecast_cli.errors import DataError
 from forecast_cli.io import links
+from forecast_cli.io.forecast_output import SCHEMA_VERSION, stamp
 from forecast_cli.model.bundle import Bundle, read_bundle
 from forecast_cli.pipeline import bundle_series, panel
 from forecast_cli.pipeline.fitting import Feed
@@ -46,13 +47,14 @@ class BundleScore:
     series_intervals: dict[str, dict[str, Any]] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        ts = self.frame.timestamps
+        ts, tz = self.frame.timestamps, self.bundle.schema.tz
         targets = ts[(self.origins[:, None] + np.arange(self.bundle.spec.horizon)).ravel()]
-        out = {"model": str(self.bundle.path), "data": str(self.frame.path),
-               "trained_until": self.bundle.schema.last_timestamp.isoformat(),
+        out = {"schema_version": SCHEMA_VERSION, "model": str(self.bundle.path),
+               "data": str(self.frame.path),
+               "trained_until": stamp(self.bundle.schema.last_timestamp, tz),
                "windows": len(self.origins),
-               "first_target": targets.min().isoformat(),
-               "last_target": targets.max().isoformat(),
+               "first_target": stamp(targets.min(), tz),
+               "last_target": stamp(targets.max(), tz),
                "scores": self.evaluation.scores, "intervals": self.interval_scores}
         if self.series is not None:
             out["series"] = self.series

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from forecast_cli.core import precision
 from forecast_cli.core.intervals import Intervals
 from forecast_cli.core.panel_intervals import series_coverage
 from forecast_cli.core.splits import PARTS
@@ -34,17 +35,28 @@ from forecast_cli.settings import Settings
 
 
 def resolve_settings(s: Settings, frame: Frame) -> Settings:
-    """Fill what was left to the data: targets, season, horizon and lookback.
+    """Fill what was left to the data: targets, season, horizon, lookback and precision.
 
-    The defaults are ``frequency.window_lengths`` (shared with ``forecast validate``).
+    The defaults are ``frequency.window_lengths`` (shared with ``forecast validate``) and
+    ``data_precision``.
     """
     # the frame's columns are the resolved names: the targets first, then --features
     target = frame.columns[: len(s.target)] if s.target else frame.columns
     season, horizon, lookback = window_lengths(frame.freq, s.season, s.horizon, s.lookback)
     if s.patch_len > lookback:
         raise ConfigError(f"`patch_len` must be ≤ the lookback ({lookback}). Got {s.patch_len}.")
+    decimals = s.precision if s.precision is not None else data_precision(frame, len(target))
     return replace(s, target=tuple(target), season=season, horizon=horizon, lookback=lookback,
-                   freq=frame.freq, time_col=frame.time_col)
+                   freq=frame.freq, time_col=frame.time_col, precision=decimals)
+
+
+def data_precision(frame: Frame, n_targets: int) -> int:
+    """The decimals outputs are written with: those of the target values read from the file
+    (rows a gap fill inserted are left out; so are NaN cells of ``--fill drop``) plus
+    ``precision.EXTRA``. Values interpolated into a row that was read still count: then every
+    digit is written, as before precision was measured."""
+    read = frame.values[frame.line_numbers > 0, :n_targets]
+    return precision.for_data(read)
 
 
 def _load(data_path: Path, s: Settings) -> Frame:

@@ -1,0 +1,82 @@
+"""`forecast CMD --help` shows every default, groups the options, and gives an example.
+
+The defaults are read from ``Settings`` here, never pasted: a default changed in the library
+and not in the help (or the reverse) fails these tests.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import typer
+
+from forecast_cli.cli import options
+from forecast_cli.cli.app import app
+from forecast_cli.settings import Settings
+from tests.conftest import run_forecast
+
+COMMANDS = ("train", "predict", "validate", "backtest", "evaluate", "batch", "history")
+
+
+def _params(command: str) -> list:
+    return [p for p in typer.main.get_command(app).commands[command].params
+            if p.name != "help"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_option_has_help_and_a_default(command: str) -> None:
+    for param in _params(command):
+        text = param.help or ""
+        assert text.strip(), f"{command} {param.opts}: empty help cell"
+        if param.param_type_name == "argument" or param.required:
+            continue
+        shows_own = param.show_default is not False and param.default is not None
+        flag = getattr(param, "is_flag", False) and param.default is False
+        in_title = param.rich_help_panel == options.READING_OVER_PANEL  # said in the title
+        assert "[default:" in text or shows_own or flag or in_title, (
+            f"{command} {param.opts}: no default shown")
+
+
+def _help(command: str) -> str:
+    proc = run_forecast(command, "--help", env={"COLUMNS": "400", "TERM": "dumb"})
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_train_help_shows_the_settings_defaults_grouped() -> None:
+    text = _help("train")
+    d = Settings()
+    lines = {m.group(1): line for line in text.splitlines()
+             if (m := re.search(r"│\s+(--[a-z-]+)", line))}
+    expected = {"--lstm-units": str(d.lstm_units), "--epochs": str(d.epochs),
+                "--patience": str(d.patience), "--batch-size": str(d.batch_size),
+                "--learning-rate": f"{d.learning_rate:g}", "--dropout": f"{d.dropout:g}",
+                "--train-frac": f"{d.train_frac:g}", "--scaler": d.scaler,
+                "--fill-limit": str(d.fill_limit), "--encoding": d.encoding,
+                "--level": ",".join(f"{x:g}" for x in d.levels), "--seed": str(d.seed),
+                "--output-dir": str(d.output_dir), "--calendar": "off"}
+    for flag, value in expected.items():
+        assert f"[default: {value}]" in lines[flag], (flag, lines[flag])
+    assert text.count("[default:") >= 40
+    titles = re.findall(r"╭─ (.+?) ─", text)
+    order = [t for t in options.PANEL_ORDER if t]
+    assert titles == ["Arguments", "Options"] + [t for t in order if t in titles]
+    assert {"Data reading", "Windows and splits", "Network", "Training", "Intervals",
+            "Output"} <= set(titles)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_gives_an_example_and_no_bool_metavar_on_flags(command: str) -> None:
+    text = _help(command)
+    assert "Example: forecast " + command in text
+    flag_lines = [line for line in text.splitlines()
+                  if "<bool>" in line and "--help" not in line]
+    assert flag_lines == []
+
+
+def test_predict_reading_defaults_come_from_the_bundle() -> None:
+    text = _help("predict")
+    assert "Data reading (default: as the model's training data was read)" in text
+    assert "-o, --out" in text or re.search(r"--out\s+-o", text)
+    assert "--json" in text
