@@ -226,8 +226,9 @@ def settings(raw: Any, spec: NetworkSpec) -> dict[str, Any]:
     if "output_dir" in known:
         known["output_dir"] = Path(str(text(known["output_dir"], "settings.output_dir",
                                             short=False)))
-    try:
-        checked = validate(replace(Settings(), **known))
+    try:  # freq: a short string (checked above); parsing it needs pandas, which predict's
+        # quick path never imports, and the full path refuses a bad one when it reads the data
+        checked = validate(replace(Settings(), **{**known, "freq": None}))
     except (ConfigError, TypeError) as exc:
         raise FieldError(f"settings: {exc}") from None
     for key in ("lookback", "horizon"):

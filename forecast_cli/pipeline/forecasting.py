@@ -22,7 +22,6 @@ from forecast_cli.core.panel_intervals import SeriesIntervals
 from forecast_cli.data.frame import Frame
 from forecast_cli.data.frequency import future_index
 from forecast_cli.errors import BundleError
-from forecast_cli.io import links
 from forecast_cli.io.forecast_output import forecast_head, table_csv, table_json, table_parquet
 from forecast_cli.model import api as model
 from forecast_cli.model.bundle import Bundle, read_bundle
@@ -94,7 +93,7 @@ def predict(bundle_dir: Path, data_path: Path, series: tuple[str, ...] | None = 
     """Forecast the ``horizon`` steps after the last row of every series of ``data_path``
     (or of those named in ``series``). ``engine``: see :func:`run_network`. ``reading``:
     reading options for this file in place of those the model was trained with."""
-    bundle = read_bundle(links.resolved(Path(bundle_dir)))  # OUT/model: one run's files
+    bundle = read_bundle(Path(bundle_dir))  # resolved once: OUT/model is one run's files
     frame = load_for(bundle, Path(data_path), reading)
     warnings = check_compatible(bundle, frame)
     strict = (reading or {}).get("strict", bundle.settings.get("strict"))

@@ -21,7 +21,6 @@ import numpy as np
 
 from forecast_cli.core import precision as digits
 from forecast_cli.core.intervals import level_label
-from forecast_cli.io import links
 from forecast_cli.io.forecast_output import (
     columns_csv,
     forecast_head,
@@ -70,7 +69,6 @@ def predict_output(bundle_dir: Path, data_path: Path, series: tuple[str, ...] | 
     pandas and pyarrow anyway: the full path.
     Raises what ``forecasting.predict`` raises.
     """
-    bundle_dir = links.resolved(Path(bundle_dir))  # one run's files, even while one publishes
     if (not keep and not series and not reading and engine in ("auto", "onnx")
             and fmt != "parquet"):
         quick = quick_predict(Path(bundle_dir), Path(data_path), fmt, precision)
@@ -118,7 +116,8 @@ def quick_predict(bundle_dir: Path, data_path: Path, fmt: str,
 
 
 def _options(parts: Parts) -> LoadOptions:
-    return replace(LoadOptions.from_settings(parts.settings), freq=None,
+    # freq left out before the options check it: parsing a frequency needs pandas
+    return replace(LoadOptions.from_settings({**parts.settings, "freq": None}),
                    time_col=str(parts.data["time_col"]))
 
 
