@@ -18,13 +18,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forecast_cli.core.intervals import level_label
 from forecast_cli.errors import OutputError
 from forecast_cli.io.atomic import ensure_dir
 from forecast_cli.ops import history_schema
-from forecast_cli.ops.accuracy import BOUND_FIELDS, POINT_FIELDS, Realised
+from forecast_cli.ops.history_schema import BOUND_FIELDS, POINT_FIELDS
+
+if TYPE_CHECKING:  # not at run time: the batch process itself needs no pandas
+    from forecast_cli.ops.accuracy import Realised
 
 DB_FILE = "history.sqlite"
 RUN_FIELDS = ("status", "message", "data_file", "rows", "data_fingerprint", "config_hash",

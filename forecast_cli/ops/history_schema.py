@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import sqlite3
 
+# the columns of a stored forecast point and of its interval bounds (see ``accuracy``)
+POINT_FIELDS = ("series", "timestamp", "step", "target", "value")
+BOUND_FIELDS = ("series", "timestamp", "target", "level", "lower", "upper")
 VERSION = 1  # PRAGMA user_version of the current layout; 0: the first one (see _migrate)
 
 TABLES = (
