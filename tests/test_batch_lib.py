@@ -60,6 +60,8 @@ def test_data_glob_takes_the_last_match(tmp_path: Path) -> None:
     ({"data": "a.csv", "retrain": {"min_new_rows": 0}}, "`retrain.min_new_rows` must be a "
                                                         "number > 0. Got 0."),
     ({"data": "a.csv", "keep_versions": 0}, "`keep_versions` must be an integer ≥ 1. Got 0."),
+    ({"data": "a.csv", "retrain": {"every_days": float("nan")}},
+     "`retrain.every_days` must be a number > 0. Got nan."),
 ])
 def test_a_bad_job_is_refused_alone(tmp_path: Path, table: dict[str, object],
                                     message: str) -> None:
