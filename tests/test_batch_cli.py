@@ -140,6 +140,7 @@ def test_kill_during_training_then_publication_keeps_outputs_and_resumes(work: P
     _kill_run(batch, "publish")
     after = _outputs(work)
     assert {k: after[k] for k in before} == before
+    assert list((work / "models" / "daily").glob(".current.*.tmp")), "killed before its rename"
     resumed = runs(work / ".forecast-state", "daily")[0]
     # 2 of 4 epochs were done before the first kill: the next run trained only the last 2.
     assert (resumed["retrained"], resumed["resumed_from_epoch"], resumed["epochs_run"]) == (
@@ -153,6 +154,7 @@ def test_kill_during_training_then_publication_keeps_outputs_and_resumes(work: P
     assert read_bundle(work / "models" / "daily" / "versions" / current / "model").spec.horizon == 5
     assert len(_forecast(work)) == 5
     assert not any((work / ".forecast-state" / "backups" / "daily").iterdir())
+    assert not list((work / "models" / "daily").glob(".current.*.tmp"))
 
 
 def test_kill_during_forecast_writing_then_realised_accuracy(work: Path) -> None:

@@ -190,7 +190,10 @@ def test_prune_never_removes_a_rolled_back_current(tmp_path: Path) -> None:
 
 def test_leftovers_and_a_dangling_pointer(tmp_path: Path) -> None:
     _stage(tmp_path, "killed")
-    assert registry.clean_staging(tmp_path) == [".staging-killed"]
+    (tmp_path / ".current.x1y2.tmp").write_text("v0002\n")  # killed before its rename
+    (tmp_path / ".lock").write_text("")
+    assert sorted(registry.clean_leftovers(tmp_path)) == [".current.x1y2.tmp", ".staging-killed"]
+    assert [p.name for p in tmp_path.iterdir()] == [".lock"]
     (tmp_path / "current").write_text("v0007\n")
     with pytest.raises(BundleError, match=r"points to 'v0007', which is not a version"):
         registry.current(tmp_path)

@@ -7,8 +7,6 @@ model and forecast as they were. ``record`` collects the run-history fields as t
 
 from __future__ import annotations
 
-import contextlib
-import glob
 import hashlib
 import json
 import shutil
@@ -103,18 +101,8 @@ def _champion(version: registry.Version | None) -> policy.Champion | None:
         raise BundleError(f"{version.path}: {registry.META} is incomplete ({exc}).") from None
 
 
-def stale_temporaries(output_pattern: str) -> list[Path]:
-    """Temporary files an atomic write of this output left behind when it was killed."""
-    pattern = Path(output_pattern.replace("{date}", "*"))
-    return [Path(p) for p in glob.glob(str(pattern.parent / f".{pattern.name}.*.tmp"))]
-
-
 def _clean_leftovers(job: Job, ctx: JobContext) -> None:
-    gone = registry.clean_staging(job.model_dir)
-    for tmp in stale_temporaries(job.output):
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-            gone.append(tmp.name)
+    gone = job.clean_leftovers()
     if gone:
         ctx.log(f"{job.name}: removed leftovers of a killed run: {', '.join(gone)}")
 

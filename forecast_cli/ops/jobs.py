@@ -19,6 +19,7 @@ setting of ``forecast train``, with the same name. A job whose table is invalid 
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import re
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from forecast_cli.errors import ConfigError, InputMissingError
+from forecast_cli.ops import registry
 from forecast_cli.ops.policy import RetrainPolicy, parse_policy
 from forecast_cli.settings import Settings, build_settings, read_toml
 
@@ -61,6 +63,20 @@ class Job:
 
     def output_path(self, run_date: date) -> Path:
         return Path(self.output.replace("{date}", run_date.isoformat()))
+
+    def output_temporaries(self) -> list[Path]:
+        """Temporary files an atomic write of this job's output left when it was killed."""
+        pattern = Path(self.output.replace("{date}", "*"))
+        return [Path(p) for p in glob.glob(str(pattern.parent / f".{pattern.name}.*.tmp"))]
+
+    def clean_leftovers(self) -> list[str]:
+        """Remove what a killed or stopped run of this job left; call holding its lock."""
+        gone = registry.clean_leftovers(self.model_dir)
+        for tmp in self.output_temporaries():
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+                gone.append(tmp.name)
+        return gone
 
 
 @dataclass(frozen=True)

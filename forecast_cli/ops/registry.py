@@ -7,6 +7,7 @@ Layout of a job's ``model_dir``::
                           test_forecasts.csv, history.csv, and version.json (what it was
                           trained on, and the holdout scores that promoted it)
     .staging-<key>/       a training in progress (left by a killed run; removed next run)
+    .current.*.tmp        a new pointer not yet renamed into place (idem)
 
 A version directory is complete before it is renamed into ``versions/``, and ``current`` is
 rewritten by rename only after that, so a reader (or a run killed at any instant) always finds
@@ -15,6 +16,7 @@ the previous or the new version whole. Roll back by writing an older name into `
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -86,13 +88,20 @@ def staging_dir(model_dir: Path, key: str) -> Path:
     return atomic.ensure_dir(path)
 
 
-def clean_staging(model_dir: Path) -> list[str]:
-    """Remove the leftovers of killed runs (staging directories); return their names."""
+def clean_leftovers(model_dir: Path) -> list[str]:
+    """Remove the leftovers of killed runs: staging directories, and the temporary file of a
+    ``current`` whose rename never happened (the version it named stays, unused, until
+    pruned); return their names. Call holding the job's lock."""
     if not model_dir.is_dir():
         return []
-    stale = [p for p in model_dir.iterdir() if p.name.startswith(STAGING_PREFIX)]
+    stale = [p for p in model_dir.iterdir() if p.name.startswith(STAGING_PREFIX)
+             or (p.name.startswith(f".{CURRENT}.") and p.name.endswith(".tmp"))]
     for path in stale:
-        shutil.rmtree(path, ignore_errors=True)
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                path.unlink()
     return [p.name for p in stale]
 
 
