@@ -17,6 +17,7 @@ LIMITS: dict[str, int] = {
     "folds": 1_000, "refit_every": 1_000, "patch_len": 100_000, "patience": 100_000,
     "seed": 2**32 - 1, "dense_units": 4_096, "fill_limit": 1_000_000,
     "max_rows": 2_000_000_000,
+    "time_limit": 7 * 86_400, "wait": 86_400,  # seconds: a batch job's run, a lock's wait
 }
 MAX_DENSE_LAYERS = 16
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 from forecast_cli.data.frame import Frame
 from forecast_cli.errors import BundleError, ConfigError, LockedError
 from forecast_cli.ops import accuracy, history, locking, policy, registry
-from forecast_cli.ops.batch import BatchResult, JobOutcome
+from forecast_cli.ops.batch import BatchResult, JobOutcome, run_batch
 from forecast_cli.ops.jobs import load_batch
 from tests.batch_helpers import write_batch
 
@@ -38,7 +39,28 @@ def test_jobs_merge_defaults_and_resolve_paths(tmp_path: Path) -> None:
     assert sales.output_path(T0.date()) == tmp_path / "out" / "sales-2024-01-01.csv"
     assert sales.policy == policy.RetrainPolicy(every_days=7.0)
     assert (other.policy.never, other.keep_versions, other.data) == (True, 5, "/abs/x.csv")
+    assert (sales.time_limit, other.time_limit) == (3600.0, 3600.0)  # seconds, by default
     assert spec.state_dir == tmp_path / ".forecast-state"
+
+
+def test_a_time_limit_in_the_defaults_or_a_job(tmp_path: Path) -> None:
+    spec = load_batch(write_batch(tmp_path / "b.toml", {"a": {"data": "a.csv"},
+                                                        "b": {"data": "b.csv", "time_limit": 90}},
+                                  {"time_limit": 1.5}))
+    assert [j.time_limit for j in spec.jobs] == [1.5, 90.0]
+
+
+@pytest.mark.parametrize(("given", "message"), [
+    ({"wait": float("nan")}, "`wait` must be a finite number. Got nan."),
+    ({"time_limit": float("nan")}, "`time_limit` must be a finite number. Got nan."),
+    ({"time_limit": 0.5}, "`time_limit` must be ≥ 1.0. Got 0.5."),
+])
+def test_run_batch_refuses_a_bad_wait_or_time_limit(tmp_path: Path, given: dict[str, float],
+                                                    message: str) -> None:
+    batch = write_batch(tmp_path / "b.toml", {"a": {"data": "a.csv"}})
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        run_batch(batch, **given)  # type: ignore[arg-type]
+    assert not (tmp_path / ".forecast-state").exists()
 
 
 def test_data_glob_takes_the_last_match(tmp_path: Path) -> None:
@@ -62,6 +84,11 @@ def test_data_glob_takes_the_last_match(tmp_path: Path) -> None:
     ({"data": "a.csv", "keep_versions": 0}, "`keep_versions` must be an integer ≥ 1. Got 0."),
     ({"data": "a.csv", "retrain": {"every_days": float("nan")}},
      "`retrain.every_days` must be a number > 0. Got nan."),
+    ({"data": "a.csv", "time_limit": 0}, "`time_limit` must be ≥ 1.0. Got 0."),
+    ({"data": "a.csv", "time_limit": "1h"}, "`time_limit` must be a number of seconds. Got '1h'."),
+    ({"data": "a.csv", "time_limit": True}, "`time_limit` must be a number of seconds. Got True."),
+    ({"data": "a.csv", "time_limit": float("inf")}, "`time_limit` must be a finite number."),
+    ({"data": "a.csv", "time_limit": 10**9}, "`time_limit` must be ≤ 604,800. Got 1,000,000,000."),
 ])
 def test_a_bad_job_is_refused_alone(tmp_path: Path, table: dict[str, object],
                                     message: str) -> None:

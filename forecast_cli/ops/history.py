@@ -93,6 +93,13 @@ class History:
             self.conn.execute(f"UPDATE runs SET finished_at = ?, {sets} WHERE id = ?",
                               (now_iso(), *values.values(), run_id))
 
+    def end_run(self, run_id: int, status: str, message: str, seconds: float) -> None:
+        """Finish a run whose job was stopped or died: the fields it saved are kept."""
+        with self.conn:
+            self.conn.execute("UPDATE runs SET finished_at = ?, status = ?, message = ?, "
+                              "seconds = ? WHERE id = ?",
+                              (now_iso(), status, message, seconds, run_id))
+
     def last_forecast(self, job: str) -> dict[str, Any] | None:
         """Data, model and output of the job's latest successful forecast, if any."""
         with closing(self.conn.execute(

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -27,6 +29,7 @@ from forecast_cli.ops.history import History
 from forecast_cli.ops.jobs import Job
 
 NOT_RETRIED = (DataError, ConfigError, InputMissingError)
+HANG_ENV = "FORECAST_TEST_HANG_JOB"  # test hook: that job hangs holding its lock (see _hang)
 
 
 @dataclass(frozen=True)
@@ -107,10 +110,20 @@ def _clean_leftovers(job: Job, ctx: JobContext) -> None:
         ctx.log(f"{job.name}: removed leftovers of a killed run: {', '.join(gone)}")
 
 
+def _hang(job: Job) -> None:
+    """With ``FORECAST_TEST_HANG_JOB`` naming the job, stand for a job stuck in C code that
+    ignores SIGTERM (only SIGKILL ends it), as the time-limit tests need; else nothing."""
+    if os.environ.get(HANG_ENV) == job.name:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        while True:
+            time.sleep(3600)
+
+
 def run_job(job: Job, ctx: JobContext, run_id: int, record: dict[str, Any]
             ) -> list[dict[str, Any]]:
     """Run ``job`` under its lock; return the realised accuracy scored in this run."""
     with locking.hold(job.model_dir / ".lock", f"job {job.name!r}", ctx.wait_left()):
+        _hang(job)
         _clean_leftovers(job, ctx)
         data_path = job.data_path()
         frame = _load(job, data_path)

@@ -11,10 +11,12 @@ Example::
     model_dir = "models/sales"          # versioned bundles and the `current` pointer
     output = "forecasts/sales-{date}.csv"
     horizon = 14
+    time_limit = 1800                   # seconds this job may run (default 3600)
 
 Relative paths are relative to the batch file. ``{job}`` may appear in ``model_dir`` and
 ``output``, ``{date}`` (the run's UTC date, YYYY-MM-DD) in ``output``. Every other key is a
 setting of ``forecast train``, with the same name. A job whose table is invalid fails alone.
+A job that runs longer than its ``time_limit`` is stopped and fails alone (see ``worker``).
 """
 
 from __future__ import annotations
@@ -28,16 +30,18 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from forecast_cli.checks import check_range
 from forecast_cli.errors import ConfigError, InputMissingError
 from forecast_cli.ops import registry
 from forecast_cli.ops.policy import RetrainPolicy, parse_policy
 from forecast_cli.settings import Settings, build_settings, read_toml
 
-JOB_KEYS = ("data", "model_dir", "output", "retrain", "keep_versions")
+JOB_KEYS = ("data", "model_dir", "output", "retrain", "keep_versions", "time_limit")
 TOP_KEYS = ("state_dir", "defaults", "jobs")
 DEFAULT_STATE_DIR = ".forecast-state"
 STATE_DIR_ENV = "FORECAST_STATE_DIR"
 DEFAULT_KEEP = 3
+DEFAULT_TIME_LIMIT = 3600.0  # seconds: far above a daily job's training, far below a day
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class Job:
     settings: Settings
     policy: RetrainPolicy
     keep_versions: int = DEFAULT_KEEP
+    time_limit: float = DEFAULT_TIME_LIMIT  # seconds; a job running longer is stopped
 
     def data_path(self) -> Path:
         """The data file: the path itself, or the last match of the glob in sorted order."""
@@ -117,6 +122,14 @@ def _keep(value: Any) -> int:
     return value
 
 
+def parse_time_limit(value: Any) -> float:
+    """A job's time limit in seconds: a number from 1 to LIMITS["time_limit"] (7 days)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"`time_limit` must be a number of seconds. Got {value!r}.")
+    check_range("time_limit", value, float, 1.0)
+    return float(value)
+
+
 def parse_job(name: str, raw: dict[str, Any], base: Path) -> Job:
     """Build one job from its merged table (defaults ← job); ConfigError names the bad key."""
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
@@ -137,6 +150,7 @@ def parse_job(name: str, raw: dict[str, Any], base: Path) -> Job:
         settings=build_settings(training),
         policy=parse_policy(raw.get("retrain")),
         keep_versions=_keep(raw.get("keep_versions", DEFAULT_KEEP)),
+        time_limit=parse_time_limit(raw.get("time_limit", DEFAULT_TIME_LIMIT)),
     )
 
 
