@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from forecast_cli.checks import LIMITS as LIMITS
-from forecast_cli.checks import MAX_DENSE_LAYERS, check_choice, check_range, check_types
+from forecast_cli.checks import (
+    MAX_DENSE_LAYERS,
+    check_choice,
+    check_marks,
+    check_range,
+    check_types,
+)
 from forecast_cli.errors import ConfigError, InputMissingError
 from forecast_cli.loadoptions import (
     DEDUPES,
@@ -219,6 +225,7 @@ def _validate_reading(s: Settings) -> None:
         value = getattr(s, name)
         if value is not None and (not isinstance(value, str) or len(value) != 1):
             raise ConfigError(f"`{name}` must be a single character. Got {value!r}.")
+    check_marks(s.sep, s.decimal, s.thousands)
     if s.thousands is not None and s.thousands == s.decimal:
         raise ConfigError(f"`thousands` and `decimal` must differ. Got {s.thousands!r} for both.")
     if s.sep is not None and s.sep == s.decimal:
@@ -239,7 +246,7 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
         raise InputMissingError(f"{path}: {what} not found.") from None
     except OSError as exc:
         raise InputMissingError(f"{path}: cannot read {what} ({exc.strerror}).") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:  # too deep
         raise ConfigError(f"{path}: not valid TOML ({exc}).") from None
 
 
