@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +16,7 @@ import pandas as pd
 import pytest
 
 from forecast_cli.data.frame import Frame
-from forecast_cli.errors import BundleError, ConfigError, LockedError
+from forecast_cli.errors import BundleError, ConfigError, LockedError, OutputError
 from forecast_cli.ops import accuracy, history, locking, policy, registry
 from forecast_cli.ops.batch import BatchResult, JobOutcome, run_batch
 from forecast_cli.ops.jobs import load_batch
@@ -61,6 +62,14 @@ def test_run_batch_refuses_a_bad_wait_or_time_limit(tmp_path: Path, given: dict[
     with pytest.raises(ConfigError, match=re.escape(message)):
         run_batch(batch, **given)  # type: ignore[arg-type]
     assert not (tmp_path / ".forecast-state").exists()
+
+
+def test_a_batch_log_that_is_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
+    batch = write_batch(tmp_path / "b.toml", {"a": {"data": "a.csv"}})
+    (tmp_path / ".forecast-state").mkdir()
+    os.mkfifo(tmp_path / ".forecast-state" / "batch.log")  # opening it would wait for a reader
+    with pytest.raises(OutputError, match=r"batch.log: is a named pipe \(FIFO\), not a regular"):
+        run_batch(batch)
 
 
 def test_data_glob_takes_the_last_match(tmp_path: Path) -> None:
@@ -215,6 +224,18 @@ def test_prune_never_removes_a_rolled_back_current(tmp_path: Path) -> None:
     assert registry.version_names(tmp_path) == ["v0001"]
 
 
+def test_a_current_that_is_no_regular_file_or_too_deep_a_version_is_a_bundle_error(
+        tmp_path: Path) -> None:
+    registry.publish(tmp_path, _stage(tmp_path, "k"), {})
+    (tmp_path / "versions" / "v0001" / "version.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(BundleError, match=r"version.json is missing or unreadable \(maximum rec"):
+        registry.current(tmp_path)
+    (tmp_path / "current").unlink()
+    os.mkfifo(tmp_path / "current")  # reading it would wait for a writer forever
+    with pytest.raises(BundleError, match=r"current: is a named pipe \(FIFO\), not a regular"):
+        registry.current(tmp_path)
+
+
 def test_leftovers_and_a_dangling_pointer(tmp_path: Path) -> None:
     _stage(tmp_path, "killed")
     (tmp_path / ".current.x1y2.tmp").write_text("v0002\n")  # killed before its rename
@@ -275,6 +296,14 @@ def test_history_records_runs_forecasts_and_accuracy(tmp_path: Path) -> None:
     assert shown["accuracy"][0]["mae"] == 1.0
     assert shown["accuracy"][0]["coverage"] is None
     json.dumps(shown)
+
+
+def test_a_history_written_by_a_newer_forecast_is_refused(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "history.sqlite") as conn:
+        conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(OutputError, match=r"cannot open the run history \(its layout 99 is "
+                                          r"newer than this forecast's \(1\); upgrade"):
+        history.History(tmp_path)
 
 
 def test_exit_code_of_a_batch() -> None:

@@ -11,9 +11,11 @@ run history (``history``) and in ``batch.log`` in the state directory; nothing i
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import stat
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -24,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from forecast_cli.checks import check_range
-from forecast_cli.errors import EXIT_LOCKED, ForecastError
+from forecast_cli.errors import EXIT_LOCKED, ForecastError, OutputError
+from forecast_cli.io.atomic import kind_of
 from forecast_cli.ops import jobs, locking
 from forecast_cli.ops.history import History, opened
 from forecast_cli.ops.worker import Request, Worker
@@ -85,10 +88,30 @@ def lock_path(state_dir: Path, batch: Path) -> Path:
     return state_dir / "locks" / f"batch-{batch.stem}-{digest}.lock"
 
 
+def _open_log(path: Path) -> int:
+    """``batch.log`` for appending; OutputError (73) unless it is a regular file (opening a
+    named pipe for writing would wait for a reader forever)."""
+    def refuse(mode: int) -> OutputError:
+        return OutputError(f"{path}: is {kind_of(mode)}, not a regular file; the batch log "
+                           "must be one.")
+
+    with contextlib.suppress(OSError):
+        if not stat.S_ISREG(mode := os.stat(path).st_mode):
+            raise refuse(mode)
+    try:  # non-blocking: a pipe put there since is refused, never waited on
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o666)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot open the batch log ({exc.strerror}).") from None
+    if not stat.S_ISREG(mode := os.fstat(fd).st_mode):
+        os.close(fd)
+        raise refuse(mode)
+    return fd
+
+
 @contextmanager
 def _logger(state_dir: Path, echo: Log | None) -> Iterator[Log]:
     """Log lines go to ``batch.log`` (appended) and, with -v, to ``echo``."""
-    with (state_dir / LOG_FILE).open("a", encoding="utf-8") as fh:
+    with os.fdopen(_open_log(state_dir / LOG_FILE), "a", encoding="utf-8") as fh:
         def log(text: str) -> None:
             stamp = datetime.now(UTC).isoformat(timespec="seconds")
             fh.write(f"{stamp} pid {os.getpid()} {text}\n")

@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,7 @@ def version_names(model_dir: Path) -> list[str]:
 def _read_meta(path: Path) -> dict[str, Any]:
     try:
         meta = json.loads((path / META).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise BundleError(f"{path}: {META} is missing or unreadable ({exc}).") from None
     if not isinstance(meta, dict):
         raise BundleError(f"{path}: {META} is not a JSON object.")
@@ -69,9 +70,15 @@ def _read_meta(path: Path) -> dict[str, Any]:
 def current(model_dir: Path) -> Version | None:
     """The version ``current`` points to, or ``None`` when no model was published yet."""
     pointer = model_dir / CURRENT
-    if not pointer.exists():
+    try:
+        mode = pointer.stat().st_mode
+    except FileNotFoundError:
         return None
-    name = pointer.read_text(encoding="utf-8").strip()
+    if not stat.S_ISREG(mode):  # reading a named pipe would wait for a writer forever
+        raise BundleError(f"{pointer}: is {atomic.kind_of(mode)}, not a regular file; write "
+                          "the name of a version into it, or delete it to retrain.")
+    with pointer.open("rb") as fh:
+        name = fh.read(64).decode("utf-8", errors="replace").strip()
     path = model_dir / VERSIONS / name
     if not _NAME.match(name) or not path.is_dir():
         raise BundleError(f"{pointer}: points to {name!r}, which is not a version in "
