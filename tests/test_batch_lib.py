@@ -64,6 +64,37 @@ def test_run_batch_refuses_a_bad_wait_or_time_limit(tmp_path: Path, given: dict[
     assert not (tmp_path / ".forecast-state").exists()
 
 
+@pytest.mark.parametrize(("jobs", "bad", "message"), [
+    ({"a": {"data": "a.csv", "model_dir": "m"}, "b": {"data": "b.csv", "model_dir": "m"}},
+     {"a", "b"}, "`model_dir` {root}/m is also the model directory of job '{other}'; each job "
+                 "needs its own."),
+    ({"a": {"data": "a.csv", "output": "o.csv"}, "b": {"data": "b.csv", "output": "o.csv"}},
+     {"a", "b"}, "`output` {root}/o.csv is also the output of job '{other}'; each job needs "
+                 "its own."),
+    ({"a": {"data": "a.csv", "output": "in/b-{date}.csv"}, "b": {"data": "in/b-*.csv"}},
+     {"a"}, "`output` {root}/in/b-{date}.csv is the input file of job 'b' ({root}/in/b-*.csv); "
+            "writing there would destroy the data. Name another output."),
+    ({"a": {"data": "a.csv", "output": "models/a/current"}, "b": {"data": "b.csv"}},
+     {"a"}, "`output` {root}/models/a/current lies inside the model directory "
+            "{root}/models/a, where it could replace a model file."),
+])
+def test_jobs_that_would_write_over_each_others_files_fail(
+        tmp_path: Path, jobs: dict[str, dict[str, str]], bad: set[str], message: str) -> None:
+    spec = load_batch(write_batch(tmp_path / "b.toml", {**jobs, "c": {"data": "c.csv"}}))
+    assert set(spec.invalid) == bad
+    assert [j.name for j in spec.jobs] == sorted({"a", "b", "c"} - bad)
+    for name in bad:
+        other = ({"a", "b"} - {name}).pop()
+        expected = message.format(root=tmp_path, other=other, date="{date}")
+        assert spec.invalid[name] == f"{tmp_path / 'b.toml'}: job {name!r}: {expected}"
+
+
+def test_a_state_dir_that_is_not_a_path_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "b.toml").write_text('state_dir = 5\n[jobs.a]\ndata = "a.csv"\n')
+    with pytest.raises(ConfigError, match=r"`state_dir` must be a non-empty path. Got 5."):
+        load_batch(tmp_path / "b.toml")
+
+
 def test_a_batch_log_that_is_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
     batch = write_batch(tmp_path / "b.toml", {"a": {"data": "a.csv"}})
     (tmp_path / ".forecast-state").mkdir()

@@ -22,6 +22,7 @@ A job that runs longer than its ``time_limit`` is stopped and fails alone (see `
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import glob
 import os
 import re
@@ -154,6 +155,40 @@ def parse_job(name: str, raw: dict[str, Any], base: Path) -> Job:
     )
 
 
+def _clashes(jobs: list[Job]) -> dict[str, str]:
+    """Jobs that would write over each other's files (or their own data): name → why.
+
+    Two jobs may not share a model directory or an output, no output may be (or match) a
+    job's data, and no output may lie inside a model directory, where it could replace
+    ``current`` or a version's file. Outputs and data are compared as patterns ({date} and
+    globs), so ``exports/s-*.csv`` clashes with ``exports/s-{date}.csv``.
+    """
+    def meet(a: str, b: str) -> bool:  # one path or pattern matches the other, part by part
+        pa, pb = Path(a).parts, Path(b).parts
+        return len(pa) == len(pb) and all(
+            x == y or fnmatch.fnmatchcase(x, y) or fnmatch.fnmatchcase(y, x)
+            for x, y in zip(pa, pb, strict=True))
+
+    why: dict[str, str] = {}
+    for job in jobs:
+        out = job.output.replace("{date}", "*")
+        for other in jobs:
+            of = "" if other is job else f" of job {other.name!r}"
+            if other is not job and other.model_dir == job.model_dir:
+                why[job.name] = (f"`model_dir` {job.model_dir} is also the model directory{of};"
+                                 " each job needs its own.")
+            elif other is not job and meet(out, other.output.replace("{date}", "*")):
+                why[job.name] = (f"`output` {job.output} is also the output{of}; each job needs "
+                                 "its own.")
+            elif meet(out, other.data):
+                why[job.name] = (f"`output` {job.output} is the input file{of} ({other.data}); "
+                                 "writing there would destroy the data. Name another output.")
+            elif Path(out).is_relative_to(other.model_dir):
+                why[job.name] = (f"`output` {job.output} lies inside the model directory "
+                                 f"{other.model_dir}{of}, where it could replace a model file.")
+    return why
+
+
 def load_batch(path: Path, state_dir: Path | None = None) -> BatchSpec:
     """Parse a batch file. A broken file raises; a broken job lands in ``invalid``."""
     path = Path(path).resolve()
@@ -174,10 +209,15 @@ def load_batch(path: Path, state_dir: Path | None = None) -> BatchSpec:
             jobs.append(parse_job(name, {**defaults, **_table(table, f"[jobs.{name}]")}, base))
         except (ConfigError, InputMissingError) as exc:
             invalid[name] = f"{path}: job {name!r}: {exc}"
+    for name, why in _clashes(jobs).items():
+        invalid[name] = f"{path}: job {name!r}: {why}"
+    jobs = [j for j in jobs if j.name not in invalid]
     if state_dir is None and os.environ.get(STATE_DIR_ENV):
         state_dir = Path(os.environ[STATE_DIR_ENV])
-    state = state_dir if state_dir is not None else base / str(
-        raw.get("state_dir", DEFAULT_STATE_DIR))
+    top = raw.get("state_dir", DEFAULT_STATE_DIR)
+    if not isinstance(top, str) or not top.strip():
+        raise ConfigError(f"{path}: `state_dir` must be a non-empty path. Got {top!r}.")
+    state = state_dir if state_dir is not None else base / top
     return BatchSpec(path=path, state_dir=Path(state).expanduser().resolve(),
                      jobs=tuple(jobs), invalid=invalid)
 
