@@ -145,6 +145,8 @@ def _as_tuple(name: str, value: Any, kind: type) -> tuple[Any, ...]:
         items = list(value)
     else:
         items = [value]
+    if kind is str and not all(isinstance(v, str) for v in items):  # [["value"]], [1, 2]
+        raise ConfigError(f"`{name}` must be a list of column names. Got {value!r}.")
     if kind is int and any(isinstance(v, (bool, float)) for v in items):
         # int(2.7) would silently be 2 (a TOML list of floats, dense_units = [1.9, 2.7])
         raise ConfigError(f"`{name}` must be a list of int. Got {value!r}.")
@@ -166,6 +168,8 @@ def _coerce(name: str, value: Any) -> Any:
         joined = ",".join(str(p) for p in parts)
         return _as_tuple(name, joined, float)
     if name == "output_dir":
+        if not isinstance(value, (str, Path)) or not str(value).strip():
+            raise ConfigError(f"`output_dir` must be a non-empty path. Got {value!r}.")
         return Path(value)
     return value
 
@@ -205,6 +209,8 @@ def validate(s: Settings) -> Settings:
     check_choice("train_window", s.train_window, TRAIN_WINDOWS)
     if s.lookback is not None and s.patch_len > s.lookback:
         raise ConfigError(f"`patch_len` must be ≤ `lookback` ({s.lookback}). Got {s.patch_len}.")
+    if len(set(s.levels)) != len(s.levels):  # two columns of one name in every output
+        raise ConfigError(f"`levels` must differ from each other. Got {list(s.levels)}.")
     for level in s.levels:
         if not 0.0 < level < 100.0:
             raise ConfigError(f"`levels` must each be between 0 and 100 (exclusive). "

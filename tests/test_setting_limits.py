@@ -29,6 +29,10 @@ QUICK = 60  # seconds: a refusal is immediate
     ({"clipnorm": float("inf")}, "`clipnorm` must be a finite number. Got inf."),
     ({"train_frac": float("nan")}, "`train_frac` must be a finite number. Got nan."),
     ({"sep": "ab"}, "`sep` must be a single character. Got 'ab'."),
+    ({"target": [["value"]]}, "`target` must be a list of column names. Got [['value']]."),
+    ({"features": [1, 2]}, "`features` must be a list of column names. Got [1, 2]."),
+    ({"output_dir": 5}, "`output_dir` must be a non-empty path. Got 5."),
+    ({"levels": [80, 80]}, "`levels` must differ from each other. Got [80.0, 80.0]."),
     ({"sep": ""}, "`sep` must be a single character. Got ''."),
     ({"sep": '"'}, "`sep` cannot be '\"': a digit, a line end or the quote character would be "
                    "read as part of the data."),
