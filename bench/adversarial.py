@@ -108,7 +108,7 @@ def report(r: Run) -> str:
     lines = [
         "# Adversarial cases against the CLI (bench/adversarial.py)", "",
         f"    {r.command}", "",
-        f"Run {datetime.now(UTC).isoformat(timespec='seconds')} on {platform.node()} "
+        f"Finished {datetime.now(UTC).isoformat(timespec='seconds')} on {platform.node()} "
         f"({os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}), commit {commit}"
         f"{' with uncommitted changes' if dirty else ''}; {len(r.results)} cases in "
         f"{r.seconds:.0f} s.", "",
