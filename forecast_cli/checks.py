@@ -17,6 +17,7 @@ LIMITS: dict[str, int] = {
     "folds": 1_000, "refit_every": 1_000, "patch_len": 100_000, "patience": 100_000,
     "seed": 2**32 - 1, "dense_units": 4_096, "fill_limit": 1_000_000,
     "max_rows": 2_000_000_000, "keep_runs": 10_000,
+    "time_limit": 7 * 86_400, "wait": 86_400,  # seconds: a batch job's run, a lock's wait
 }
 MAX_DENSE_LAYERS = 16
 MAX_DECIMALS = 15  # `precision`: beyond it a float64 is written in full (core.precision)
@@ -58,3 +59,17 @@ def check_types(s: Any) -> None:
         value = getattr(s, name)
         if value is not None and not isinstance(value, str):
             raise ConfigError(f"`{name}` must be a string. Got {value!r}.")
+
+
+def check_marks(sep: str | None, decimal: str | None, thousands: str | None) -> None:
+    """The field separator, decimal mark and thousands separator are each one character, and
+    never a digit, a line end or the quote character: those would split or join numbers and
+    lines (``--sep ab`` failed inside the CSV reader; ``--decimal 5`` misread every number)."""
+    for name, value in (("sep", sep), ("decimal", decimal), ("thousands", thousands)):
+        if value is None or not isinstance(value, str):
+            continue  # not text: check_types names it
+        if len(value) != 1:
+            raise ConfigError(f"`{name}` must be a single character. Got {value!r}.")
+        if value.isdigit() or value in '\r\n"':
+            raise ConfigError(f"`{name}` cannot be {value!r}: a digit, a line end or the quote "
+                              "character would be read as part of the data.")

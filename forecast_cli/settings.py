@@ -20,10 +20,11 @@ from forecast_cli.checks import (
     MAX_DECIMALS,
     MAX_DENSE_LAYERS,
     check_choice,
+    check_marks,
     check_range,
     check_types,
 )
-from forecast_cli.errors import ConfigError, InputMissingError
+from forecast_cli.errors import ConfigError
 from forecast_cli.loadoptions import (
     DEDUPES,
     DEFAULT_MAX_ROWS,
@@ -38,6 +39,7 @@ from forecast_cli.loadoptions import (
     check_freq,
     check_sep,
 )
+from forecast_cli.tomlfile import read_toml
 
 ScalerKind = Literal["standard", "minmax"]
 OptimizerKind = Literal["adam", "rmsprop"]
@@ -156,6 +158,8 @@ def _as_tuple(name: str, value: Any, kind: type) -> tuple[Any, ...]:
         items = list(value)
     else:
         items = [value]
+    if kind is str and not all(isinstance(v, str) for v in items):  # [["value"]], [1, 2]
+        raise ConfigError(f"`{name}` must be a list of column names. Got {value!r}.")
     if kind is int and any(isinstance(v, (bool, float)) for v in items):
         # int(2.7) would silently be 2 (a TOML list of floats, dense_units = [1.9, 2.7])
         raise ConfigError(f"`{name}` must be a list of int. Got {value!r}.")
@@ -177,6 +181,8 @@ def _coerce(name: str, value: Any) -> Any:
         joined = ",".join(str(p) for p in parts)
         return _as_tuple(name, joined, float)
     if name == "output_dir":
+        if not isinstance(value, (str, Path)) or not str(value).strip():
+            raise ConfigError(f"`output_dir` must be a non-empty path. Got {value!r}.")
         return Path(value)
     return value
 
@@ -222,6 +228,8 @@ def validate(s: Settings) -> Settings:
     check_choice("train_window", s.train_window, TRAIN_WINDOWS)
     if s.lookback is not None and s.patch_len > s.lookback:
         raise ConfigError(f"`patch_len` must be ≤ `lookback` ({s.lookback}). Got {s.patch_len}.")
+    if len(set(s.levels)) != len(s.levels):  # two columns of one name in every output
+        raise ConfigError(f"`levels` must differ from each other. Got {list(s.levels)}.")
     for level in s.levels:
         if not 0.0 < level < 100.0:
             raise ConfigError(f"`levels` must each be between 0 and 100 (exclusive). "
@@ -242,6 +250,7 @@ def _validate_reading(s: Settings) -> None:
         value = getattr(s, name)
         if value is not None and (not isinstance(value, str) or len(value) != 1):
             raise ConfigError(f"`{name}` must be a single character. Got {value!r}.")
+    check_marks(s.sep, s.decimal, s.thousands)
     if s.thousands is not None and s.thousands == s.decimal:
         raise ConfigError(f"`thousands` and `decimal` must differ. Got {s.thousands!r} for both.")
     check_sep(s.sep)
@@ -265,23 +274,6 @@ def _check_columns(s: Settings) -> None:
     if both:
         raise ConfigError(f"`features` must not repeat a `target` column (targets are inputs "
                           f"already). Got {both[0]!r} in both.")
-
-
-def read_toml(path: Path, what: str) -> dict[str, Any]:
-    """Parse a TOML file; ``what`` ("config file", "batch file") names it in the errors."""
-    import stat
-    import tomllib  # here, not at import: `forecast --help` imports this module
-
-    try:
-        if path.exists() and not stat.S_ISREG(path.stat().st_mode):  # a FIFO would hang
-            raise InputMissingError(f"{path}: {what} is not a regular file.")
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputMissingError(f"{path}: {what} not found.") from None
-    except OSError as exc:
-        raise InputMissingError(f"{path}: cannot read {what} ({exc.strerror}).") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}).") from None
 
 
 def read_config_file(path: Path) -> dict[str, Any]:

@@ -23,6 +23,8 @@ import pytest
 
 from forecast_cli.model.bundle import read_bundle
 from forecast_cli.ops.batch import lock_path
+from forecast_cli.ops.job_run import HANG_ENV
+from forecast_cli.ops.worker import KILL_GRACE
 from tests.batch_helpers import TINY_JOB, runs, snapshot, write_batch
 from tests.conftest import run_forecast, seasonal_series, write_series
 
@@ -140,6 +142,7 @@ def test_kill_during_training_then_publication_keeps_outputs_and_resumes(work: P
     _kill_run(batch, "publish")
     after = _outputs(work)
     assert {k: after[k] for k in before} == before
+    assert list((work / "models" / "daily").glob(".current.*.tmp")), "killed before its rename"
     resumed = runs(work / ".forecast-state", "daily")[0]
     # 2 of 4 epochs were done before the first kill: the next run trained only the last 2.
     assert (resumed["retrained"], resumed["resumed_from_epoch"], resumed["epochs_run"]) == (
@@ -153,6 +156,7 @@ def test_kill_during_training_then_publication_keeps_outputs_and_resumes(work: P
     assert read_bundle(work / "models" / "daily" / "versions" / current / "model").spec.horizon == 5
     assert len(_forecast(work)) == 5
     assert not any((work / ".forecast-state" / "backups" / "daily").iterdir())
+    assert not list((work / "models" / "daily").glob(".current.*.tmp"))
 
 
 def test_kill_during_forecast_writing_then_realised_accuracy(work: Path) -> None:
@@ -225,3 +229,79 @@ def test_worse_challenger_is_not_promoted(work: Path) -> None:
     assert (run["retrained"], run["promoted"], run["model_version"]) == (1, 0, "v0001")
     assert run["challenger_mae"] > run["champion_mae"] > 0
     assert _outputs(work) == before
+
+
+def _with_busy_job(root: Path, time_limit: float) -> Path:
+    """The batch file with a second job `busy` (sorted first) beside `daily`."""
+    jobs = {name: {"data": "daily.csv", "model_dir": "models/{job}", "output": "out/{job}.csv"}
+            for name in ("busy", "daily")}
+    jobs["busy"]["time_limit"] = time_limit
+    return write_batch(root / "batch.toml", jobs, {**TINY_JOB, **SPLIT})
+
+
+def test_a_job_over_its_time_limit_is_stopped_and_fails_alone(work: Path) -> None:
+    # `busy` hangs holding its lock, deaf to SIGTERM (as a job stuck in C code may be): it is
+    # stopped at 2 s, then killed; `daily` then runs in a fresh worker (up to date: no training).
+    before = _outputs(work)
+    batch = _with_busy_job(work, time_limit=2)
+    log = work / ".forecast-state" / "batch.log"
+    workers = log.read_text().count("job worker pid")
+    started = time.monotonic()
+    proc = run_forecast("batch", batch, "--json", env={HANG_ENV: "busy"})
+    took = time.monotonic() - started
+    assert proc.returncode == 1
+    assert proc.stderr == (
+        "Error: job 'busy' failed: exceeded its time limit of 2 s and was stopped; its "
+        "previous model and forecast are kept, and an interrupted training resumes from its "
+        "last completed epoch next run. Raise `time_limit` if the job needs longer.\n")
+    summary = {j["job"]: j for j in json.loads(proc.stdout)["jobs"]}
+    assert (summary["busy"]["status"], summary["daily"]["status"]) == ("failed", "ok")
+    assert 2 + KILL_GRACE <= summary["busy"]["seconds"] < 2 + 2 * KILL_GRACE
+    assert took < 60
+    assert _outputs(work) == before
+    (run,) = runs(work / ".forecast-state", "busy")
+    assert run["status"] == "failed"
+    assert run["message"].startswith("exceeded its time limit of 2 s")
+    assert run["finished_at"] is not None
+    for lock in (lock_path(work / ".forecast-state", batch.resolve()),
+                 work / "models" / "busy" / ".lock"):
+        assert not _lock_is_held(lock)
+    assert log.read_text().count("job worker pid") == workers + 2  # one replaced the other
+
+
+def _gone(pid: int) -> bool:
+    """No such process, or only its zombie (a container's pid 1 may never reap it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+def test_a_killed_batch_takes_its_running_job_with_it(work: Path) -> None:
+    # Otherwise the job would go on alone, holding its lock, and the next run could not run it.
+    batch = _with_busy_job(work, time_limit=600)
+    env = {**os.environ, "PYTHONHASHSEED": "0", HANG_ENV: "busy"}
+    parent = subprocess.Popen([sys.executable, "-m", "forecast_cli", "batch", str(batch)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    log, lock = work / ".forecast-state" / "batch.log", work / "models" / "busy" / ".lock"
+    while not _lock_is_held(lock):
+        assert parent.poll() is None, "the batch ended before its job took its lock"
+        time.sleep(0.05)
+    pid = int(log.read_text().split("job worker pid ")[-1].split()[0])
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while not _gone(pid):
+        assert time.monotonic() < deadline, f"the job's worker {pid} outlived its batch"
+        time.sleep(0.05)
+    assert not _lock_is_held(lock)
+
+
+@pytest.mark.parametrize("option", [("--job-time-limit", "nan"), ("--job-time-limit", "0.5"),
+                                    ("--wait", "inf")])
+def test_a_bad_time_limit_or_wait_is_a_usage_error(tmp_path: Path, option: tuple[str, str]
+                                                   ) -> None:
+    proc = run_forecast("batch", _job_dir(tmp_path), *option)
+    assert proc.returncode == 2
+    assert f"Invalid value for '{option[0]}'" in proc.stderr
+    assert not (tmp_path / ".forecast-state").exists()  # refused before anything ran

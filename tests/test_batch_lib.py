@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,9 +16,9 @@ import pandas as pd
 import pytest
 
 from forecast_cli.data.frame import Frame
-from forecast_cli.errors import BundleError, ConfigError, LockedError
+from forecast_cli.errors import BundleError, ConfigError, LockedError, OutputError
 from forecast_cli.ops import accuracy, history, locking, policy, registry
-from forecast_cli.ops.batch import BatchResult, JobOutcome
+from forecast_cli.ops.batch import BatchResult, JobOutcome, run_batch
 from forecast_cli.ops.jobs import load_batch
 from tests.batch_helpers import write_batch
 
@@ -38,7 +40,67 @@ def test_jobs_merge_defaults_and_resolve_paths(tmp_path: Path) -> None:
     assert sales.output_path(T0.date()) == tmp_path / "out" / "sales-2024-01-01.csv"
     assert sales.policy == policy.RetrainPolicy(every_days=7.0)
     assert (other.policy.never, other.keep_versions, other.data) == (True, 5, "/abs/x.csv")
+    assert (sales.time_limit, other.time_limit) == (3600.0, 3600.0)  # seconds, by default
     assert spec.state_dir == tmp_path / ".forecast-state"
+
+
+def test_a_time_limit_in_the_defaults_or_a_job(tmp_path: Path) -> None:
+    spec = load_batch(write_batch(tmp_path / "b.toml", {"a": {"data": "a.csv"},
+                                                        "b": {"data": "b.csv", "time_limit": 90}},
+                                  {"time_limit": 1.5}))
+    assert [j.time_limit for j in spec.jobs] == [1.5, 90.0]
+
+
+@pytest.mark.parametrize(("given", "message"), [
+    ({"wait": float("nan")}, "`wait` must be a finite number. Got nan."),
+    ({"time_limit": float("nan")}, "`time_limit` must be a finite number. Got nan."),
+    ({"time_limit": 0.5}, "`time_limit` must be ≥ 1.0. Got 0.5."),
+])
+def test_run_batch_refuses_a_bad_wait_or_time_limit(tmp_path: Path, given: dict[str, float],
+                                                    message: str) -> None:
+    batch = write_batch(tmp_path / "b.toml", {"a": {"data": "a.csv"}})
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        run_batch(batch, **given)  # type: ignore[arg-type]
+    assert not (tmp_path / ".forecast-state").exists()
+
+
+@pytest.mark.parametrize(("jobs", "bad", "message"), [
+    ({"a": {"data": "a.csv", "model_dir": "m"}, "b": {"data": "b.csv", "model_dir": "m"}},
+     {"a", "b"}, "`model_dir` {root}/m is also the model directory of job '{other}'; each job "
+                 "needs its own."),
+    ({"a": {"data": "a.csv", "output": "o.csv"}, "b": {"data": "b.csv", "output": "o.csv"}},
+     {"a", "b"}, "`output` {root}/o.csv is also the output of job '{other}'; each job needs "
+                 "its own."),
+    ({"a": {"data": "a.csv", "output": "in/b-{date}.csv"}, "b": {"data": "in/b-*.csv"}},
+     {"a"}, "`output` {root}/in/b-{date}.csv is the input file of job 'b' ({root}/in/b-*.csv); "
+            "writing there would destroy the data. Name another output."),
+    ({"a": {"data": "a.csv", "output": "models/a/current"}, "b": {"data": "b.csv"}},
+     {"a"}, "`output` {root}/models/a/current lies inside the model directory "
+            "{root}/models/a, where it could replace a model file."),
+])
+def test_jobs_that_would_write_over_each_others_files_fail(
+        tmp_path: Path, jobs: dict[str, dict[str, str]], bad: set[str], message: str) -> None:
+    spec = load_batch(write_batch(tmp_path / "b.toml", {**jobs, "c": {"data": "c.csv"}}))
+    assert set(spec.invalid) == bad
+    assert [j.name for j in spec.jobs] == sorted({"a", "b", "c"} - bad)
+    for name in bad:
+        other = ({"a", "b"} - {name}).pop()
+        expected = message.format(root=tmp_path, other=other, date="{date}")
+        assert spec.invalid[name] == f"{tmp_path / 'b.toml'}: job {name!r}: {expected}"
+
+
+def test_a_state_dir_that_is_not_a_path_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "b.toml").write_text('state_dir = 5\n[jobs.a]\ndata = "a.csv"\n')
+    with pytest.raises(ConfigError, match=r"`state_dir` must be a non-empty path. Got 5."):
+        load_batch(tmp_path / "b.toml")
+
+
+def test_a_batch_log_that_is_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
+    batch = write_batch(tmp_path / "b.toml", {"a": {"data": "a.csv"}})
+    (tmp_path / ".forecast-state").mkdir()
+    os.mkfifo(tmp_path / ".forecast-state" / "batch.log")  # opening it would wait for a reader
+    with pytest.raises(OutputError, match=r"batch.log: is a named pipe \(FIFO\), not a regular"):
+        run_batch(batch)
 
 
 def test_data_glob_takes_the_last_match(tmp_path: Path) -> None:
@@ -60,6 +122,13 @@ def test_data_glob_takes_the_last_match(tmp_path: Path) -> None:
     ({"data": "a.csv", "retrain": {"min_new_rows": 0}}, "`retrain.min_new_rows` must be a "
                                                         "number > 0. Got 0."),
     ({"data": "a.csv", "keep_versions": 0}, "`keep_versions` must be an integer ≥ 1. Got 0."),
+    ({"data": "a.csv", "retrain": {"every_days": float("nan")}},
+     "`retrain.every_days` must be a number > 0. Got nan."),
+    ({"data": "a.csv", "time_limit": 0}, "`time_limit` must be ≥ 1.0. Got 0."),
+    ({"data": "a.csv", "time_limit": "1h"}, "`time_limit` must be a number of seconds. Got '1h'."),
+    ({"data": "a.csv", "time_limit": True}, "`time_limit` must be a number of seconds. Got True."),
+    ({"data": "a.csv", "time_limit": float("inf")}, "`time_limit` must be a finite number."),
+    ({"data": "a.csv", "time_limit": 10**9}, "`time_limit` must be ≤ 604,800. Got 1,000,000,000."),
 ])
 def test_a_bad_job_is_refused_alone(tmp_path: Path, table: dict[str, object],
                                     message: str) -> None:
@@ -186,9 +255,24 @@ def test_prune_never_removes_a_rolled_back_current(tmp_path: Path) -> None:
     assert registry.version_names(tmp_path) == ["v0001"]
 
 
+def test_a_current_that_is_no_regular_file_or_too_deep_a_version_is_a_bundle_error(
+        tmp_path: Path) -> None:
+    registry.publish(tmp_path, _stage(tmp_path, "k"), {})
+    (tmp_path / "versions" / "v0001" / "version.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(BundleError, match=r"version.json is missing or unreadable \(maximum rec"):
+        registry.current(tmp_path)
+    (tmp_path / "current").unlink()
+    os.mkfifo(tmp_path / "current")  # reading it would wait for a writer forever
+    with pytest.raises(BundleError, match=r"current: is a named pipe \(FIFO\), not a regular"):
+        registry.current(tmp_path)
+
+
 def test_leftovers_and_a_dangling_pointer(tmp_path: Path) -> None:
     _stage(tmp_path, "killed")
-    assert registry.clean_staging(tmp_path) == [".staging-killed"]
+    (tmp_path / ".current.x1y2.tmp").write_text("v0002\n")  # killed before its rename
+    (tmp_path / ".lock").write_text("")
+    assert sorted(registry.clean_leftovers(tmp_path)) == [".current.x1y2.tmp", ".staging-killed"]
+    assert [p.name for p in tmp_path.iterdir()] == [".lock"]
     (tmp_path / "current").write_text("v0007\n")
     with pytest.raises(BundleError, match=r"points to 'v0007', which is not a version"):
         registry.current(tmp_path)
@@ -243,6 +327,14 @@ def test_history_records_runs_forecasts_and_accuracy(tmp_path: Path) -> None:
     assert shown["accuracy"][0]["mae"] == 1.0
     assert shown["accuracy"][0]["coverage"] is None
     json.dumps(shown)
+
+
+def test_a_history_written_by_a_newer_forecast_is_refused(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "history.sqlite") as conn:
+        conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(OutputError, match=r"cannot open the run history \(its layout 99 is "
+                                          r"newer than this forecast's \(1\); upgrade"):
+        history.History(tmp_path)
 
 
 def test_exit_code_of_a_batch() -> None:

@@ -15,7 +15,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "forecast_cli"
 LAYERS = ("cli", "ops", "pipeline", "model", "data", "io", "core")
-SHARED = ("settings", "loadoptions", "errors", "checks")
+SHARED = ("settings", "loadoptions", "errors", "checks", "tomlfile")
 MAX_LINES = 320  # house style: ~300
 # Modules still being split (issue 12) and their size today: they may shrink, never grow.
 SPLITTING: dict[str, int] = {}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from forecast_cli.errors import ConfigError
-from forecast_cli.settings import LIMITS, build_settings
+from forecast_cli.settings import LIMITS, SETTING_NAMES, build_settings, read_config_file
 from tests.batch_helpers import TINY_JOB, write_batch
 from tests.conftest import run_forecast, seasonal_series, write_series
 
@@ -28,6 +28,20 @@ QUICK = 60  # seconds: a refusal is immediate
     ({"clipnorm": float("nan")}, "`clipnorm` must be a finite number. Got nan."),
     ({"clipnorm": float("inf")}, "`clipnorm` must be a finite number. Got inf."),
     ({"train_frac": float("nan")}, "`train_frac` must be a finite number. Got nan."),
+    ({"sep": "ab"}, "`sep` must be a single character. Got 'ab'."),
+    ({"target": [["value"]]}, "`target` must be a list of column names. Got [['value']]."),
+    ({"features": [1, 2]}, "`features` must be a list of column names. Got [1, 2]."),
+    ({"output_dir": 5}, "`output_dir` must be a non-empty path. Got 5."),
+    ({"levels": [80, 80]}, "`levels` must differ from each other. Got [80.0, 80.0]."),
+    ({"sep": ""}, "`sep` must be a single character. Got ''."),
+    ({"sep": '"'}, "`sep` cannot be '\"': a digit, a line end or the quote character would be "
+                   "read as part of the data."),
+    ({"sep": "\n"}, "`sep` cannot be '\\n': a digit, a line end or the quote character would "
+                    "be read as part of the data."),
+    ({"decimal": "5"}, "`decimal` cannot be '5': a digit, a line end or the quote character "
+                       "would be read as part of the data."),
+    ({"thousands": "1"}, "`thousands` cannot be '1': a digit, a line end or the quote "
+                         "character would be read as part of the data."),
 ])
 def test_out_of_bounds_and_non_finite_settings_are_refused(given: dict[str, object],
                                                            message: str) -> None:
@@ -36,8 +50,17 @@ def test_out_of_bounds_and_non_finite_settings_are_refused(given: dict[str, obje
     assert str(info.value) == message
 
 
+def test_a_toml_file_nested_too_deeply_is_a_usage_error(tmp_path: Path) -> None:
+    # tomllib recurses once per level: 5,000 levels ended in RecursionError (exit 1)
+    config = tmp_path / "c.toml"
+    config.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ConfigError, match=r"c\.toml: not valid TOML \(maximum recursion"):
+        read_config_file(config)
+
+
 def test_each_limit_itself_is_accepted() -> None:
-    at_limit = {k: v for k, v in LIMITS.items() if k not in ("dense_units", "patch_len")}
+    at_limit = {k: v for k, v in LIMITS.items()  # (time_limit, wait: batch's, not settings)
+                if k in SETTING_NAMES and k not in ("dense_units", "patch_len")}
     settings = build_settings(at_limit)
     assert settings.lookback == LIMITS["lookback"]
     assert settings.seed == 2**32 - 1

@@ -26,9 +26,13 @@ StateDir = Annotated[Path | None, typer.Option(
 def batch(
     jobs_file: Annotated[Path, typer.Argument(help="TOML batch file: one table per job.",
                                               metavar="JOBS_FILE", show_default=False)],
-    wait: Annotated[float, typer.Option(min=0, metavar="SECONDS", help="Seconds to wait for a "
-                                        "lock held by another run before giving up (exit "
-                                        "75).")] = 0.0,
+    wait: Annotated[float, typer.Option(min=0, max=86_400, metavar="SECONDS", help="Seconds to "
+                                        "wait for a lock held by another run before giving up "
+                                        "(exit 75).")] = 0.0,
+    job_time_limit: Annotated[float | None, typer.Option(
+        min=1, max=604_800, metavar="SECONDS", help=with_default(
+            "Seconds any job may run before it is stopped and fails alone, over every job's "
+            "`time_limit`.", "the job's time_limit, else 3600"), show_default=False)] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", metavar="",
                                           help="Say what each job does on stderr.")] = False,
     as_json: Annotated[bool, json_flag("Print a JSON summary per job to stdout.")] = False,
@@ -36,7 +40,7 @@ def batch(
 ) -> None:
     """Run every job of JOBS_FILE unattended (cron): retrain per policy, forecast, score.
 
-    Silent on success. Exit codes: 0 every job succeeded, 1 a job failed (one stderr line each), 75 another run holds the lock, 2/66 the batch file is invalid/missing. See docs/scheduling.md.
+    Silent on success. Exit codes: 0 every job succeeded, 1 a job failed or exceeded its time limit (one stderr line each), 75 another run holds the lock, 2/66 the batch file is invalid/missing. See docs/scheduling.md.
 
     Example: forecast batch jobs.toml  (from cron: 0 6 * * * cd /srv/fc && forecast batch jobs.toml)
     """  # noqa: E501 (one line: the help keeps line breaks)
@@ -44,7 +48,8 @@ def batch(
     from forecast_cli.cli.render_batch import failure_lines
     from forecast_cli.ops.batch import run_batch, summary_json
 
-    result = run_batch(jobs_file, wait, state_dir, log=render.message if verbose else None)
+    result = run_batch(jobs_file, wait, state_dir, log=render.message if verbose else None,
+                       time_limit=job_time_limit)
     for line in failure_lines(result):
         error(line)
     if as_json:

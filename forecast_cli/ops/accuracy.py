@@ -23,10 +23,9 @@ from forecast_cli.core.intervals import level_label
 from forecast_cli.core.metrics import mase_scale
 from forecast_cli.data.frame import Frame
 from forecast_cli.model.bundle import Bundle
+from forecast_cli.ops.history_schema import BOUND_FIELDS as BOUND_FIELDS
+from forecast_cli.ops.history_schema import POINT_FIELDS as POINT_FIELDS
 
-# What the history stores per forecast point and per interval bound (see history.py).
-POINT_FIELDS = ("series", "timestamp", "step", "target", "value")
-BOUND_FIELDS = ("series", "timestamp", "target", "level", "lower", "upper")
 SINGLE = ""  # the series name of a job's only series (no id_col)
 
 

@@ -4,29 +4,34 @@ For each job, under a lock on its model directory: load and check the data; retr
 policy asks (resuming a killed training from its last epoch); promote the new model only if it
 is at least as good as the current one on the latest holdout; forecast with the current model
 and write the forecast atomically; score earlier forecasts whose actuals have arrived. Jobs
-are independent: one failing does not stop the others. Everything is recorded in the run
-history (``history``) and in ``batch.log`` in the state directory; nothing is printed here.
+are independent: one failing does not stop the others, and each runs in a worker process
+(``worker``) that is stopped when the job exceeds its time limit. Everything is recorded in the
+run history (``history``) and in ``batch.log`` in the state directory; nothing is printed here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import stat
 import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from forecast_cli.errors import EXIT_LOCKED, ForecastError, LockedError
+from forecast_cli.checks import check_range
+from forecast_cli.errors import EXIT_LOCKED, ForecastError, OutputError
+from forecast_cli.io.atomic import kind_of
 from forecast_cli.io.forecast_output import SCHEMA_VERSION
 from forecast_cli.ops import jobs, locking
 from forecast_cli.ops.history import History, opened
-from forecast_cli.ops.job_run import JobContext, run_job
+from forecast_cli.ops.worker import Request, Worker
 
 Log = Callable[[str], None]
 LOG_FILE = "batch.log"
@@ -85,10 +90,30 @@ def lock_path(state_dir: Path, batch: Path) -> Path:
     return state_dir / "locks" / f"batch-{batch.stem}-{digest}.lock"
 
 
+def _open_log(path: Path) -> int:
+    """``batch.log`` for appending; OutputError (73) unless it is a regular file (opening a
+    named pipe for writing would wait for a reader forever)."""
+    def refuse(mode: int) -> OutputError:
+        return OutputError(f"{path}: is {kind_of(mode)}, not a regular file; the batch log "
+                           "must be one.")
+
+    with contextlib.suppress(OSError):
+        if not stat.S_ISREG(mode := os.stat(path).st_mode):
+            raise refuse(mode)
+    try:  # non-blocking: a pipe put there since is refused, never waited on
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o666)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot open the batch log ({exc.strerror}).") from None
+    if not stat.S_ISREG(mode := os.fstat(fd).st_mode):
+        os.close(fd)
+        raise refuse(mode)
+    return fd
+
+
 @contextmanager
 def _logger(state_dir: Path, echo: Log | None) -> Iterator[Log]:
     """Log lines go to ``batch.log`` (appended) and, with -v, to ``echo``."""
-    with (state_dir / LOG_FILE).open("a", encoding="utf-8") as fh:
+    with os.fdopen(_open_log(state_dir / LOG_FILE), "a", encoding="utf-8") as fh:
         def log(text: str) -> None:
             stamp = datetime.now(UTC).isoformat(timespec="seconds")
             fh.write(f"{stamp} pid {os.getpid()} {text}\n")
@@ -98,25 +123,39 @@ def _logger(state_dir: Path, echo: Log | None) -> Iterator[Log]:
         yield log
 
 
-def _one(job: jobs.Job, ctx: JobContext, history: History) -> JobOutcome:
-    run_id = history.start_run(job.name, str(ctx.batch))
-    outcome = JobOutcome(job=job.name, status="ok")
+def _one(job: jobs.Job, spec: jobs.BatchSpec, worker: Worker, history: History, log: Log,
+         now: datetime, deadline: float) -> JobOutcome:
+    run_id = history.start_run(job.name, str(spec.path))
     started = time.perf_counter()
-    try:
-        outcome.scored = run_job(job, ctx, run_id, outcome.record)
-    except LockedError as exc:
-        outcome.status, outcome.message = "locked", str(exc)
-    except ForecastError as exc:
-        outcome.status, outcome.message = "failed", str(exc)
-    except Exception as exc:  # a bug of ours must not stop the other jobs
-        outcome.status = "failed"
-        outcome.message = f"unexpected failure ({type(exc).__name__}: {exc})"
+    request = Request(job=job, batch=spec.path, state_dir=spec.state_dir, now=now,
+                      wait=max(0.0, deadline - time.monotonic()), run_id=run_id)
+    done = worker.run(request, job.time_limit)
+    seconds = round(time.perf_counter() - started, 3)
+    outcome = JobOutcome(job=job.name, status=done.status, message=done.message,
+                         record=done.record, scored=done.scored)
     outcome.record.update(status=outcome.status, message=outcome.message or None,
-                          seconds=round(time.perf_counter() - started, 3))
-    history.finish_run(run_id, outcome.record)
-    ctx.log(f"{job.name}: {outcome.status}"
-            + (f": {outcome.message}" if outcome.message else ""))
+                          seconds=seconds)
+    if done.complete:
+        history.finish_run(run_id, outcome.record)
+    else:  # stopped or died: keep what it saved, and clean up after it at once
+        history.end_run(run_id, outcome.status, outcome.message, seconds)
+        _clean_after(job, log)
+    log(f"{job.name}: {outcome.status}" + (f": {outcome.message}" if outcome.message else ""))
     return outcome
+
+
+def _clean_after(job: jobs.Job, log: Log) -> None:
+    """Remove what a stopped job left (staging, temporary files), if its lock is free."""
+    if not job.model_dir.is_dir():
+        return
+    try:
+        with locking.hold(job.model_dir / ".lock", f"job {job.name!r}"):
+            gone = job.clean_leftovers()
+    except ForecastError as exc:
+        log(f"{job.name}: leftovers left for the next run ({exc})")
+        return
+    if gone:
+        log(f"{job.name}: removed leftovers of the stopped run: {', '.join(gone)}")
 
 
 def _invalid(name: str, why: str, batch: Path, history: History) -> JobOutcome:
@@ -128,26 +167,36 @@ def _invalid(name: str, why: str, batch: Path, history: History) -> JobOutcome:
 
 
 def run_batch(path: Path, wait: float = 0.0, state_dir: Path | None = None,
-              log: Log | None = None, now: datetime | None = None) -> BatchResult:
-    """Run every job of batch file ``path``; LockedError (75) if another run holds it."""
+              log: Log | None = None, now: datetime | None = None,
+              time_limit: float | None = None) -> BatchResult:
+    """Run every job of batch file ``path``; LockedError (75) if another run holds it.
+
+    ``wait``: seconds to wait for a lock another run holds. ``time_limit``: seconds any job
+    may run, over every job's own ``time_limit``.
+    """
+    check_range("wait", wait, float, 0.0)
+    if time_limit is not None:
+        time_limit = jobs.parse_time_limit(time_limit)
     spec = jobs.load_batch(Path(path), state_dir)
     deadline = time.monotonic() + wait
     with locking.hold(lock_path(spec.state_dir, spec.path), f"batch {spec.path}", wait), \
             opened(spec.state_dir) as history, _logger(spec.state_dir, log) as logger, \
-            warnings.catch_warnings(record=True) as caught:
+            warnings.catch_warnings(record=True) as caught, Worker(logger) as worker:
         warnings.simplefilter("always")
         killed = history.mark_killed(str(spec.path))
         if killed:
             logger(f"{killed} run(s) of an earlier killed batch marked 'killed'")
-        ctx = JobContext(batch=spec.path, state_dir=spec.state_dir, history=history,
-                         log=logger, now=now or datetime.now(UTC), deadline=deadline)
         by_name = {j.name: j for j in spec.jobs}
+        now = now or datetime.now(UTC)
         outcomes = []
         for name in spec.names:
             if name in spec.invalid:
                 outcomes.append(_invalid(name, spec.invalid[name], spec.path, history))
-            else:
-                outcomes.append(_one(by_name[name], ctx, history))
+                continue
+            job = by_name[name]
+            if time_limit is not None:
+                job = replace(job, time_limit=time_limit)
+            outcomes.append(_one(job, spec, worker, history, logger, now, deadline))
         for w in caught:
             logger(f"warning: {w.category.__name__}: {w.message}")
     return BatchResult(path=spec.path, state_dir=spec.state_dir, outcomes=outcomes)

@@ -18,14 +18,17 @@ from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forecast_cli.core.intervals import level_label
 from forecast_cli.errors import OutputError
 from forecast_cli.io.atomic import ensure_dir
 from forecast_cli.io.forecast_output import SCHEMA_VERSION
 from forecast_cli.ops import history_schema
-from forecast_cli.ops.accuracy import BOUND_FIELDS, POINT_FIELDS, Realised
+from forecast_cli.ops.history_schema import BOUND_FIELDS, POINT_FIELDS
+
+if TYPE_CHECKING:  # not at run time: the batch process itself needs no pandas
+    from forecast_cli.ops.accuracy import Realised
 
 DB_FILE = "history.sqlite"
 RUN_FIELDS = ("status", "message", "data_file", "rows", "data_fingerprint", "config_hash",
@@ -91,6 +94,13 @@ class History:
         with self.conn:
             self.conn.execute(f"UPDATE runs SET finished_at = ?, {sets} WHERE id = ?",
                               (now_iso(), *values.values(), run_id))
+
+    def end_run(self, run_id: int, status: str, message: str, seconds: float) -> None:
+        """Finish a run whose job was stopped or died: the fields it saved are kept."""
+        with self.conn:
+            self.conn.execute("UPDATE runs SET finished_at = ?, status = ?, message = ?, "
+                              "seconds = ? WHERE id = ?",
+                              (now_iso(), status, message, seconds, run_id))
 
     def last_forecast(self, job: str) -> dict[str, Any] | None:
         """Data, model and output of the job's latest successful forecast, if any."""

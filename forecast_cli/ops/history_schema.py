@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import sqlite3
 
+# the columns of a stored forecast point and of its interval bounds (see ``accuracy``)
+POINT_FIELDS = ("series", "timestamp", "step", "target", "value")
+BOUND_FIELDS = ("series", "timestamp", "target", "level", "lower", "upper")
 VERSION = 1  # PRAGMA user_version of the current layout; 0: the first one (see _migrate)
 
 TABLES = (
@@ -58,7 +61,11 @@ MIGRATE_0 = (
 
 def migrate(conn: sqlite3.Connection) -> None:
     """Create the tables, or bring an older layout up to ``VERSION``, in one transaction."""
-    if conn.execute("PRAGMA user_version").fetchone()[0] >= VERSION:
+    found = conn.execute("PRAGMA user_version").fetchone()[0]
+    if found > VERSION:  # written by a newer forecast: its layout is unknown here
+        raise sqlite3.DatabaseError(f"its layout {found} is newer than this forecast's "
+                                    f"({VERSION}); upgrade forecast")
+    if found == VERSION:
         return
     conn.execute("BEGIN IMMEDIATE")  # another process may be migrating the same file
     try:

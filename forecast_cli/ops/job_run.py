@@ -7,11 +7,11 @@ model and forecast as they were. ``record`` collects the run-history fields as t
 
 from __future__ import annotations
 
-import contextlib
-import glob
 import hashlib
 import json
+import os
 import shutil
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -30,6 +30,7 @@ from forecast_cli.ops.history import History
 from forecast_cli.ops.jobs import Job
 
 NOT_RETRIED = (DataError, ConfigError, InputMissingError)
+HANG_ENV = "FORECAST_TEST_HANG_JOB"  # test hook: that job hangs holding its lock (see _hang)
 
 
 @dataclass(frozen=True)
@@ -105,26 +106,26 @@ def _champion(version: registry.Version | None) -> policy.Champion | None:
         raise BundleError(f"{version.path}: {registry.META} is incomplete ({exc}).") from None
 
 
-def stale_temporaries(output_pattern: str) -> list[Path]:
-    """Temporary files an atomic write of this output left behind when it was killed."""
-    pattern = Path(output_pattern.replace("{date}", "*"))
-    return [Path(p) for p in glob.glob(str(pattern.parent / f".{pattern.name}.*.tmp"))]
-
-
 def _clean_leftovers(job: Job, ctx: JobContext) -> None:
-    gone = registry.clean_staging(job.model_dir)
-    for tmp in stale_temporaries(job.output):
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-            gone.append(tmp.name)
+    gone = job.clean_leftovers()
     if gone:
         ctx.log(f"{job.name}: removed leftovers of a killed run: {', '.join(gone)}")
+
+
+def _hang(job: Job) -> None:
+    """With ``FORECAST_TEST_HANG_JOB`` naming the job, stand for a job stuck in C code that
+    ignores SIGTERM (only SIGKILL ends it), as the time-limit tests need; else nothing."""
+    if os.environ.get(HANG_ENV) == job.name:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        while True:
+            time.sleep(3600)
 
 
 def run_job(job: Job, ctx: JobContext, run_id: int, record: dict[str, Any]
             ) -> list[dict[str, Any]]:
     """Run ``job`` under its lock; return the realised accuracy scored in this run."""
     with locking.hold(job.model_dir / ".lock", f"job {job.name!r}", ctx.wait_left()):
+        _hang(job)
         _clean_leftovers(job, ctx)
         data_path = job.data_path()
         frame = _load(job, data_path)

@@ -11,14 +11,18 @@ Example::
     model_dir = "models/sales"          # versioned bundles and the `current` pointer
     output = "forecasts/sales-{date}.csv"
     horizon = 14
+    time_limit = 1800                   # seconds this job may run (default 3600)
 
 Relative paths are relative to the batch file. ``{job}`` may appear in ``model_dir`` and
 ``output``, ``{date}`` (the run's UTC date, YYYY-MM-DD) in ``output``. Every other key is a
 setting of ``forecast train``, with the same name. A job whose table is invalid fails alone.
+A job that runs longer than its ``time_limit`` is stopped and fails alone (see ``worker``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fnmatch
 import glob
 import os
 import re
@@ -27,16 +31,20 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from forecast_cli.checks import check_range
 from forecast_cli.errors import ConfigError, InputMissingError
 from forecast_cli.io.forecast_output import output_format
+from forecast_cli.ops import registry
 from forecast_cli.ops.policy import RetrainPolicy, parse_policy
-from forecast_cli.settings import Settings, build_settings, read_toml
+from forecast_cli.settings import Settings, build_settings
+from forecast_cli.tomlfile import read_toml
 
-JOB_KEYS = ("data", "model_dir", "output", "retrain", "keep_versions")
+JOB_KEYS = ("data", "model_dir", "output", "retrain", "keep_versions", "time_limit")
 TOP_KEYS = ("state_dir", "defaults", "jobs")
 DEFAULT_STATE_DIR = ".forecast-state"
 STATE_DIR_ENV = "FORECAST_STATE_DIR"
 DEFAULT_KEEP = 3
+DEFAULT_TIME_LIMIT = 3600.0  # seconds: far above a daily job's training, far below a day
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,7 @@ class Job:
     settings: Settings
     policy: RetrainPolicy
     keep_versions: int = DEFAULT_KEEP
+    time_limit: float = DEFAULT_TIME_LIMIT  # seconds; a job running longer is stopped
 
     def data_path(self) -> Path:
         """The data file: the path itself, or the last match of the glob in sorted order."""
@@ -62,6 +71,20 @@ class Job:
 
     def output_path(self, run_date: date) -> Path:
         return Path(self.output.replace("{date}", run_date.isoformat()))
+
+    def output_temporaries(self) -> list[Path]:
+        """Temporary files an atomic write of this job's output left when it was killed."""
+        pattern = Path(self.output.replace("{date}", "*"))
+        return [Path(p) for p in glob.glob(str(pattern.parent / f".{pattern.name}.*.tmp"))]
+
+    def clean_leftovers(self) -> list[str]:
+        """Remove what a killed or stopped run of this job left; call holding its lock."""
+        gone = registry.clean_leftovers(self.model_dir)
+        for tmp in self.output_temporaries():
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+                gone.append(tmp.name)
+        return gone
 
 
 @dataclass(frozen=True)
@@ -102,6 +125,14 @@ def _keep(value: Any) -> int:
     return value
 
 
+def parse_time_limit(value: Any) -> float:
+    """A job's time limit in seconds: a number from 1 to LIMITS["time_limit"] (7 days)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"`time_limit` must be a number of seconds. Got {value!r}.")
+    check_range("time_limit", value, float, 1.0)
+    return float(value)
+
+
 def parse_job(name: str, raw: dict[str, Any], base: Path) -> Job:
     """Build one job from its merged table (defaults ← job); ConfigError names the bad key."""
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
@@ -124,7 +155,42 @@ def parse_job(name: str, raw: dict[str, Any], base: Path) -> Job:
         settings=build_settings(training),
         policy=parse_policy(raw.get("retrain")),
         keep_versions=_keep(raw.get("keep_versions", DEFAULT_KEEP)),
+        time_limit=parse_time_limit(raw.get("time_limit", DEFAULT_TIME_LIMIT)),
     )
+
+
+def _clashes(jobs: list[Job]) -> dict[str, str]:
+    """Jobs that would write over each other's files (or their own data): name → why.
+
+    Two jobs may not share a model directory or an output, no output may be (or match) a
+    job's data, and no output may lie inside a model directory, where it could replace
+    ``current`` or a version's file. Outputs and data are compared as patterns ({date} and
+    globs), so ``exports/s-*.csv`` clashes with ``exports/s-{date}.csv``.
+    """
+    def meet(a: str, b: str) -> bool:  # one path or pattern matches the other, part by part
+        pa, pb = Path(a).parts, Path(b).parts
+        return len(pa) == len(pb) and all(
+            x == y or fnmatch.fnmatchcase(x, y) or fnmatch.fnmatchcase(y, x)
+            for x, y in zip(pa, pb, strict=True))
+
+    why: dict[str, str] = {}
+    for job in jobs:
+        out = job.output.replace("{date}", "*")
+        for other in jobs:
+            of = "" if other is job else f" of job {other.name!r}"
+            if other is not job and other.model_dir == job.model_dir:
+                why[job.name] = (f"`model_dir` {job.model_dir} is also the model directory{of};"
+                                 " each job needs its own.")
+            elif other is not job and meet(out, other.output.replace("{date}", "*")):
+                why[job.name] = (f"`output` {job.output} is also the output{of}; each job needs "
+                                 "its own.")
+            elif meet(out, other.data):
+                why[job.name] = (f"`output` {job.output} is the input file{of} ({other.data}); "
+                                 "writing there would destroy the data. Name another output.")
+            elif Path(out).is_relative_to(other.model_dir):
+                why[job.name] = (f"`output` {job.output} lies inside the model directory "
+                                 f"{other.model_dir}{of}, where it could replace a model file.")
+    return why
 
 
 def load_batch(path: Path, state_dir: Path | None = None) -> BatchSpec:
@@ -147,10 +213,15 @@ def load_batch(path: Path, state_dir: Path | None = None) -> BatchSpec:
             jobs.append(parse_job(name, {**defaults, **_table(table, f"[jobs.{name}]")}, base))
         except (ConfigError, InputMissingError) as exc:
             invalid[name] = f"{path}: job {name!r}: {exc}"
+    for name, why in _clashes(jobs).items():
+        invalid[name] = f"{path}: job {name!r}: {why}"
+    jobs = [j for j in jobs if j.name not in invalid]
     if state_dir is None and os.environ.get(STATE_DIR_ENV):
         state_dir = Path(os.environ[STATE_DIR_ENV])
-    state = state_dir if state_dir is not None else base / str(
-        raw.get("state_dir", DEFAULT_STATE_DIR))
+    top = raw.get("state_dir", DEFAULT_STATE_DIR)
+    if not isinstance(top, str) or not top.strip():
+        raise ConfigError(f"{path}: `state_dir` must be a non-empty path. Got {top!r}.")
+    state = state_dir if state_dir is not None else base / top
     return BatchSpec(path=path, state_dir=Path(state).expanduser().resolve(),
                      jobs=tuple(jobs), invalid=invalid)
 

@@ -34,7 +34,8 @@ class RetrainPolicy:
 
 def _positive(key: str, value: Any, kind: type) -> Any:
     int_for_float = kind is float and isinstance(value, int)
-    if isinstance(value, bool) or not (isinstance(value, kind) or int_for_float) or value <= 0:
+    if (isinstance(value, bool) or not (isinstance(value, kind) or int_for_float)
+            or not math.isfinite(value) or value <= 0):  # NaN compares false with 0
         raise ConfigError(f"`retrain.{key}` must be a number > 0. Got {value!r}.")
     return value
 

@@ -7,6 +7,7 @@ Layout of a job's ``model_dir``::
                           test_forecasts.csv, history.csv, and version.json (what it was
                           trained on, and the holdout scores that promoted it)
     .staging-<key>/       a training in progress (left by a killed run; removed next run)
+    .current.*.tmp        a new pointer not yet renamed into place (idem)
 
 A version directory is complete before it is renamed into ``versions/``, and ``current`` is
 rewritten by rename only after that, so a reader (or a run killed at any instant) always finds
@@ -15,10 +16,12 @@ the previous or the new version whole. Roll back by writing an older name into `
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,7 +60,7 @@ def version_names(model_dir: Path) -> list[str]:
 def _read_meta(path: Path) -> dict[str, Any]:
     try:
         meta = json.loads((path / META).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise BundleError(f"{path}: {META} is missing or unreadable ({exc}).") from None
     if not isinstance(meta, dict):
         raise BundleError(f"{path}: {META} is not a JSON object.")
@@ -67,9 +70,15 @@ def _read_meta(path: Path) -> dict[str, Any]:
 def current(model_dir: Path) -> Version | None:
     """The version ``current`` points to, or ``None`` when no model was published yet."""
     pointer = model_dir / CURRENT
-    if not pointer.exists():
+    try:
+        mode = pointer.stat().st_mode
+    except FileNotFoundError:
         return None
-    name = pointer.read_text(encoding="utf-8").strip()
+    if not stat.S_ISREG(mode):  # reading a named pipe would wait for a writer forever
+        raise BundleError(f"{pointer}: is {atomic.kind_of(mode)}, not a regular file; write "
+                          "the name of a version into it, or delete it to retrain.")
+    with pointer.open("rb") as fh:
+        name = fh.read(64).decode("utf-8", errors="replace").strip()
     path = model_dir / VERSIONS / name
     if not _NAME.match(name) or not path.is_dir():
         raise BundleError(f"{pointer}: points to {name!r}, which is not a version in "
@@ -86,13 +95,20 @@ def staging_dir(model_dir: Path, key: str) -> Path:
     return atomic.ensure_dir(path)
 
 
-def clean_staging(model_dir: Path) -> list[str]:
-    """Remove the leftovers of killed runs (staging directories); return their names."""
+def clean_leftovers(model_dir: Path) -> list[str]:
+    """Remove the leftovers of killed runs: staging directories, and the temporary file of a
+    ``current`` whose rename never happened (the version it named stays, unused, until
+    pruned); return their names. Call holding the job's lock."""
     if not model_dir.is_dir():
         return []
-    stale = [p for p in model_dir.iterdir() if p.name.startswith(STAGING_PREFIX)]
+    stale = [p for p in model_dir.iterdir() if p.name.startswith(STAGING_PREFIX)
+             or (p.name.startswith(f".{CURRENT}.") and p.name.endswith(".tmp"))]
     for path in stale:
-        shutil.rmtree(path, ignore_errors=True)
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                path.unlink()
     return [p.name for p in stale]
 
 
