@@ -81,6 +81,18 @@ def test_predict_refuses_to_write_over_its_input(tiny_model: tuple[Path, Path]) 
     assert data.read_bytes() == before
 
 
+def test_predict_never_writes_inside_a_bundle(tiny_model: tuple[Path, Path],
+                                             tmp_path: Path) -> None:
+    data, model = tiny_model
+    before = {p.name: p.read_bytes() for p in model.iterdir()}
+    for out, flag in ((model / "config.json", "--out"), (model / "new.csv", "--out"),
+                      (model / "figure.png", "--plot")):
+        proc = run_forecast("predict", "-m", model, data, flag, out, timeout=QUICK)
+        assert proc.returncode == 73, proc.stderr
+        assert f"{out}: is inside a model bundle" in proc.stderr
+    assert {p.name: p.read_bytes() for p in model.iterdir()} == before
+
+
 def test_a_batch_job_whose_output_is_its_data_fails_alone(tmp_path: Path) -> None:
     write_series(tmp_path / "a.csv", seasonal_series(120))
     write_series(tmp_path / "b.csv", seasonal_series(120, seed=1))

@@ -81,7 +81,7 @@ def predict(
     if out is not None:
         atomic.check_output(out, (data,))
     chosen_format = output_format(out, "json" if as_json else fmt)
-    check_plot(plot)
+    check_plot(plot, data)
     chosen = tuple(x.strip() for x in series.split(",") if x.strip()) if series else None
     result = predict_output(model_dir, data, chosen, engine=engine, fmt=chosen_format,
                             keep=plot is not None, reading=reading_given(reading),

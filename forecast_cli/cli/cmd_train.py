@@ -69,7 +69,7 @@ def train(
     from forecast_cli.pipeline.runs import train as run_training
     from forecast_cli.settings import build_settings
 
-    check_plot(plot)
+    check_plot(plot, data)
     settings = build_settings({**reading, **model, "output_dir": output_dir,
                                "precision": precision, "keep_runs": keep_runs}, config)
     with render.epoch_progress(settings.epochs, enabled=not quiet) as on_epoch:
@@ -130,7 +130,7 @@ def backtest(
     from forecast_cli.pipeline.publish import json_safe
     from forecast_cli.settings import build_settings
 
-    check_plot(plot)
+    check_plot(plot, data)
     own = {"folds": folds, "fold_step": fold_step, "train_window": train_window,
            "refit_every": refit_every}
     result = run_backtest(data, build_settings({**reading, **model, **own}, config))

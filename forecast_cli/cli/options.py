@@ -102,11 +102,15 @@ def json_flag(text: str) -> Any:
     return typer.Option("--json", help=text, metavar="", rich_help_panel=OUTPUT_PANEL)
 
 
-def check_plot(path: Path | None) -> None:
-    """ConfigError (exit 2) unless ``--plot`` names a .png, .svg or .pdf file: called before
-    any work, so that a typo does not cost a training run."""
+def check_plot(path: Path | None, data: Path) -> None:
+    """ConfigError (exit 2) unless ``--plot`` names a .png, .svg or .pdf file, OutputError (73)
+    unless it may be written (a regular file, not the ``data``, not inside a bundle): called
+    before any work, so that a typo does not cost a training run."""
     if path is None:
         return
+    from forecast_cli.io import atomic
+
+    atomic.check_output(path, (data,))
     ext = path.suffix.lower()
     if ext not in PLOT_FORMATS:
         got = f"the extension {ext!r}" if ext else "no extension"

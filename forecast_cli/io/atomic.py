@@ -63,8 +63,13 @@ def check_output(path: Path, inputs: tuple[Path, ...] = ()) -> None:
 
     The rename of an atomic write would replace whatever ``path`` is: a device node such as
     ``/dev/null``, a named pipe, or a symbolic link (not the file it points to). forecast writes
-    regular files only, and never over the data it reads.
+    regular files only, and never over the data it reads. A file the user names (``inputs``
+    given) is never written inside a model bundle either: an unlisted file there makes the
+    bundle refused, a listed one breaks its checksum.
     """
+    if inputs and (path.parent / "manifest.json").is_file():
+        raise OutputError(f"{path}: is inside a model bundle ({path.parent}); writing there "
+                          "would break it. Name a file outside the bundle.")
     try:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:
