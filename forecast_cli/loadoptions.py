@@ -56,6 +56,7 @@ class LoadOptions:
         check_sep(self.sep)
         check_encoding(self.encoding)
         check_freq(self.freq)
+        check_time_format(self.time_format)
 
     @classmethod
     def from_settings(cls, settings: Any) -> LoadOptions:
@@ -111,6 +112,27 @@ def check_encoding(encoding: str) -> None:
     except (LookupError, UnicodeError, TypeError):
         raise ConfigError(f"`encoding` must be a text encoding, e.g. utf-8, latin-1, cp1252, "
                           f"utf-16. Got {encoding!r}.") from None
+
+
+def check_time_format(fmt: str | None) -> None:
+    """ConfigError unless ``fmt`` is a strptime format with at least one directive that
+    parses what it writes (``%Q`` and repeated groups are refused here, not mid-read)."""
+    if fmt is None:
+        return
+    import re
+    from datetime import UTC, datetime
+
+    problem = None
+    if "%" not in fmt or len(fmt) > 200:
+        problem = "must hold strftime directives such as %Y-%m-%d %H:%M (at most 200 characters)"
+    else:
+        try:
+            sample = datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC)  # aware: %z and %Z write
+            datetime.strptime(sample.strftime(fmt), fmt)
+        except (ValueError, re.error) as exc:
+            problem = f"is not a usable strptime format ({exc})"
+    if problem is not None:
+        raise ConfigError(f"`time_format` {problem}. Got {fmt[:80]!r}.")
 
 
 def check_freq(freq: str | None) -> None:

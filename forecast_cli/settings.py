@@ -38,6 +38,7 @@ from forecast_cli.loadoptions import (
     check_encoding,
     check_freq,
     check_sep,
+    check_time_format,
 )
 from forecast_cli.tomlfile import read_toml
 
@@ -250,12 +251,13 @@ def _validate_reading(s: Settings) -> None:
         value = getattr(s, name)
         if value is not None and (not isinstance(value, str) or len(value) != 1):
             raise ConfigError(f"`{name}` must be a single character. Got {value!r}.")
-    check_marks(s.sep, s.decimal, s.thousands)
+    check_sep(s.sep)  # its own message, and `\t` / `tab` for a tab
+    check_marks(None, s.decimal, s.thousands)
     if s.thousands is not None and s.thousands == s.decimal:
         raise ConfigError(f"`thousands` and `decimal` must differ. Got {s.thousands!r} for both.")
-    check_sep(s.sep)
     check_encoding(s.encoding)
     check_freq(s.freq)
+    check_time_format(s.time_format)
     _check_columns(s)
     if s.sep is not None and s.sep == s.decimal:
         raise ConfigError(f"`sep` and `decimal` must differ. Got {s.sep!r} for both; a "

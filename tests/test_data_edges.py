@@ -265,6 +265,8 @@ OPTIONS = {
                           "utf-16. Got 'rot13'."),
     "freq": ("0D", "`freq` must be a pandas frequency with a positive step, e.g. h, 15min, D, "
                    "W, MS. Got '0D'."),
+    "time_format": ("%Q", "`time_format` is not a usable strptime format ('Q' is a bad "
+                          "directive in format '%Q'). Got '%Q'."),
 }
 
 
@@ -273,7 +275,7 @@ def test_a_bad_reading_option_is_a_usage_error(tmp_path: Path, name: str) -> Non
     """They used to fail with exit 1 (a TypeError, a codec error, a ZeroDivisionError)."""
     value, message = OPTIONS[name]
     path = _write(tmp_path / "d.csv", "\n".join(_rows()).encode() + b"\n")
-    proc = run_forecast("validate", path, f"--{name}", value)
+    proc = run_forecast("validate", path, f"--{name.replace('_', '-')}", value)
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"Error: {message}"
 
@@ -312,3 +314,22 @@ def test_the_library_refuses_the_same_options_as_usage_errors(tmp_path: Path, na
         path = _write(tmp_path / "d.csv", "\n".join(_rows()).encode() + b"\n")
         with pytest.raises(ConfigError, match=r"^`encoding` must be a text encoding"):
             textfile.scan_file(path, value)
+
+
+@pytest.mark.parametrize("fmt", ["", "%Y" * 3, "%Y-%m-%d", "%d.%m.%Y %H:%M%z"])
+def test_time_formats_are_checked_before_reading(fmt: str) -> None:
+    """An empty format or a repeated directive failed mid-read (exit 1) or read nothing."""
+    if fmt in ("", "%Y" * 3):
+        with pytest.raises(ConfigError, match=r"^`time_format` "):
+            LoadOptions(time_format=fmt)
+    else:
+        assert LoadOptions(time_format=fmt).time_format == fmt
+
+
+def test_a_frequency_far_finer_than_the_data_is_refused_before_the_grid(tmp_path: Path) -> None:
+    """--freq 1ns on daily rows asked for a 10^15-row grid (a MemoryError, exit 1)."""
+    path = _write(tmp_path / "d.csv", "\n".join(_rows()).encode() + b"\n")
+    span = (DAYS[-1] - DAYS[0]).value + 1  # rows of a 1 ns grid from the first day to the last
+    code, err, _ = _validate(path, "--freq", "1ns")
+    assert code == 65
+    assert f"frequency '1ns' would put {span:,} rows on the grid" in err

@@ -16,6 +16,8 @@ from tests.batch_helpers import TINY_JOB, write_batch
 from tests.conftest import run_forecast, seasonal_series, write_series
 
 QUICK = 60  # seconds: a refusal is immediate
+SEP = ("must be one character that is not a letter, digit, quote or line break, e.g. ',', "
+       "';', '|' or tab.")
 
 
 @pytest.mark.parametrize(("given", "message"), [
@@ -28,16 +30,14 @@ QUICK = 60  # seconds: a refusal is immediate
     ({"clipnorm": float("nan")}, "`clipnorm` must be a finite number. Got nan."),
     ({"clipnorm": float("inf")}, "`clipnorm` must be a finite number. Got inf."),
     ({"train_frac": float("nan")}, "`train_frac` must be a finite number. Got nan."),
-    ({"sep": "ab"}, "`sep` must be a single character. Got 'ab'."),
+    ({"sep": "ab"}, f"`sep` {SEP} Got 'ab'."),
     ({"target": [["value"]]}, "`target` must be a list of column names. Got [['value']]."),
     ({"features": [1, 2]}, "`features` must be a list of column names. Got [1, 2]."),
     ({"output_dir": 5}, "`output_dir` must be a non-empty path. Got 5."),
     ({"levels": [80, 80]}, "`levels` must differ from each other. Got [80.0, 80.0]."),
-    ({"sep": ""}, "`sep` must be a single character. Got ''."),
-    ({"sep": '"'}, "`sep` cannot be '\"': a digit, a line end or the quote character would be "
-                   "read as part of the data."),
-    ({"sep": "\n"}, "`sep` cannot be '\\n': a digit, a line end or the quote character would "
-                    "be read as part of the data."),
+    ({"sep": ""}, f"`sep` {SEP} Got ''."),
+    ({"sep": '"'}, f"`sep` {SEP} Got '\"'."),
+    ({"sep": "\n"}, f"`sep` {SEP} Got '\\n'."),
     ({"decimal": "5"}, "`decimal` cannot be '5': a digit, a line end or the quote character "
                        "would be read as part of the data."),
     ({"thousands": "1"}, "`thousands` cannot be '1': a digit, a line end or the quote "

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.frequencies import to_offset
 
 from forecast_cli.data.frequency import infer_frequency
 from forecast_cli.io.findings import MAX_SHOWN, Findings
@@ -125,6 +126,16 @@ def dedupe(rows: Rows, opts: LoadOptions, column: str, findings: Findings,
     return rows.take(np.flatnonzero(keep))
 
 
+def _grid_size(index: pd.DatetimeIndex, freq: str) -> int | None:
+    """Rows of the regular grid from the first to the last timestamp at a fixed step (a Tick:
+    h, min, s, ns…), or None for calendar steps (D, B, MS…: at most one per day)."""
+    try:
+        nanos = to_offset(freq).nanos
+    except (ValueError, TypeError):
+        return None
+    return int((index[-1] - index[0]).value // nanos) + 1 if nanos > 0 else None
+
+
 def grid(rows: Rows, opts: LoadOptions, column: str, findings: Findings,
          label: str | None = None) -> tuple[Rows | None, str | None]:
     """Reindex onto the regular grid of the (given or inferred) frequency; gaps become NaN rows.
@@ -136,6 +147,13 @@ def grid(rows: Rows, opts: LoadOptions, column: str, findings: Findings,
     if freq is None:
         findings.error("too_few_rows", f"only {len(index)} row(s){_where(label)}; need at least "
                        "2 to infer the frequency", "add rows, or pass --freq", column=column)
+        return None, None
+    size = _grid_size(index, freq)
+    if size is not None and size > opts.max_rows:  # before allocating it: 1ns grids are PiB
+        findings.error("bad_freq", f"frequency {freq!r} would put {size:,} rows on the grid "
+                       f"from {index[0]} to {index[-1]}{_where(label)}, more than max_rows "
+                       f"{opts.max_rows:,}", "pass the data's own frequency with --freq, or "
+                       "leave it out to infer it", column=column)
         return None, None
     try:
         full = pd.date_range(index[0], index[-1], freq=freq)
