@@ -248,7 +248,7 @@ class Ctx:
         return path
 
     def run_dir(self, name: str = "run") -> Path:
-        return Path(shutil.copytree(self.shared.run, self.d / name))
+        return Path(shutil.copytree(self.shared.run, self.d / name, symlinks=True))
 
     def model(self) -> Path:
         return self.run_dir() / "model"

@@ -260,6 +260,22 @@ def test_a_file_that_is_not_the_latest_runs_is_never_replaced(
     assert (out / "metrics.json").read_text() == "mine\n"
 
 
+def test_a_data_file_at_an_output_name_is_never_taken_for_an_old_run(
+        base: Base, tmp_path: Path) -> None:
+    """`forecast train out/history.csv -o out` used to migrate the data as a run and replace it
+    by a link (exit 0): a file without a bundle beside it was never written by forecast."""
+    out = tmp_path / "out"
+    out.mkdir()
+    data = out / "history.csv"
+    shutil.copy(base.data, data)
+    before = data.read_bytes()
+    proc = run_forecast("train", data, *ARGS, "-o", out, timeout=120)
+    assert proc.returncode == 73, proc.stderr
+    assert f"{data}: is a file forecast did not write" in proc.stderr
+    assert not data.is_symlink() and data.read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == [".lock", "history.csv"]
+
+
 def test_pruning_keeps_the_latest_the_run_it_replaced_and_then_the_newest(
         tmp_path: Path) -> None:
     for n in range(1, 7):

@@ -153,6 +153,11 @@ def _legacy(out: Path) -> dict[str, Path]:
         aside = sorted(out.glob(f"{LEGACY_ASIDE}*"), key=lambda p: p.stat().st_mtime)
         if aside and (aside[-1] / "manifest.json").is_file():
             found[BUNDLE_DIR] = aside[-1]
+    if found and BUNDLE_DIR not in found:  # every old run had its bundle: not ours
+        path = next(iter(found.values()))
+        raise OutputError(f"{path}: is a file forecast did not write (no model bundle beside "
+                          f"it), where train keeps a link to its latest run's {path.name}. "
+                          "Move it away or choose another --output-dir.")
     return found
 
 
