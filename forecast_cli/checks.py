@@ -20,6 +20,11 @@ LIMITS: dict[str, int] = {
     "time_limit": 7 * 86_400, "wait": 86_400,  # seconds: a batch job's run, a lock's wait
 }
 MAX_DENSE_LAYERS = 16
+# Data values (and a bundle's scaler numbers) of larger magnitude are refused: squares and sums
+# of squares of values this large (variance, MSE over any number of rows forecast reads) stay
+# finite in float64; 1e308 would overflow the scaler and the window differences and train on
+# NaN. No measurement comes near it.
+MAX_MAGNITUDE = 1e100
 MAX_DECIMALS = 15  # `precision`: beyond it a float64 is written in full (core.precision)
 
 

@@ -123,6 +123,8 @@ def test_a_network_larger_than_its_weights_file_is_refused(tiny_model: tuple[Pat
      "Got 'magic'."),
     ("scaler.json", lambda s: s.update(scale=[-1.0]),
      "scaler.json: `scale[0]` must be > 0. Got -1.0."),
+    ("scaler.json", lambda s: s.update(scale=[1e308]),  # forecasts of inf, exit 0, before
+     "scaler.json: `scale[0]` must be within ±1e+100, as the data is. Got 1e+308."),
     ("scaler.json", lambda s: s.update(offset=[1.0, 2.0]),
      "scaler.json: `offset` must have 1 entry. Got 2."),
     ("scaler.json", lambda s: s.update(kind="pickle"),

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecast_cli.checks import MAX_MAGNITUDE
 from forecast_cli.io import digits as scripts
 from forecast_cli.io.findings import Findings, examples
 from forecast_cli.loadoptions import LoadOptions
@@ -25,10 +26,6 @@ NA_VARIANTS = frozenset(v for t in NA_TOKENS for v in (t, t.upper(), t.capitaliz
                                                         "NaN", "N/A", "#N/A"))
 NAT = np.iinfo(np.int64).min
 BIG_INT = 2**53
-# Larger magnitudes are refused: squares and sums of squares of values this large (variance,
-# MSE over any number of rows forecast reads) stay finite in float64; 1e308 would overflow the
-# scaler and the window differences and train on NaN. No measurement comes near it.
-MAX_MAGNITUDE = 1e100
 # The timestamps int64 nanoseconds hold (pandas' Timestamp.min … Timestamp.max)
 FIRST_TIME, LAST_TIME = pd.Timestamp.min, pd.Timestamp.max
 _GROUPED = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from forecast_cli.checks import LIMITS, MAX_DENSE_LAYERS
+from forecast_cli.checks import LIMITS, MAX_DENSE_LAYERS, MAX_MAGNITUDE
 from forecast_cli.core.intervals import level_label
 from forecast_cli.core.panel_intervals import METHOD, OWN, POOLED
 from forecast_cli.core.scaling import SCALER_KINDS
@@ -158,6 +158,11 @@ def scaler(raw: Any, name: str, n: int) -> dict[str, Any]:
                                enumerate(seq(get(s, key, w), f"{w}{key}", n))], dtype=float)
               for key in ("offset", "scale", "data_min", "data_max")}
     positive(arrays["scale"], f"{w}scale")
+    for key, arr in arrays.items():  # as the data itself: beyond it, forecasts overflow to inf
+        big = np.flatnonzero(np.abs(arr) > MAX_MAGNITUDE)
+        if len(big):
+            raise FieldError(f"`{w}{key}[{big[0]}]` must be within ±{MAX_MAGNITUDE:g}, as "
+                             f"the data is. Got {float(arr[big[0]])!r}.")
     bad = np.flatnonzero(arrays["data_min"] > arrays["data_max"])
     if len(bad):
         raise FieldError(f"`{w}data_min[{bad[0]}]` must not exceed `{w}data_max[{bad[0]}]`. "
