@@ -142,6 +142,9 @@ def parse_job(name: str, raw: dict[str, Any], base: Path) -> Job:
                           "`output` instead.")
     if "data" not in raw:
         raise ConfigError("`data` is required (a CSV path or glob).")
+    if isinstance(raw["data"], str) and raw["data"].strip() == "-":
+        raise ConfigError("`data` = \"-\" (standard input) cannot be a batch job's data: "
+                          "jobs run unattended, one after another. Fix: name the data file.")
     training = {k: v for k, v in raw.items() if k not in JOB_KEYS}
     output = _pattern(base, raw.get("output", "forecasts/{job}.csv"), "output", name,
                       allow_date=True)
