@@ -138,3 +138,13 @@ def test_training_on_parquet_and_predicting_from_standard_input(
         piped_pq = run_forecast("predict", "-m", model, "-", "-o", "-", stdin=fh)
     assert piped_pq.returncode == 0, piped_pq.stderr
     assert piped_pq.stdout == from_file.stdout
+
+
+def test_a_cut_parquet_file_is_refused_as_one(tmp_path: Path) -> None:
+    whole = tmp_path / "d.parquet"
+    _frame(30).to_parquet(whole, index=False)
+    cut = tmp_path / "cut.parquet"
+    cut.write_bytes(whole.read_bytes()[:500])  # an interrupted copy: no footer
+    proc = run_forecast("validate", cut)
+    assert proc.returncode == 65
+    assert "starts like a Parquet file but does not end like one" in proc.stderr

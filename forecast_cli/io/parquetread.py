@@ -99,7 +99,11 @@ def sample(pf: Any, cols: list[str], label: str, rows: int) -> dict[str, list[st
         return {c: [] for c in cols}
     out = {}
     for c in cols:
-        cells = as_cells(head.column(c), c, label)
+        try:
+            cells = as_cells(head.column(c), c, label)
+        except DataError:  # refused only if it is read: not when other columns are asked for
+            out[c] = [""] * min(rows, head.num_rows)
+            continue
         if _typed(cells):
             cells = pc.fill_null(pc.cast(cells, pa.string()), "")
         out[c] = [str(v) for v in cells.to_pylist()[:rows]]
@@ -147,7 +151,8 @@ def numbers(cells: Any, big: float) -> np.ndarray | None:
 
     if pa.types.is_timestamp(cells.type):
         return None
-    values = np.asarray(pc.cast(cells, pa.float64()).to_numpy(zero_copy_only=False),
+    # unsafe: an integer beyond 2^53 is rounded here, then sent to the text checks (``big``)
+    values = np.asarray(pc.cast(cells, pa.float64(), safe=False).to_numpy(zero_copy_only=False),
                         dtype=np.float64)
     with np.errstate(invalid="ignore"):
         if np.isinf(values).any() or (np.abs(values) >= big).any():

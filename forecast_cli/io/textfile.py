@@ -76,6 +76,9 @@ def _check_head(shown: str, head: bytes, encoding: str) -> None:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DataError(f"{shown}: looks like UTF-16 (byte-order mark {head[:2].hex(' ').upper()})"
                         ". Fix: re-save it as UTF-8, or pass --encoding utf-16.")
+    if head.startswith(b"PAR1"):  # a whole Parquet file ends with PAR1 too (parquetread)
+        raise DataError(f"{shown}: starts like a Parquet file but does not end like one (cut "
+                        "short by a copy or an upload?). Fix: write or copy the file again.")
     nul = head.find(b"\x00")
     if nul >= 0:
         raise DataError(f"{shown}: contains a NUL byte at byte offset {nul}; this is not a text "
