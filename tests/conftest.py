@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,13 +23,16 @@ TINY_ARGS: tuple[str, ...] = ("--lookback", "8", "--horizon", "4", "--lstm-units
 
 
 def run_forecast(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None,
-                 timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m forecast_cli ARGS`` as a user would; returns code, stdout, stderr."""
+                 timeout: float = 300, stdin: Any = None) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m forecast_cli ARGS`` as a user would; returns code, stdout, stderr.
+
+    ``stdin``: an open file (or pipe) for standard input; none by default (/dev/null)."""
     full_env = {**os.environ, "PYTHONHASHSEED": "0", **(env or {})}
     full_env.pop("FORECAST_DEBUG", None)
     return subprocess.run([sys.executable, "-m", "forecast_cli", *map(str, args)],
                           capture_output=True, text=True, cwd=cwd, env=full_env,
-                          timeout=timeout, stdin=subprocess.DEVNULL, check=False)
+                          timeout=timeout, check=False,
+                          stdin=subprocess.DEVNULL if stdin is None else stdin)
 
 
 def write_series(path: Path, values: Sequence[float] | np.ndarray, start: str = "2020-01-01",

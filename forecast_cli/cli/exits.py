@@ -18,6 +18,7 @@ from typing import Any
 import typer
 
 from forecast_cli.errors import EXIT_UNEXPECTED, ForecastError
+from forecast_cli.io import stdin
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports it
 
@@ -63,5 +64,7 @@ def gated(command: Callable[..., None]) -> Callable[..., None]:
             error(f"unexpected failure ({type(exc).__name__}: {exc}). "
                   "Set FORECAST_DEBUG=1 for the traceback.")
             raise typer.Exit(EXIT_UNEXPECTED) from None
+        finally:  # before ``leave``, which skips the exit handlers
+            stdin.remove()  # the copy of standard input (data ``-``), if one was made
 
     return run

@@ -74,7 +74,8 @@ def setting_option(name: str, panel: str, text: str, *decls: str, default: str |
                         show_default=False, **kw)
 
 
-DataArg = Annotated[Path, typer.Argument(help="CSV file: a time column and numeric columns.",
+DataArg = Annotated[Path, typer.Argument(help="CSV or Parquet file (- for standard input): a time "
+                                         "column and numeric columns.",
                                          metavar="DATA", show_default=False)]
 ConfigOpt = Annotated[Path | None, typer.Option(
     help=with_default("TOML file of settings (same names, snake_case); the command line wins.",

@@ -8,14 +8,12 @@ column, unless named, is the one column whose first rows parse as ISO-8601.
 from __future__ import annotations
 
 import difflib
-import itertools
 import re
 
 import numpy as np
 import pandas as pd
 
 from forecast_cli.errors import ConfigError, DataError
-from forecast_cli.io import csvread
 from forecast_cli.io.digits import ascii_digits
 from forecast_cli.io.findings import Findings
 from forecast_cli.loadoptions import LoadOptions
@@ -42,12 +40,6 @@ def resolve_column(source: str, wanted: str, names: list[str], what: str,
                     f"{', '.join(names)}.{hint}")
 
 
-def sample(tf: csvread.TextFile, sep: str, names: list[str]) -> dict[str, list[str]]:
-    """The cells of the first ``SAMPLE_ROWS`` data rows, column by column ("" where absent)."""
-    rows = list(itertools.islice(csvread.head_rows(tf, sep), 1, SAMPLE_ROWS + 1))
-    return {n: [r[i] if i < len(r) else "" for r in rows] for i, n in enumerate(names)}
-
-
 def _time_like(sample: dict[str, list[str]]) -> list[str]:
     """The columns whose non-empty sample cells are not all numbers and at least half parse as
     ISO-8601. Every column in one pass: a wide file has thousands of them."""
@@ -68,7 +60,9 @@ def _time_like(sample: dict[str, list[str]]) -> list[str]:
 
 
 def pick_time_col(source: str, sample: dict[str, list[str]], opts: LoadOptions,
-                  findings: Findings) -> str:
+                  findings: Findings, unit: str = "line") -> str:
+    """The time column: as named, else the one whose sample parses as timestamps. ``unit``:
+    "line" (a CSV, its first data row is line 2) or "row" (Parquet: row 1)."""
     names = list(sample)
     if not len(sample[names[0]]):
         raise DataError(f"{source}: no data rows (only a header). Fix: export the data rows "
@@ -85,11 +79,12 @@ def pick_time_col(source: str, sample: dict[str, list[str]], opts: LoadOptions,
                         ". Fix: choose one with --time-col.")
     first = [c.strip() for c in sample[names[0]]]
     if first and all(re.fullmatch(r"[-+]?\d+", c) for c in first):
-        raise DataError(f"{source}, line 2, column {names[0]!r}: {first[0]!r} is a number, "
+        first_row = "line 2" if unit == "line" else "row 1"
+        raise DataError(f"{source}, {first_row}, column {names[0]!r}: {first[0]!r} is a number, "
                         f"not a timestamp. Fix: if the column holds Unix epoch times, pass "
                         f"--time-col {names[0]} --time-unit s (or ms); convert Excel serial "
                         "day numbers to dates first.")
-    shown = f" (line 2 has {first[0]!r})" if first else ""
+    shown = f" ({'line 2' if unit == 'line' else 'row 1'} has {first[0]!r})" if first else ""
     raise DataError(f"{source}: no column parses as ISO-8601 timestamps{shown}. Fix: name the "
                     "time column with --time-col and its format with --time-format or "
                     f"--dayfirst. Columns: {', '.join(names)}.")

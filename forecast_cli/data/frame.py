@@ -32,12 +32,13 @@ class Frame:
 
     Attributes
     ----------
-    path : the file it came from.
+    path : the file it came from, as messages name it (``<stdin>`` for ``-``).
     timestamps : (n,) DatetimeIndex, sorted, unique and regularly spaced within each series.
     values : (n, k) float64, finite; column j is ``columns[j]``. With ``--fill drop`` the
         rows with a missing value stay NaN (on the time grid) and no window reads them
         (``keepout``).
-    line_numbers : (n,) the CSV line each row came from (header = line 1; 0 = filled gap).
+    line_numbers : (n,) the CSV line each row came from (header = line 1; 0 = filled gap), or
+        for Parquet its data row (the first is 1).
     fixes : normalisations that were applied in memory, in words.
     warnings : problems that do not make the data unusable, one line each.
     tz : "UTC" when the file carried offsets, the --tz zone for local times, else None.
@@ -112,7 +113,8 @@ def load_csv(
     parts = [rows for _, rows in checked.series]
     lengths = np.array([len(r.ns) for r in parts], dtype=np.int64)
     return Frame(
-        path=Path(path), time_col=checked.time_col, columns=checked.columns,
+        path=Path(report.file),  # as messages name it: "<stdin>" for -
+        time_col=checked.time_col, columns=checked.columns,
         timestamps=pd.DatetimeIndex(np.concatenate([r.ns for r in parts])
                                     .astype("datetime64[ns]")),
         values=_concatenated([r.values for r in parts]), freq=checked.freq,

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli.errors import DataError
-from forecast_cli.io import convert, csvread
+from forecast_cli.io import convert, parquetread, tables
 from forecast_cli.io.findings import Findings
 from forecast_cli.loadoptions import LoadOptions
 
@@ -54,22 +54,24 @@ def _repeats(ns: np.ndarray) -> bool:
     return bool(len(np.unique(ns)) < len(ns))
 
 
-def _codes(tf: csvread.TextFile, sep: str, names: list[str], columns: list[str],
-           lines: np.ndarray, opts: LoadOptions) -> dict[str, np.ndarray]:
+def _codes(tab: tables.Table, columns: list[str], lines: np.ndarray,
+           opts: LoadOptions) -> dict[str, np.ndarray]:
     """Each column's values as integer codes (n,), aligned with the rows read (``lines``);
     -1 where the row was not read (a blank line)."""
     order = np.argsort(lines, kind="stable")
     sorted_lines = lines[order]
     out = {c: np.full(len(lines), -1, np.int64) for c in columns}
     seen: dict[str, dict[str, int]] = {c: {} for c in columns}
-    scratch = Findings(str(tf.path))  # the checks that count have reported these already
-    for chunk in csvread.read_chunks(tf, sep, names, columns, scratch, opts.max_rows,
-                                     opts.allow_missing):
+    scratch = Findings(tab.label)  # the checks that count have reported these already
+    for chunk in tab.chunks(columns, scratch, opts.max_rows, opts.allow_missing):
         at = np.minimum(np.searchsorted(sorted_lines, chunk.lines), len(lines) - 1)
         found = sorted_lines[at] == chunk.lines
         rows = order[at[found]]
         for c in columns:
-            text = pd.Series(chunk.cells[c].to_numpy(zero_copy_only=False),
+            cells = chunk.cells[c]
+            if parquetread.is_typed(cells):
+                cells = parquetread.as_text(cells)
+            text = pd.Series(cells.to_numpy(zero_copy_only=False),
                              dtype=object).astype(str).str.strip()[found]
             local, uniques = pd.factorize(text)
             mapping = np.array([seen[c].setdefault(str(u), len(seen[c])) for u in uniques],
@@ -101,9 +103,8 @@ def _unexplained(ns: np.ndarray, codes: np.ndarray) -> int | None:
     return left if in_blocks or mostly_repeated else None
 
 
-def refuse_stacked(tf: csvread.TextFile, sep: str, names: list[str], tcol: str,
-                   sample: dict[str, list[str]], ns: np.ndarray, lines: np.ndarray,
-                   opts: LoadOptions) -> None:
+def refuse_stacked(tab: tables.Table, tcol: str, sample: dict[str, list[str]], ns: np.ndarray,
+                   lines: np.ndarray, opts: LoadOptions) -> None:
     """DataError naming the id-like column when the rows read are several stacked series.
 
     Called without ``--id-col`` only. ns, lines: (n,) the rows' timestamps (NaT for those that
@@ -112,10 +113,10 @@ def refuse_stacked(tf: csvread.TextFile, sep: str, names: list[str], tcol: str,
     """
     if not _repeats(ns):
         return
-    candidates = [c for c in names if c != tcol and _is_text(sample[c])]
+    candidates = [c for c in tab.names if c != tcol and _is_text(sample[c])]
     if not candidates:
         return
-    codes = _codes(tf, sep, names, candidates, lines, opts)
+    codes = _codes(tab, candidates, lines, opts)
     best: tuple[int, int, str] | None = None
     for name in candidates:
         keep = (codes[name] >= 0) & (ns != convert.NAT)
@@ -125,5 +126,5 @@ def refuse_stacked(tf: csvread.TextFile, sep: str, names: list[str], tcol: str,
             best = rank if best is None or rank < best else best
     if best is not None:
         name = best[2]
-        raise DataError(f"{tf.path}: timestamps repeat: it holds several series. Column "
+        raise DataError(f"{tab.label}: timestamps repeat: it holds several series. Column "
                         f"{name!r} looks like a series id; pass --id-col {shlex.quote(name)}.")

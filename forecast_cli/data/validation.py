@@ -21,9 +21,8 @@ from forecast_cli.data.gaps import check_constant, handle_missing, report_cells
 from forecast_cli.data.report import SeriesSummary, ValidationReport
 from forecast_cli.data.timeaxis import Rows
 from forecast_cli.errors import DataError
-from forecast_cli.io import convert, csvread
+from forecast_cli.io import convert, csvread, parquetread, tables
 from forecast_cli.io.findings import MAX_SHOWN, Findings
-from forecast_cli.io.textfile import LINE_BREAK
 from forecast_cli.loadoptions import LoadOptions
 
 TIME_ERRORS = frozenset({"missing_timestamp", "bad_timestamp", "epoch_numbers", "epoch_range",
@@ -61,6 +60,8 @@ class _Raw:
 
 def _ids(cells: Any, lines: np.ndarray, id_col: str, codes: dict[str, int],
          findings: Findings) -> np.ndarray:
+    if parquetread.is_typed(cells):  # a Parquet column of numbers: ids all the same
+        cells = parquetread.as_text(cells)
     text = pd.Series(cells.to_numpy(zero_copy_only=False), dtype=object).str.strip()
     empty = (text == "").to_numpy()
     if empty.any():
@@ -77,6 +78,8 @@ def _drop_blank(chunk: csvread.Chunk) -> tuple[csvread.Chunk, int]:
 
     blank = np.ones(len(chunk.lines), dtype=bool)
     for col in chunk.cells.values():
+        if parquetread.is_typed(col):  # a Parquet number or timestamp: no blank line
+            return chunk, 0
         blank &= np.asarray(pc.equal(col, "").to_numpy(zero_copy_only=False), dtype=bool)
         if not blank.any():
             return chunk, 0
@@ -112,22 +115,14 @@ class _Buffers:
         return self.arrays[key][: self.n]
 
 
-def _capacity(tf: csvread.TextFile) -> int:
-    """Rows expected from the file size and the length of the first lines, with 10 % spare."""
-    lines = len(LINE_BREAK.findall(tf.head)) or 1
-    per_line = max(1.0, len(tf.head.encode("utf-8", "replace")) / lines)
-    return int(tf.size / per_line * 1.1) + 1024
-
-
-def _read(tf: csvread.TextFile, sep: str, names: list[str], tcol: str, id_col: str | None,
-          cols: list[str], opts: LoadOptions, findings: Findings) -> _Raw:
+def _read(tab: tables.Table, tcol: str, id_col: str | None, cols: list[str], opts: LoadOptions,
+          findings: Findings) -> _Raw:
     wanted = [tcol, *([id_col] if id_col else []), *cols]
-    buf = _Buffers(min(_capacity(tf), opts.max_rows + 1), len(cols), id_col is not None)
+    buf = _Buffers(min(tab.capacity(), opts.max_rows + 1), len(cols), id_col is not None)
     codes: dict[str, int] = {}
     refused: dict[str, list[np.ndarray]] = {c: [] for c in cols}
     blank = 0
-    for raw_chunk in csvread.read_chunks(tf, sep, names, wanted, findings, opts.max_rows,
-                                         opts.allow_missing):
+    for raw_chunk in tab.chunks(wanted, findings, opts.max_rows, opts.allow_missing):
         chunk, dropped = _drop_blank(raw_chunk)
         blank += dropped
         if not len(chunk.lines):
@@ -142,7 +137,7 @@ def _read(tf: csvread.TextFile, sep: str, names: list[str], tcol: str, id_col: s
     if blank:
         findings.applied(f"ignored {blank} blank line(s)")
     if not buf.n:
-        raise DataError(f"{tf.path}: no data rows (only a header). Fix: export the data "
+        raise DataError(f"{tab.label}: no data rows (only a header). Fix: export the data "
                         "rows too.")
     return _Raw(buf.view("ns"), buf.view("aware"), buf.view("values"), buf.view("lines"),
                 buf.view("ids") if id_col else None, list(codes),
@@ -237,7 +232,7 @@ def _without_time_axis(raw: _Raw, opts: LoadOptions, tcol: str, cols: tuple[str,
     _cells_only(Rows(raw.ns, raw.values, raw.lines), cols, opts, findings, None, raw.refused)
     if "mixed_tz" in kinds or (tz is not None and not raw.aware.any()):
         return  # local times: a repeated one may be a DST change, not a duplicate
-    scratch = Findings(findings.source)
+    scratch = Findings(findings.source, unit=findings.unit)
     for label, rows in _split(raw.take(raw.ns != convert.NAT)):
         timeaxis.dedupe(rows.take(np.argsort(rows.ns, kind="stable")), opts, tcol, scratch,
                         label)
@@ -254,20 +249,16 @@ def check_csv(path: Path, columns: list[str] | None = None,
     """
     opts = opts or LoadOptions()
     path = Path(path)
-    findings = Findings(str(path))
-    tf = csvread.scan_file(path, opts.encoding)
-    sep = csvread.sniff_sep(tf, opts.sep)
-    if opts.sep is None and sep != ",":
-        findings.applied(f"detected the delimiter {sep!r} from the header line")
-    names = csvread.read_header(tf, sep, findings)
-    sample = colpick.sample(tf, sep, names)
-    tcol = colpick.pick_time_col(str(path), sample, opts, findings)
-    id_col = (colpick.resolve_column(str(path), opts.id_col, names, "id", findings)
+    tab, findings = tables.open_table(path, opts)  # a CSV, a Parquet file, or - (stdin)
+    names, source = tab.names, tab.label
+    sample = tab.sample(colpick.SAMPLE_ROWS)
+    tcol = colpick.pick_time_col(source, sample, opts, findings, tab.unit)
+    id_col = (colpick.resolve_column(source, opts.id_col, names, "id", findings)
               if opts.id_col else None)
-    cols = tuple(colpick.value_columns(str(path), names, tcol, id_col, columns, findings))
-    raw = _read(tf, sep, names, tcol, id_col, list(cols), opts, findings)
+    cols = tuple(colpick.value_columns(source, names, tcol, id_col, columns, findings))
+    raw = _read(tab, tcol, id_col, list(cols), opts, findings)
     if id_col is None:  # several stacked series? name their id column (series_hint)
-        series_hint.refuse_stacked(tf, sep, names, tcol, sample, raw.ns, raw.lines, opts)
+        series_hint.refuse_stacked(tab, tcol, sample, raw.ns, raw.lines, opts)
     tz = _zone(raw, opts, tcol, findings)
     convert.check_day_month(raw.ns, tcol, opts, findings)
     kinds = {f.kind for f in findings.items}
@@ -291,20 +282,20 @@ def check_csv(path: Path, columns: list[str] | None = None,
                        + ", ".join(sorted(str(f) for f in freqs - {None})),
                        "pass --freq, or split the file by frequency", column=id_col)
     freq = next(iter(freqs)) if len(freqs) == 1 else None
-    report = _report(tf, sep, names, tcol, id_col, cols, raw, tz, freq, summaries, findings,
-                     opts)
+    report = _report(tab, tcol, id_col, cols, raw, tz, freq, summaries, findings, opts)
     return Checked(report, series, cols, tcol, id_col, freq, tz, tuple(findings.fixes))
 
 
-def _report(tf: csvread.TextFile, sep: str, names: list[str], tcol: str, id_col: str | None,
+def _report(tab: tables.Table, tcol: str, id_col: str | None,
             cols: tuple[str, ...], raw: _Raw, tz: str | None, freq: str | None,
             summaries: list[SeriesSummary], findings: Findings,
             opts: LoadOptions) -> ValidationReport:
     firsts = [s.first for s in summaries if s.first]
     lasts = [s.last for s in summaries if s.last]
     return ValidationReport(
-        file=str(tf.path), size_bytes=tf.size, encoding=opts.encoding, sep=sep,
-        columns=names, time_col=tcol, id_col=id_col, value_columns=list(cols),
+        file=tab.label, size_bytes=tab.size, encoding=opts.encoding, sep=tab.sep,
+        format=tab.format, columns=tab.names, time_col=tcol, id_col=id_col,
+        value_columns=list(cols),
         rows_read=len(raw.ns), rows=sum(s.rows for s in summaries), tz=tz, freq=freq,
         first=min(firsts) if firsts else None, last=max(lasts) if lasts else None,
         duplicates_dropped=sum(s.duplicates for s in summaries), series=summaries,

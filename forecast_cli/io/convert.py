@@ -17,6 +17,7 @@ import pandas as pd
 
 from forecast_cli.checks import MAX_MAGNITUDE
 from forecast_cli.io import digits as scripts
+from forecast_cli.io import parquetread
 from forecast_cli.io.findings import Findings, examples
 from forecast_cli.loadoptions import LoadOptions
 
@@ -93,6 +94,11 @@ def to_numbers(cells: Any, column: str, lines: np.ndarray, opts: LoadOptions,
     ``refused``: the lines of cells refused as not numbers (NaN too) are appended to it, so the
     gap check can tell them from empty cells.
     """
+    if parquetread.is_typed(cells):  # a Parquet column: as it is, or as text when odd
+        typed = parquetread.numbers(cells, BIG_INT)
+        if typed is not None:
+            return typed
+        cells = parquetread.as_text(cells)
     fast = _fast_numbers(cells, opts)
     if fast is not None:
         return fast
@@ -157,6 +163,11 @@ def to_times(cells: Any, column: str, lines: np.ndarray, opts: LoadOptions,
 
     Digits of other scripts are converted first (a cell refused all the same is shown
     converted)."""
+    if parquetread.is_typed(cells):  # a Parquet column: as it is, or as text when odd
+        typed = parquetread.times(cells) if opts.time_unit is None else None
+        if typed is not None:
+            return typed
+        cells = parquetread.as_text(cells)
     if scripts.all_ascii(cells):
         return _to_times(cells, column, lines, opts, findings)
     raw = _text(cells)

@@ -65,11 +65,11 @@ def read_header(tf: TextFile, sep: str, findings: Findings) -> list[str]:
         listed = "; ".join(f"{n!r} (columns "
                            f"{', '.join(str(i + 1) for i, m in enumerate(names) if m == n)})"
                            for n in twice)
-        raise DataError(f"{tf.path}, line 1: duplicate column {listed}. Fix: rename the "
+        raise DataError(f"{tf.shown}, line 1: duplicate column {listed}. Fix: rename the "
                         "columns so that each name is unique; pandas would silently rename "
                         f"the second to {twice[0] + '.1'!r}.")
     if not names or any(not n for n in names):
-        raise DataError(f"{tf.path}, line 1: a column has an empty name. Fix: give every "
+        raise DataError(f"{tf.shown}, line 1: a column has an empty name. Fix: give every "
                         "column a name in the header line.")
     return names
 
@@ -138,7 +138,7 @@ def read_chunks(tf: TextFile, sep: str, names: list[str], wanted: list[str],
         # quoted cells may span lines: read every column to count their newlines
         reader = _open(tf, sep, names, names if tf.has_quote else wanted, invalid)
     except Exception as exc:  # pyarrow raises its own ArrowInvalid on a malformed first block
-        raise DataError(f"{tf.path}: malformed CSV ({exc}).") from None
+        raise DataError(f"{tf.shown}: malformed CSV ({exc}).") from None
     try:  # closed however the reading ends: no read-ahead left running behind an error
         yield from _batches(reader, tf, names, wanted, invalid, max_rows)
     finally:
@@ -157,11 +157,11 @@ def _batches(reader: Any, tf: TextFile, names: list[str], wanted: list[str],
         except StopIteration:
             break
         except Exception as exc:
-            raise DataError(f"{tf.path}: malformed CSV after line {next_rec + newlines} "
+            raise DataError(f"{tf.shown}: malformed CSV after line {next_rec + newlines} "
                             f"({exc}).") from None
         total += batch.num_rows
         if total > max_rows:
-            raise DataError(f"{tf.path}: more than {max_rows} data rows (--max-rows). Fix: "
+            raise DataError(f"{tf.shown}: more than {max_rows} data rows (--max-rows). Fix: "
                             "raise --max-rows, or split or aggregate the file.")
         if not batch.num_rows:
             continue

@@ -30,6 +30,7 @@ class Finding:
     column: str | None = None
     count: int = 0
     examples: list[tuple[int | None, str | None]] = field(default_factory=list)
+    unit: str = "line"  # what the numbers count: CSV lines, or "row" (a Parquet data row)
 
     def message(self, source: str) -> str:
         """One line: ``FILE, column 'c': N what: line 3: 'x'; … Fix: …``."""
@@ -39,9 +40,9 @@ class Finding:
             if line is None:
                 shown.append(f"{value}")
             elif value is None:
-                shown.append(f"line {line}")
+                shown.append(f"{self.unit} {line}")
             else:
-                shown.append(f"line {line}: {value!r}")
+                shown.append(f"{self.unit} {line}: {value!r}")
         listing = ": " + "; ".join(shown) if shown else ""
         more = (f" (and {self.count - len(shown)} more)"
                 if shown and self.count > len(shown) else "")
@@ -61,6 +62,7 @@ class Findings:
 
     source: str
     items: list[Finding] = field(default_factory=list)
+    unit: str = "line"  # "line" (CSV) or "row" (Parquet): how examples are numbered
     fixes: list[str] = field(default_factory=list)
     _converted: dict[tuple[str, str], tuple[int, Finding]] = field(default_factory=dict,
                                                                    repr=False)
@@ -71,7 +73,7 @@ class Findings:
         """Record occurrences; repeated calls with the same kind and column accumulate."""
         found = next((f for f in self.items if f.kind == kind and f.column == column), None)
         if found is None:
-            found = Finding(severity, kind, what, fix, column)
+            found = Finding(severity, kind, what, fix, column, unit=self.unit)
             self.items.append(found)
         _extend(found, lines, values, count)
 
@@ -81,12 +83,13 @@ class Findings:
         'after'" of the first few); calls chunk after chunk add to one fix line per column."""
         key = (what, column)
         if key not in self._converted:
-            self._converted[key] = (len(self.fixes), Finding("warning", "fix", what, "", column))
+            self._converted[key] = (len(self.fixes), Finding("warning", "fix", what, "", column,
+                                                            unit=self.unit))
             self.fixes.append("")
         at, found = self._converted[key]
         line_list = list(lines)
         _extend(found, line_list, values, len(line_list))
-        shown = "; ".join(f"line {line}: {value}" for line, value in found.examples)
+        shown = "; ".join(f"{self.unit} {line}: {value}" for line, value in found.examples)
         more = f" (and {found.count - len(found.examples)} more)" if found.count > len(
             found.examples) else ""
         self.fixes[at] = f"{what} in column {column!r}, {found.count} cell(s): {shown}{more}"

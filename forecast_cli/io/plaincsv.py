@@ -89,6 +89,8 @@ def following(last: np.datetime64, freq: str, horizon: int) -> np.ndarray:
 
 def _text(path: Path) -> str | None:
     """The file's text when it is small, UTF-8 and free of quotes and carriage returns."""
+    if str(path) == "-":  # standard input: the full loader spools it (``stdin``)
+        return None
     try:
         if not path.is_file() or path.stat().st_size > MAX_BYTES:
             return None

@@ -39,41 +39,49 @@ class TextFile:
     head: str  # the first whole lines, decoded, byte-order mark removed
     has_quote: bool  # a '"' occurs somewhere: quoted fields may span lines
     longest_line: int = 0  # bytes of the longest line, its line break left out
+    label: str = ""  # the file as messages name it ("<stdin>" for -); "" for ``path``
+
+    @property
+    def shown(self) -> str:
+        return self.label or str(self.path)
 
 
-def _open_checked(path: Path) -> int:
+def _open_checked(path: Path, shown: str) -> int:
     if not path.exists():
-        raise InputMissingError(f"{path}: file not found.")
+        raise InputMissingError(f"{shown}: file not found.")
     if path.is_dir():
-        raise InputMissingError(f"{path}: is a directory, not a CSV file.")
+        raise InputMissingError(f"{shown}: is a directory, not a CSV file.")
     try:
         mode = path.stat().st_mode
     except OSError as exc:
-        raise InputMissingError(f"{path}: cannot read ({exc.strerror}).") from None
+        raise InputMissingError(f"{shown}: cannot read ({exc.strerror}).") from None
     if not stat.S_ISREG(mode):  # opening a FIFO would wait for a writer: a hang under cron
-        raise InputMissingError(f"{path}: is {kind_of(mode)}, not a regular file; forecast "
+        raise InputMissingError(f"{shown}: is {kind_of(mode)}, not a regular file; forecast "
                                 "reads data from regular files only.")
     try:
         size = path.stat().st_size
         with path.open("rb"):
             pass
     except OSError as exc:
-        raise InputMissingError(f"{path}: cannot read ({exc.strerror}).") from None
+        raise InputMissingError(f"{shown}: cannot read ({exc.strerror}).") from None
     if size == 0:
-        raise DataError(f"{path}: file is empty (0 bytes). Fix: export the data again.")
+        raise DataError(f"{shown}: file is empty (0 bytes). Fix: export the data again.")
     return size
 
 
-def _check_head(path: Path, head: bytes, encoding: str) -> None:
+def _check_head(shown: str, head: bytes, encoding: str) -> None:
     """UTF-16 byte-order marks and NUL bytes mean the file is not UTF-8 text."""
     if encoding.lower().replace("_", "-").startswith(("utf-16", "utf-32", "utf16", "utf32")):
         return
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DataError(f"{path}: looks like UTF-16 (byte-order mark {head[:2].hex(' ').upper()})"
+        raise DataError(f"{shown}: looks like UTF-16 (byte-order mark {head[:2].hex(' ').upper()})"
                         ". Fix: re-save it as UTF-8, or pass --encoding utf-16.")
+    if head.startswith(b"PAR1"):  # a whole Parquet file ends with PAR1 too (parquetread)
+        raise DataError(f"{shown}: starts like a Parquet file but does not end like one (cut "
+                        "short by a copy or an upload?). Fix: write or copy the file again.")
     nul = head.find(b"\x00")
     if nul >= 0:
-        raise DataError(f"{path}: contains a NUL byte at byte offset {nul}; this is not a text "
+        raise DataError(f"{shown}: contains a NUL byte at byte offset {nul}; this is not a text "
                         "CSV (a binary or spreadsheet file?). Fix: export it as CSV text.")
 
 
@@ -126,14 +134,15 @@ def _head(text: str, final: bool) -> str | None:
     return text[:max(before, ends[-1])]
 
 
-def scan_file(path: Path, encoding: str = "utf-8") -> TextFile:
+def scan_file(path: Path, encoding: str = "utf-8", label: str = "") -> TextFile:
     """Check the whole file decodes in ``encoding``, streaming it block by block.
 
     Raises InputMissingError (66) when the path cannot be read, DataError (65) for an empty,
     binary or wrongly encoded file, naming the byte offset and line of the first bad byte, or
     for a line longer than ``MAX_LINE_BYTES``; ConfigError (2) for an unknown encoding.
     """
-    size = _open_checked(path)
+    shown = label or str(path)
+    size = _open_checked(path, shown)
     check_encoding(encoding)
     enc = "utf-8-sig" if encoding.lower() in _UTF8 else encoding
     decoder = codecs.getincrementaldecoder(enc)(errors="strict")
@@ -143,14 +152,14 @@ def scan_file(path: Path, encoding: str = "utf-8") -> TextFile:
     with path.open("rb") as fh:
         while block := fh.read(BLOCK):
             if offset == 0:
-                _check_head(path, block[:HEAD_BYTES], enc)
+                _check_head(shown, block[:HEAD_BYTES], enc)
             final = len(block) < BLOCK
             try:
                 text = decoder.decode(block, final=final)
             except UnicodeDecodeError as exc:
                 line = lines.breaks + count_breaks(block[: exc.start], lines.after_cr) + 1
                 raise DataError(
-                    f"{path}, line {line}: not valid {encoding} at byte offset "
+                    f"{shown}, line {line}: not valid {encoding} at byte offset "
                     f"{offset + exc.start} (byte 0x{block[exc.start]:02x}). Fix: re-save the "
                     "file as UTF-8, or pass its encoding, e.g. --encoding latin-1.") from None
             if head is None:
@@ -159,11 +168,11 @@ def scan_file(path: Path, encoding: str = "utf-8") -> TextFile:
             has_quote = has_quote or '"' in text
             lines.add(block)
             if lines.run > MAX_LINE_BYTES:  # a line that long is open at some block's end
-                raise DataError(f"{path}, line {lines.breaks + 1}: longer than "
+                raise DataError(f"{shown}, line {lines.breaks + 1}: longer than "
                                 f"{MAX_LINE_BYTES >> 20} MiB; this is not a CSV row. Fix: "
                                 "check the file is a CSV with one row per line.")
             offset += len(block)
     head = (start if head is None else head).lstrip("\ufeff")
     if "\x00" in head:
-        raise DataError(f"{path}: contains NUL characters; not a text CSV.")
-    return TextFile(path, size, enc, head, has_quote, lines.longest)
+        raise DataError(f"{shown}: contains NUL characters; not a text CSV.")
+    return TextFile(path, size, enc, head, has_quote, lines.longest, label)

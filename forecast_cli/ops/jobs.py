@@ -133,6 +133,14 @@ def parse_time_limit(value: Any) -> float:
     return float(value)
 
 
+def _refuse_stdin(data: Any, where: str) -> None:
+    """``data = "-"``: standard input means nothing to jobs that run unattended, one after
+    another; a usage error of the whole file (exit 2), not one failed job."""
+    if isinstance(data, str) and data.strip() == "-":
+        raise ConfigError(f"{where}: `data` = \"-\" (standard input) cannot be a batch job's "
+                          "data. Fix: name the data file (or a glob).")
+
+
 def parse_job(name: str, raw: dict[str, Any], base: Path) -> Job:
     """Build one job from its merged table (defaults ← job); ConfigError names the bad key."""
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
@@ -141,7 +149,8 @@ def parse_job(name: str, raw: dict[str, Any], base: Path) -> Job:
         raise ConfigError("`output_dir` is not used by batch jobs; set `model_dir` and "
                           "`output` instead.")
     if "data" not in raw:
-        raise ConfigError("`data` is required (a CSV path or glob).")
+        raise ConfigError("`data` is required (a CSV or Parquet path, or a glob).")
+    _refuse_stdin(raw["data"], f"job {name!r}")
     training = {k: v for k, v in raw.items() if k not in JOB_KEYS}
     output = _pattern(base, raw.get("output", "forecasts/{job}.csv"), "output", name,
                       allow_date=True)
@@ -209,6 +218,8 @@ def load_batch(path: Path, state_dir: Path | None = None) -> BatchSpec:
     jobs: list[Job] = []
     invalid: dict[str, str] = {}
     for name, table in tables.items():
+        if isinstance(table, dict):
+            _refuse_stdin({**defaults, **table}.get("data"), f"{path}: job {name!r}")
         try:
             jobs.append(parse_job(name, {**defaults, **_table(table, f"[jobs.{name}]")}, base))
         except (ConfigError, InputMissingError) as exc:
