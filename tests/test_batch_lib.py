@@ -74,8 +74,8 @@ def test_run_batch_refuses_a_bad_wait_or_time_limit(tmp_path: Path, given: dict[
     ({"a": {"data": "a.csv", "output": "in/b-{date}.csv"}, "b": {"data": "in/b-*.csv"}},
      {"a"}, "`output` {root}/in/b-{date}.csv is the input file of job 'b' ({root}/in/b-*.csv); "
             "writing there would destroy the data. Name another output."),
-    ({"a": {"data": "a.csv", "output": "models/a/current"}, "b": {"data": "b.csv"}},
-     {"a"}, "`output` {root}/models/a/current lies inside the model directory "
+    ({"a": {"data": "a.csv", "output": "models/a/current.csv"}, "b": {"data": "b.csv"}},
+     {"a"}, "`output` {root}/models/a/current.csv lies inside the model directory "
             "{root}/models/a, where it could replace a model file."),
 ])
 def test_jobs_that_would_write_over_each_others_files_fail(
