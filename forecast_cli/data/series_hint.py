@@ -127,3 +127,33 @@ def refuse_stacked(tf: csvread.TextFile, sep: str, names: list[str], tcol: str,
         name = best[2]
         raise DataError(f"{tf.path}: timestamps repeat: it holds several series. Column "
                         f"{name!r} looks like a series id; pass --id-col {shlex.quote(name)}.")
+
+
+def _numeric_hint(numeric: list[str]) -> str:
+    """``--target sales``, or with several numeric columns a target and the rest as features."""
+    if len(numeric) == 1:
+        return f"--target {shlex.quote(numeric[0])}"
+    rest = ",".join(numeric[1:])
+    return f"--target {shlex.quote(numeric[0])} --features {shlex.quote(rest)}"
+
+
+def explain_text_columns(findings: Findings, sample: dict[str, list[str]], cols: tuple[str, ...],
+                         id_col: str | None, rows: int) -> None:
+    """A value column of text is most likely an id or a label, not numbers gone bad: its "not a
+    number" finding says which option leaves it out, with the real column names."""
+    refused = {f.column: f for f in findings.items if f.kind == "not_a_number"}
+    generic = convert.NOT_A_NUMBER_FIX  # the cells did not look like numbers in a known format
+    text = [c for c in cols if c in refused and refused[c].fix == generic
+            and refused[c].count * 2 >= rows and _is_text(sample.get(c, []))]
+    numeric = [c for c in cols if c not in refused]
+    for c in text:
+        finding = refused[c]
+        finding.what = "cell(s) of text, not numbers"
+        target = _numeric_hint(numeric) if numeric else None
+        if id_col is None:
+            finding.fix = f"an id column? pass --id-col {shlex.quote(c)}" + (
+                f", or {target}" if target else "")
+        elif target:
+            finding.fix = f"a label, not a value? pass {target} to leave it out"
+        else:
+            finding.fix = "forecast reads numbers only: remove this column, or export the values"
