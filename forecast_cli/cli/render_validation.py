@@ -24,7 +24,8 @@ def summary_table(r: ValidationReport) -> Table:
     missing = sum(sum(s.missing_cells.values()) for s in r.series)
     gaps = sum(len(s.gaps) for s in r.series)
     rows = [
-        ("size", f"{r.size_bytes:,} bytes, {r.encoding}, delimiter {r.sep!r}"),
+        ("size", f"{r.size_bytes:,} bytes, {r.encoding}, delimiter {r.sep!r}"
+                 + (" (detected)" if r.sep_detected else "")),
         ("rows", f"{r.rows_read:,} read, {r.rows:,} on the regular grid"),
         ("columns", ", ".join(r.columns)),
         ("time column", f"{r.time_col} (time zone: {r.tz or 'naive'})"),

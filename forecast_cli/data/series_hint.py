@@ -34,6 +34,7 @@ from forecast_cli.io.findings import Findings
 from forecast_cli.loadoptions import LoadOptions
 
 _NUMBER = re.compile(r"\s*[-+]?(?:\d+[.,]?\d*|[.,]\d+)(?:[eE][-+]?\d+)?\s*")
+_WORD = re.compile(r"[\w .&'-]*[^\W\d_][\w .&'-]*")  # a name: north, store_7, New York
 EXPLAINED = 0.9  # share of the repeated timestamps the id column must tell apart
 
 
@@ -129,6 +130,12 @@ def refuse_stacked(tf: csvread.TextFile, sep: str, names: list[str], tcol: str,
                         f"{name!r} looks like a series id; pass --id-col {shlex.quote(name)}.")
 
 
+def _names(cells: list[str]) -> bool:
+    """Most non-empty cells of a sample are names (letters, not broken numbers or 'n/a?')."""
+    text = [c.strip() for c in cells if c.strip()]
+    return bool(text) and sum(_WORD.fullmatch(c) is not None for c in text) * 2 > len(text)
+
+
 def _numeric_hint(numeric: list[str]) -> str:
     """``--target sales``, or with several numeric columns a target and the rest as features."""
     if len(numeric) == 1:
@@ -144,7 +151,7 @@ def explain_text_columns(findings: Findings, sample: dict[str, list[str]], cols:
     refused = {f.column: f for f in findings.items if f.kind == "not_a_number"}
     generic = convert.NOT_A_NUMBER_FIX  # the cells did not look like numbers in a known format
     text = [c for c in cols if c in refused and refused[c].fix == generic
-            and refused[c].count * 2 >= rows and _is_text(sample.get(c, []))]
+            and refused[c].count * 2 >= rows and _names(sample.get(c, []))]
     numeric = [c for c in cols if c not in refused]
     for c in text:
         finding = refused[c]

@@ -231,9 +231,7 @@ def check_csv(path: Path, columns: list[str] | None = None,
     path = Path(path)
     findings = Findings(str(path))
     tf = csvread.scan_file(path, opts.encoding)
-    sep = csvread.sniff_sep(tf, opts.sep)
-    if opts.sep is None and sep != ",":
-        findings.applied(f"detected the delimiter {sep!r} from the header line")
+    sep = csvread.sniff_sep(tf, opts.sep)  # a sniffed one is shown in the report, not warned
     names = csvread.read_header(tf, sep, findings)
     sample = colpick.sample(tf, sep, names)
     tcol = colpick.pick_time_col(str(path), sample, opts, findings)
@@ -280,6 +278,7 @@ def _report(tf: csvread.TextFile, sep: str, names: list[str], tcol: str, id_col:
     lasts = [s.last for s in summaries if s.last]
     return ValidationReport(
         file=str(tf.path), size_bytes=tf.size, encoding=opts.encoding, sep=sep,
+        sep_detected=opts.sep is None and sep != ",",
         columns=names, time_col=tcol, id_col=id_col, value_columns=list(cols),
         rows_read=len(raw.ns), rows=sum(s.rows for s in summaries), tz=tz, freq=freq,
         first=min(firsts) if firsts else None, last=max(lasts) if lasts else None,
