@@ -39,3 +39,14 @@ def test_a_text_column_is_named_as_an_id_or_left_out(tmp_path: Path) -> None:
                         + "".join(f"2024-01-{d:02d},north,{d},n{d % 3}\n" for d in range(1, 21)))
     result = run_forecast("validate", labelled, "--id-col", "region", "--json")
     assert _fixes(result) == {"note": "a label, not a value? pass --target sales to leave it out"}
+
+
+def test_a_sniffed_delimiter_is_reported_not_warned(tmp_path: Path) -> None:
+    data = tmp_path / "semi.csv"
+    data.write_text("date;sales\n" + "".join(f"2024-01-{d:02d};{d}\n" for d in range(1, 21)))
+    result = run_forecast("validate", data)
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr
+    assert "delimiter ';' (detected)" in result.stdout
+    report = json.loads(run_forecast("validate", data, "--json").stdout)
+    assert (report["sep"], report["sep_detected"], report["fixes"]) == (";", True, [])
