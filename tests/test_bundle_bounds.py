@@ -103,6 +103,14 @@ def test_a_network_larger_than_its_weights_file_is_refused(tiny_model: tuple[Pat
 
 # --- fields: types, bounds, agreement with the network ---------------------------------------
 
+def test_a_bundle_without_data_seen_loads(tiny_model: tuple[Path, Path],
+                                          tmp_path: Path) -> None:
+    """Bundles made before data.seen was recorded: the scaler's training range is used."""
+    parts = read_parts(_edit(tiny_model[1], tmp_path / "m", "config.json",
+                             lambda c: c["data"].pop("seen")))
+    assert parts.data.get("seen") is None
+
+
 @pytest.mark.parametrize(("name", "change", "message"), [
     ("config.json", lambda c: c["network"].update(lookback="8"),
      "config.json: `network.lookback` must be an integer. Got '8'."),
@@ -121,6 +129,13 @@ def test_a_network_larger_than_its_weights_file_is_refused(tiny_model: tuple[Pat
     ("config.json", lambda c: c["settings"].update(fill="magic"),
      "config.json: settings: `fill` must be one of none, interpolate, ffill, drop. "
      "Got 'magic'."),
+    ("config.json", lambda c: c["data"]["seen"][""].update(data_min=[2.0], data_max=[1.0]),
+     "config.json: `data.seen[''].data_min[0]` must not exceed `data.seen[''].data_max[0]`. "
+     "Got 2.0 > 1.0."),
+    ("config.json", lambda c: c["data"]["seen"][""].update(data_max=[1.0, 2.0]),
+     "config.json: `data.seen[''].data_max` must have 1 entry. Got 2."),
+    ("config.json", lambda c: c["data"].update(seen=[]),
+     "config.json: `data.seen` must be a JSON object. Got []."),
     ("scaler.json", lambda s: s.update(scale=[-1.0]),
      "scaler.json: `scale[0]` must be > 0. Got -1.0."),
     ("scaler.json", lambda s: s.update(scale=[1e308]),  # forecasts of inf, exit 0, before

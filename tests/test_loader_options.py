@@ -33,7 +33,7 @@ def test_semicolon_and_decimal_comma(tmp_path: Path) -> None:
     path = _write(tmp_path, "ts;value\n2024-01-01;1,5\n2024-01-02;2,25\n2024-01-03;-3,0\n")
     frame = load_csv(path, options=LoadOptions(decimal=","))
     np.testing.assert_array_equal(frame.column("value"), [1.5, 2.25, -3.0])
-    assert any("delimiter ';'" in fix for fix in frame.fixes)
+    assert not any("delimiter" in fix for fix in frame.fixes)  # shown by validate, not warned
 
 
 def test_decimal_comma_refuses_a_dot(tmp_path: Path) -> None:

@@ -165,3 +165,32 @@ def test_features_are_inputs_recorded_and_required_at_predict(tmp_path: Path) ->
     missing = run_forecast("predict", "--model", out / "model", tmp_path / "no_x.csv")
     assert missing.returncode == 65
     assert "value column 'x' not found" in missing.stderr
+
+
+def test_predict_after_training_warns_once_with_magnitude(macro_model: Path,
+                                                          tmp_path: Path) -> None:
+    """The trending series lie within the range their test evaluation saw: no warning for
+    the training data itself. One series tripled and one stopped early: one summary line with
+    the magnitude, and one naming the series that ends early."""
+    clean = run_forecast("predict", "--model", macro_model / "model", MACRO)
+    assert clean.returncode == 0, clean.stderr
+    assert "Warning" not in clean.stderr
+    data = pd.read_csv(MACRO)
+    data = data[~((data["series"] == "cpi") & (data["quarter"] >= "2008-01-01"))]
+    late = (data["series"] == "realgdp") & (data["quarter"] >= "2008-01-01")
+    data.loc[late, "value"] *= 3
+    changed = tmp_path / "changed.csv"
+    data.to_csv(changed, index=False)
+    result = run_forecast("predict", "--model", macro_model / "model", changed)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning")]
+    assert len(warnings) == 2, result.stderr
+    assert warnings[0].startswith("Warning: 1 of 8 series have recent values far outside the "
+                                  "range seen in training; worst 'realgdp', column 'value': "
+                                  "recent values up to ")
+    assert " ranges above [2710.35, " in warnings[0]
+    assert warnings[1] == ("Warning: 1 series ends before the others' last row (2009-07-01 "
+                           "00:00:00): 'cpi' at 2007-10-01 00:00:00; each is forecast from its "
+                           "own last row on, not from the others'.")
+    table = pd.read_csv(io.StringIO(result.stdout))
+    assert table[table["series"] == "cpi"]["timestamp"].iloc[0] == "2008-01-01T00:00:00"

@@ -57,7 +57,8 @@ def full_notes_or_refuses(path: Path, columns: list[str]) -> bool:
         frame = load_csv(path, columns=columns, options=LoadOptions(time_col="timestamp"))
     except DataError:
         return True
-    return bool(frame.fixes or frame.warnings)
+    detected = frame.report is not None and frame.report.sep_detected  # reported, not a fix
+    return bool(frame.fixes or frame.warnings or detected)
 
 
 def test_reads_a_plain_hourly_file_to_derived_values(tmp_path: Path) -> None:

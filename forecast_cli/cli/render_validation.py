@@ -25,7 +25,8 @@ def summary_table(r: ValidationReport) -> Table:
     gaps = sum(len(s.gaps) for s in r.series)
     rows = [
         ("size", f"{r.size_bytes:,} bytes, Parquet" if r.format == "parquet" else
-         f"{r.size_bytes:,} bytes, {r.encoding}, delimiter {r.sep!r}"),
+         f"{r.size_bytes:,} bytes, {r.encoding}, delimiter {r.sep!r}"
+         + (" (detected)" if r.sep_detected else "")),
         ("rows", f"{r.rows_read:,} read, {r.rows:,} on the regular grid"),
         ("columns", ", ".join(r.columns)),
         ("time column", f"{r.time_col} (time zone: {r.tz or 'naive'})"),

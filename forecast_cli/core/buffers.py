@@ -38,3 +38,29 @@ def aligned(values: np.ndarray) -> np.ndarray:
     out = aligned_empty(values.shape, values.dtype)
     out[...] = values
     return out
+
+
+class ColumnBuffers:
+    """Column buffers grown in place as batches arrive: no final concatenation copy."""
+
+    def __init__(self, capacity: int, k: int, with_ids: bool) -> None:
+        self.n = 0
+        self.arrays = {"ns": np.empty(capacity, np.int64), "aware": np.empty(capacity, bool),
+                       "values": np.empty((capacity, k)), "lines": np.empty(capacity, np.int64)}
+        if with_ids:
+            self.arrays["ids"] = np.empty(capacity, np.int64)
+
+    def append(self, **parts: np.ndarray) -> None:
+        m = len(parts["ns"])
+        if self.n + m > len(self.arrays["ns"]):
+            cap = max(self.n + m, int(len(self.arrays["ns"]) * 1.5))
+            for key, old in self.arrays.items():
+                new = np.empty((cap, *old.shape[1:]), old.dtype)
+                new[: self.n] = old[: self.n]
+                self.arrays[key] = new
+        for key, part in parts.items():
+            self.arrays[key][self.n:self.n + m] = part
+        self.n += m
+
+    def view(self, key: str) -> np.ndarray:
+        return self.arrays[key][: self.n]

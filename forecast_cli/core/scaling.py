@@ -7,7 +7,7 @@ as arrays, so saving needs JSON only and applying needs numpy only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -41,6 +41,14 @@ class Scaler:
         outside the range the scaler was fitted on (what predict warns about)."""
         slack = RANGE_SLACK * np.maximum(self.data_max - self.data_min, 1e-12)
         return np.asarray((x < self.data_min - slack) | (x > self.data_max + slack))
+
+    def widened(self, low: Any, high: Any) -> Scaler:
+        """The same scaling, its range widened to hold [low, high] (k,): for range checks."""
+        lo, hi = np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
+        if lo.shape != self.data_min.shape or hi.shape != self.data_max.shape:
+            raise ValueError("range arrays do not match the scaler's columns")
+        return replace(self, data_min=np.minimum(self.data_min, lo),
+                       data_max=np.maximum(self.data_max, hi))
 
     def select(self, columns: list[int]) -> Scaler:
         """The scaler of a subset of columns (e.g. the targets among the inputs)."""

@@ -15,6 +15,8 @@ def infer_frequency(index: pd.DatetimeIndex) -> str | None:
 
     Uses ``pd.infer_freq`` when the spacing is perfectly regular; otherwise the most common
     step, so that a series with gaps still gets a frequency (the gaps are then reported).
+    Daily steps on weekdays only are business days (``"B"``, ``business_days``): weekends are
+    no gaps, missing holidays are.
     Repeated timestamps (duplicates reported elsewhere) count once: a zero step is no
     frequency, and stacked series would make it the most common one. Returns ``None`` when
     fewer than two distinct timestamps are given.
@@ -35,8 +37,20 @@ def infer_frequency(index: pd.DatetimeIndex) -> str | None:
     if pd.Timedelta(days=28) <= step <= pd.Timedelta(days=31):
         return "MS" if all(ts.day == 1 for ts in index[:50]) else "ME"
     if step == _DAY:  # to_offset(1 day) spells "24h"; pd.infer_freq would say "D"
-        return "D"
+        return "B" if business_days(index) else "D"
     return str(to_offset(step).freqstr)
+
+
+def business_days(index: pd.DatetimeIndex) -> bool:
+    """Daily data on weekdays only, with weekends skipped (trading days, sales per working
+    day): at least two weeks, no Saturday or Sunday, one time of day, and a Friday followed by
+    the Monday after it. Missing holidays are then gaps of the business-day grid."""
+    if len(index) < 10 or (index[-1] - index[0]) < pd.Timedelta(days=14):
+        return False
+    if (index.dayofweek >= 5).any() or len(set(index.time)) > 1:
+        return False
+    steps = index[1:] - index[:-1]
+    return bool(((index[:-1].dayofweek == 4) & (steps == 3 * _DAY)).any())
 
 
 def season_length(freq: str) -> int:

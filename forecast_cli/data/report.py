@@ -46,6 +46,7 @@ class ValidationReport:
     size_bytes: int = 0
     encoding: str = "utf-8"
     sep: str = ","  # "" for Parquet
+    sep_detected: bool = False  # sniffed from the header (no --sep): reported, not warned
     format: str = "csv"  # or "parquet" (examples then number data rows, not lines)
     columns: list[str] = field(default_factory=list)  # every column of the header
     time_col: str | None = None
@@ -81,7 +82,8 @@ class ValidationReport:
         return {
             "schema_version": SCHEMA_VERSION, "file": self.file, "usable": self.usable,
             "size_bytes": self.size_bytes,
-            "encoding": self.encoding, "sep": self.sep, "format": self.format,
+            "encoding": self.encoding, "sep": self.sep, "sep_detected": self.sep_detected,
+            "format": self.format,
             "columns": self.columns,
             "time_col": self.time_col, "id_col": self.id_col,
             "value_columns": self.value_columns, "rows_read": self.rows_read,

@@ -34,6 +34,7 @@ from forecast_cli.io.findings import Findings
 from forecast_cli.loadoptions import LoadOptions
 
 _NUMBER = re.compile(r"\s*[-+]?(?:\d+[.,]?\d*|[.,]\d+)(?:[eE][-+]?\d+)?\s*")
+_WORD = re.compile(r"[\w .&'-]*[^\W\d_][\w .&'-]*")  # a name: north, store_7, New York
 EXPLAINED = 0.9  # share of the repeated timestamps the id column must tell apart
 
 
@@ -128,3 +129,39 @@ def refuse_stacked(tab: tables.Table, tcol: str, sample: dict[str, list[str]], n
         name = best[2]
         raise DataError(f"{tab.label}: timestamps repeat: it holds several series. Column "
                         f"{name!r} looks like a series id; pass --id-col {shlex.quote(name)}.")
+
+
+def _names(cells: list[str]) -> bool:
+    """Most non-empty cells of a sample are names (letters, not broken numbers or 'n/a?')."""
+    text = [c.strip() for c in cells if c.strip()]
+    return bool(text) and sum(_WORD.fullmatch(c) is not None for c in text) * 2 > len(text)
+
+
+def _numeric_hint(numeric: list[str]) -> str:
+    """``--target sales``, or with several numeric columns a target and the rest as features."""
+    if len(numeric) == 1:
+        return f"--target {shlex.quote(numeric[0])}"
+    rest = ",".join(numeric[1:])
+    return f"--target {shlex.quote(numeric[0])} --features {shlex.quote(rest)}"
+
+
+def explain_text_columns(findings: Findings, sample: dict[str, list[str]], cols: tuple[str, ...],
+                         id_col: str | None, rows: int) -> None:
+    """A value column of text is most likely an id or a label, not numbers gone bad: its "not a
+    number" finding says which option leaves it out, with the real column names."""
+    refused = {f.column: f for f in findings.items if f.kind == "not_a_number"}
+    generic = convert.NOT_A_NUMBER_FIX  # the cells did not look like numbers in a known format
+    text = [c for c in cols if c in refused and refused[c].fix == generic
+            and refused[c].count * 2 >= rows and _names(sample.get(c, []))]
+    numeric = [c for c in cols if c not in refused]
+    for c in text:
+        finding = refused[c]
+        finding.what = "cell(s) of text, not numbers"
+        target = _numeric_hint(numeric) if numeric else None
+        if id_col is None:
+            finding.fix = f"an id column? pass --id-col {shlex.quote(c)}" + (
+                f", or {target}" if target else "")
+        elif target:
+            finding.fix = f"a label, not a value? pass {target} to leave it out"
+        else:
+            finding.fix = "forecast reads numbers only: remove this column, or export the values"

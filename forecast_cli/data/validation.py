@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecast_cli.core.buffers import ColumnBuffers
 from forecast_cli.data import columns as colpick
 from forecast_cli.data import series_hint, timeaxis
 from forecast_cli.data.frequency import infer_frequency
@@ -89,36 +90,10 @@ def _drop_blank(chunk: csvread.Chunk) -> tuple[csvread.Chunk, int]:
                          chunk.short[keep]), int(blank.sum())
 
 
-class _Buffers:
-    """Column buffers grown in place as batches arrive: no final concatenation copy."""
-
-    def __init__(self, capacity: int, k: int, with_ids: bool) -> None:
-        self.n = 0
-        self.arrays = {"ns": np.empty(capacity, np.int64), "aware": np.empty(capacity, bool),
-                       "values": np.empty((capacity, k)), "lines": np.empty(capacity, np.int64)}
-        if with_ids:
-            self.arrays["ids"] = np.empty(capacity, np.int64)
-
-    def append(self, **parts: np.ndarray) -> None:
-        m = len(parts["ns"])
-        if self.n + m > len(self.arrays["ns"]):
-            cap = max(self.n + m, int(len(self.arrays["ns"]) * 1.5))
-            for key, old in self.arrays.items():
-                new = np.empty((cap, *old.shape[1:]), old.dtype)
-                new[: self.n] = old[: self.n]
-                self.arrays[key] = new
-        for key, part in parts.items():
-            self.arrays[key][self.n:self.n + m] = part
-        self.n += m
-
-    def view(self, key: str) -> np.ndarray:
-        return self.arrays[key][: self.n]
-
-
 def _read(tab: tables.Table, tcol: str, id_col: str | None, cols: list[str], opts: LoadOptions,
           findings: Findings) -> _Raw:
     wanted = [tcol, *([id_col] if id_col else []), *cols]
-    buf = _Buffers(min(tab.capacity(), opts.max_rows + 1), len(cols), id_col is not None)
+    buf = ColumnBuffers(min(tab.capacity(), opts.max_rows + 1), len(cols), id_col is not None)
     codes: dict[str, int] = {}
     refused: dict[str, list[np.ndarray]] = {c: [] for c in cols}
     blank = 0
@@ -259,6 +234,7 @@ def check_csv(path: Path, columns: list[str] | None = None,
     raw = _read(tab, tcol, id_col, list(cols), opts, findings)
     if id_col is None:  # several stacked series? name their id column (series_hint)
         series_hint.refuse_stacked(tab, tcol, sample, raw.ns, raw.lines, opts)
+    series_hint.explain_text_columns(findings, sample, cols, id_col, len(raw.ns))
     tz = _zone(raw, opts, tcol, findings)
     convert.check_day_month(raw.ns, tcol, opts, findings)
     kinds = {f.kind for f in findings.items}
@@ -294,7 +270,9 @@ def _report(tab: tables.Table, tcol: str, id_col: str | None,
     lasts = [s.last for s in summaries if s.last]
     return ValidationReport(
         file=tab.label, size_bytes=tab.size, encoding=opts.encoding, sep=tab.sep,
-        format=tab.format, columns=tab.names, time_col=tcol, id_col=id_col,
+        format=tab.format,
+        sep_detected=opts.sep is None and tab.sep not in ("", ","),
+        columns=tab.names, time_col=tcol, id_col=id_col,
         value_columns=list(cols),
         rows_read=len(raw.ns), rows=sum(s.rows for s in summaries), tz=tz, freq=freq,
         first=min(firsts) if firsts else None, last=max(lasts) if lasts else None,

@@ -29,7 +29,9 @@ NAT = np.iinfo(np.int64).min
 BIG_INT = 2**53
 # The timestamps int64 nanoseconds hold (pandas' Timestamp.min … Timestamp.max)
 FIRST_TIME, LAST_TIME = pd.Timestamp.min, pd.Timestamp.max
-_GROUPED = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
+NOT_A_NUMBER_FIX = ("correct or remove these cells; leave a missing value empty (or NA) and pass "
+                    "--fill interpolate or --fill ffill to fill it, or --fill drop to keep its "
+                    "row out")
 _DECIMAL_COMMA = r"[-+]?\d*,\d+"
 _INTEGER = r"\s*[-+]?\d+\s*"
 _NUMBER = r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*"
@@ -61,13 +63,26 @@ def _fast_numbers(cells: Any, opts: LoadOptions) -> np.ndarray | None:
     return out
 
 
+def _grouped(sep: str, dec: str) -> str:
+    """A number grouped in thousands by ``sep`` with ``dec`` as its decimal mark."""
+    return (r"[-+]?\d{1,3}(?:" + re.escape(sep) + r"\d{3})+(?:" + re.escape(dec)
+            + r"\d+)?")
+
+
 def _number_fix(bad: pd.Series, opts: LoadOptions) -> str:
-    if opts.thousands is None and bad.str.fullmatch(_GROUPED).any():
-        return "these look like thousands separators: pass --thousands ','"
-    if opts.decimal == "." and bad.str.fullmatch(_DECIMAL_COMMA).any():
-        return "these look like decimal commas: pass --decimal ','"
-    return ("correct or remove these cells; leave a missing value empty (or NA) and pass --fill "
-            "interpolate or --fill ffill to fill it, or --fill drop to keep its row out")
+    """The option that would read these cells, worked out from the cells themselves."""
+    if opts.thousands is None:
+        for sep in (s for s in (",", ".", " ", "'") if s != opts.decimal):
+            if bad.str.fullmatch(_grouped(sep, opts.decimal)).any():
+                keep = f" (with --decimal '{opts.decimal}')" if opts.decimal != "." else ""
+                return f"these look like thousands separators: pass --thousands '{sep}'{keep}"
+    if opts.decimal == "." and opts.thousands != ",":
+        swapped = _grouped(".", ",")
+        if bad.str.fullmatch(swapped).any() and bad.str.contains(",", regex=False).any():
+            return "these look like European numbers: pass --decimal ',' --thousands '.'"
+        if bad.str.fullmatch(_DECIMAL_COMMA).any():
+            return "these look like decimal commas: pass --decimal ','"
+    return NOT_A_NUMBER_FIX
 
 
 def _normalise(text: pd.Series, opts: LoadOptions) -> tuple[pd.Series, np.ndarray]:
@@ -76,9 +91,7 @@ def _normalise(text: pd.Series, opts: LoadOptions) -> tuple[pd.Series, np.ndarra
     if opts.thousands:
         sep = opts.thousands
         dec = opts.decimal
-        grouped = (r"[-+]?\d{1,3}(?:" + re.escape(sep) + r"\d{3})+(?:"
-                   + re.escape(dec) + r"\d+)?")
-        is_grouped = text.str.fullmatch(grouped).to_numpy(dtype=bool)
+        is_grouped = text.str.fullmatch(_grouped(sep, dec)).to_numpy(dtype=bool)
         text = text.where(~is_grouped, text.str.replace(sep, "", regex=False))
     if opts.decimal != ".":
         invalid |= text.str.contains(".", regex=False).to_numpy(dtype=bool)

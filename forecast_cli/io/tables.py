@@ -86,8 +86,6 @@ def open_table(path: Path, opts: LoadOptions) -> tuple[Table, Findings]:
                      pf=pf), Findings(label, unit="row")
     findings = Findings(label)
     tf = csvread.scan_file(path, opts.encoding, label=label)
-    sep = csvread.sniff_sep(tf, opts.sep)
-    if opts.sep is None and sep != ",":
-        findings.applied(f"detected the delimiter {sep!r} from the header line")
+    sep = csvread.sniff_sep(tf, opts.sep)  # a sniffed one is shown in the report, not warned
     names = csvread.read_header(tf, sep, findings)
     return Table(path, label, tf.size, names, sep, tf=tf), findings

@@ -154,10 +154,16 @@ def scaler(raw: Any, name: str, n: int) -> dict[str, Any]:
     if kind not in SCALER_KINDS:
         raise FieldError(f"`{w}kind` must be one of {', '.join(SCALER_KINDS)}. "
                          f"Got {_show(kind)}.")
+    positive(_numbers(s, w, n, ("offset", "scale", "data_min", "data_max"))["scale"],
+             f"{w}scale")
+    return s
+
+
+def _numbers(s: dict[str, Any], w: str, n: int, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Lists of ``n`` finite numbers under ``keys``; data_min ≤ data_max."""
     arrays = {key: np.asarray([number(v, f"{w}{key}[{i}]") for i, v in
                                enumerate(seq(get(s, key, w), f"{w}{key}", n))], dtype=float)
-              for key in ("offset", "scale", "data_min", "data_max")}
-    positive(arrays["scale"], f"{w}scale")
+              for key in keys}
     for key, arr in arrays.items():  # as the data itself: beyond it, forecasts overflow to inf
         big = np.flatnonzero(np.abs(arr) > MAX_MAGNITUDE)
         if len(big):
@@ -168,7 +174,7 @@ def scaler(raw: Any, name: str, n: int) -> dict[str, Any]:
         raise FieldError(f"`{w}data_min[{bad[0]}]` must not exceed `{w}data_max[{bad[0]}]`. "
                          f"Got {float(arrays['data_min'][bad[0]])!r} > "
                          f"{float(arrays['data_max'][bad[0]])!r}.")
-    return s
+    return arrays
 
 
 def positive(values: np.ndarray, name: str) -> None:
@@ -207,6 +213,9 @@ def data(raw: Any, spec: NetworkSpec) -> dict[str, Any]:
             raise FieldError(f"`{w}panel.series` must hold the scaler of every series. Got {{}}.")
         for sid, s in series.items():
             scaler(s, f"{w}panel.series[{sid[:40]!r}]", spec.n_inputs)
+    for sid, r in mapping(get(d, "seen", w, {}), w + "seen").items():  # absent in old bundles
+        _numbers(mapping(r, f"{w}seen[{sid[:40]!r}]"), f"{w}seen[{sid[:40]!r}].",
+                 spec.n_inputs, ("data_min", "data_max"))
     return d
 
 

@@ -5,7 +5,7 @@ pandas is imported when a schema is parsed (``from_json``): predict's quick path
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -27,13 +27,16 @@ class DataSchema:
     fixes: tuple[str, ...] = ()  # normalisations applied to the training data, in words
     # many series: {"id_col": …, "skipped": [ids], "series": {id: scaler JSON}}; else None
     panel: dict[str, Any] | None = None
+    # per series id ("" without --id-col): {"data_min": [F], "data_max": [F]} of all the rows
+    # seen at training, test rows too; {} in bundles made before it was recorded
+    seen: dict[str, dict[str, list[float]]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"time_col": self.time_col, "inputs": list(self.inputs),
                 "targets": list(self.targets), "freq": self.freq, "season": self.season,
                 "first_timestamp": self.first_timestamp.isoformat(),
                 "last_timestamp": self.last_timestamp.isoformat(), "tz": self.tz,
-                "fixes": list(self.fixes), "panel": self.panel}
+                "fixes": list(self.fixes), "panel": self.panel, "seen": self.seen}
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> DataSchema:
@@ -47,4 +50,6 @@ class DataSchema:
                    last_timestamp=pd.Timestamp(raw["last_timestamp"]),
                    tz=None if tz is None else str(tz),
                    fixes=tuple(map(str, raw.get("fixes", ()))),
-                   panel=dict(raw["panel"]) if raw.get("panel") else None)
+                   panel=dict(raw["panel"]) if raw.get("panel") else None,
+                   seen={str(k): {b: [float(x) for x in v[b]] for b in ("data_min", "data_max")}
+                         for k, v in (raw.get("seen") or {}).items()})

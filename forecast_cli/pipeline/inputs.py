@@ -24,7 +24,7 @@ from forecast_cli.data.frame import Frame, load_csv
 from forecast_cli.errors import DataError
 from forecast_cli.loadoptions import LoadOptions, given_over
 from forecast_cli.model.bundle import Bundle
-from forecast_cli.pipeline import bundle_series
+from forecast_cli.pipeline import bundle_series, ranges
 
 
 def _same_freq(a: str, b: str) -> bool:
@@ -90,11 +90,14 @@ def check_compatible(bundle: Bundle, frame: Frame) -> list[str]:
                         f"({schema.last_timestamp}): the forecast covers a period the model saw.")
     if schema.panel is not None:
         return warnings  # ranges are checked per series (latest_windows)
-    lo, hi = bundle.scaler.data_min, bundle.scaler.data_max
-    outside = bundle.scaler.far_outside(frame.values[-lookback:]) & range_checked(bundle)
-    for j in np.flatnonzero(outside.any(axis=0)):
-        warnings.append(f"column {frame.columns[j]!r}: recent values lie far outside the "
-                        f"training range [{lo[j]:g}, {hi[j]:g}]; the forecast may be unreliable.")
+    checked = range_checked(bundle)
+    for j in np.flatnonzero(checked):  # each column with its magnitude
+        only = np.arange(len(checked)) == j
+        found = ranges.worst_outside(frame.values[-lookback:], bundle.scaler, schema,
+                                     bundle_series.SINGLE, only, frame.columns)
+        if found is not None:
+            warnings.append(f"column {found.column!r}: {found.words()}; the forecast may be "
+                            "unreliable.")
     return warnings
 
 
@@ -125,6 +128,7 @@ def latest_windows(bundle: Bundle, frame: Frame, series: tuple[str, ...] | None,
     scalers, lookback = bundle_series.scalers(bundle), bundle.spec.lookback
     checked, ids, edges = range_checked(bundle), bundle_series.frame_ids(frame), frame.bounds()
     kept, xs, lasts, warnings = [], [], [], []
+    outside: dict[str, ranges.Outside] = {}
     for sid in chosen(frame, series):
         i = ids.index(sid)
         a, b = int(edges[i]), int(edges[i + 1])
@@ -135,12 +139,16 @@ def latest_windows(bundle: Bundle, frame: Frame, series: tuple[str, ...] | None,
             warnings.append(problem)
             continue
         window = rows[-lookback:]
-        if frame.id_col is not None and (scalers[sid].far_outside(window) & checked).any():
-            warnings.append(f"series {sid!r}: recent values lie far outside its training range;"
-                            " the forecast may be unreliable.")
+        found = None if frame.id_col is None else ranges.worst_outside(
+            window, scalers[sid], bundle.schema, sid, checked, frame.columns)
+        if found is not None:
+            outside[sid] = found
         kept.append(sid)
         xs.append(scalers[sid].transform(window))
         lasts.append(frame.timestamps[b - 1])
+    summary = ranges.panel_line(outside, len(kept))
+    warnings += [summary] if summary else []
+    warnings += _ends_early(frame, kept, lasts)
     if warnings and strict:
         raise DataError(f"{frame.path}: " + " ".join(warnings))
     if not kept:
@@ -159,3 +167,21 @@ def _left_out(sid: str, rows: np.ndarray, scalers: dict[str, Scaler], frame: Fra
     gone = keepout.require_latest(rows, frame.line_numbers[a:b], frame.timestamps[a:b],
                                   lookback, "", None)
     return None if gone is None else f"series {sid!r} left out: {gone}"
+
+
+def _ends_early(frame: Frame, kept: list[str], lasts: list[pd.Timestamp]) -> list[str]:
+    """A series whose data stops more than one step before the others' latest row: its
+    forecast starts after its own last row, which may lie in the others' past."""
+    if len(lasts) < 2:
+        return []
+    latest = max(lasts)
+    step = to_offset(frame.freq)
+    early = [(sid, last) for sid, last in zip(kept, lasts, strict=True)
+             if last + step < latest]
+    if not early:
+        return []
+    shown = "; ".join(f"{sid!r} at {last}" for sid, last in early[:5])
+    more = f" (and {len(early) - 5} more)" if len(early) > 5 else ""
+    verb = "ends" if len(early) == 1 else "end"
+    return [f"{len(early)} series {verb} before the others' last row ({latest}): {shown}{more}; "
+            "each is forecast from its own last row on, not from the others'."]

@@ -21,6 +21,7 @@ from forecast_cli.io import atomic, killpoints
 from forecast_cli.io.forecast_output import SCHEMA_VERSION, prepared, stamp
 from forecast_cli.model import api as model
 from forecast_cli.model.bundle import DataSchema, write_bundle
+from forecast_cli.pipeline.ranges import seen_ranges
 from forecast_cli.pipeline.train_result import (
     BUNDLE_DIR,
     FORECASTS_FILE,
@@ -82,7 +83,7 @@ def _bundle_shape(r: TrainResult, scalers: SeriesScalers) -> tuple[Scaler, DataS
     schema = DataSchema(
         time_col=f.time_col, inputs=f.columns, targets=tuple(s.target), freq=f.freq,
         season=s.season, first_timestamp=f.timestamps.min(), last_timestamp=f.timestamps.max(),
-        tz=f.tz, fixes=f.fixes, panel=panel_info)
+        tz=f.tz, fixes=f.fixes, panel=panel_info, seen=seen_ranges(f))
     return scaler, schema
 
 

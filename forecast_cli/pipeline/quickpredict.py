@@ -147,8 +147,16 @@ def _fits(parts: Parts, plain: PlainSeries) -> bool:
         return False  # malformed: the full path refuses the bundle
     if plain.times[-1] < trained_until:
         return False  # the data ends before the training data: a warning
-    # every column is range-checked: calendar bundles never take the quick path
-    return not bool(parts.scaler.far_outside(plain.values[-parts.spec.lookback:]).any())
+    # every column is range-checked: calendar bundles never take the quick path; the range is
+    # widened by the rows seen at training (data.seen), as the full path's check is
+    scaler = parts.scaler
+    seen = (parts.data.get("seen") or {}).get("")
+    try:
+        if seen:
+            scaler = scaler.widened(seen["data_min"], seen["data_max"])
+    except (KeyError, TypeError, ValueError):
+        return False  # malformed: the full path refuses the bundle
+    return not bool(scaler.far_outside(plain.values[-parts.spec.lookback:]).any())
 
 
 def _columns(parts: Parts, values: np.ndarray) -> dict[str, np.ndarray]:

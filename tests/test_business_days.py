@@ -1,0 +1,50 @@
+"""Weekday-only daily data (trading days): a business-day frequency, holidays as gaps."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tests.conftest import TINY_ARGS, run_forecast
+
+HOLIDAYS = ("2024-01-15", "2024-02-19", "2024-03-29")
+
+
+def _trading_days(path: Path) -> Path:
+    days = pd.bdate_range("2024-01-01", "2024-05-31")  # ends on a Friday
+    days = days[~days.isin(pd.to_datetime(HOLIDAYS))]
+    rng = np.random.default_rng(0)
+    close = 100 + np.cumsum(rng.normal(size=len(days))) + np.sin(np.arange(len(days)))
+    pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "close": close.round(2)}).to_csv(
+        path, index=False)
+    return path
+
+
+def test_weekday_data_is_business_daily_with_holidays_as_gaps(tmp_path: Path) -> None:
+    data = _trading_days(tmp_path / "stock.csv")
+    refused = run_forecast("validate", data, "--json")
+    assert refused.returncode == 65  # the holidays are gaps, not the weekends
+    report = json.loads(refused.stdout)
+    assert report["freq"] == "B"
+    assert [g["from"][:10] for g in report["series"][0]["gaps"]] == list(HOLIDAYS)
+    filled = run_forecast("validate", data, "--fill", "interpolate", "--json")
+    assert filled.returncode == 0, filled.stderr
+
+
+def test_business_days_are_forecast_on_weekdays_with_a_weekly_season(tmp_path: Path) -> None:
+    data = _trading_days(tmp_path / "stock.csv")
+    trained = run_forecast("train", data, *TINY_ARGS, "--fill", "interpolate", "-o",
+                           tmp_path / "run", "--quiet")
+    assert trained.returncode == 0, trained.stderr
+    config = json.loads((tmp_path / "run" / "model" / "config.json").read_text())
+    assert (config["data"]["freq"], config["data"]["season"]) == ("B", 5)
+    result = run_forecast("predict", "--model", tmp_path / "run" / "model", data, "--fill",
+                          "interpolate")
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(io.StringIO(result.stdout))
+    assert list(table["timestamp"]) == ["2024-06-03T00:00:00", "2024-06-04T00:00:00",
+                                        "2024-06-05T00:00:00", "2024-06-06T00:00:00"]
