@@ -448,7 +448,7 @@ def _extra_file(m: Path) -> list[str]:
 
 def _outside(name: str):  # type: ignore[no-untyped-def]
     def tamper(m: Path) -> list[str]:
-        (m.parent / "outside.txt").write_text("x")
+        (m.resolve().parent / "outside.txt").write_text("x")  # where ../ leads from the bundle
         return [name]
     return tamper
 
