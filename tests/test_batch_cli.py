@@ -294,7 +294,9 @@ def test_a_killed_batch_takes_its_running_job_with_it(work: Path) -> None:
     while not _gone(pid):
         assert time.monotonic() < deadline, f"the job's worker {pid} outlived its batch"
         time.sleep(0.05)
-    assert not _lock_is_held(lock)
+    while _lock_is_held(lock):  # freed as the worker's files close (a moment after, on 2 busy
+        assert time.monotonic() < deadline, "the job's lock outlived its worker"  # cores)
+        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("option", [("--job-time-limit", "nan"), ("--job-time-limit", "0.5"),
