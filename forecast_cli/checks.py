@@ -66,11 +66,11 @@ def check_types(s: Any) -> None:
             raise ConfigError(f"`{name}` must be a string. Got {value!r}.")
 
 
-def check_marks(sep: str | None, decimal: str | None, thousands: str | None) -> None:
-    """The field separator, decimal mark and thousands separator are each one character, and
-    never a digit, a line end or the quote character: those would split or join numbers and
-    lines (``--sep ab`` failed inside the CSV reader; ``--decimal 5`` misread every number)."""
-    for name, value in (("sep", sep), ("decimal", decimal), ("thousands", thousands)):
+def check_marks(decimal: str | None, thousands: str | None) -> None:
+    """The decimal mark and thousands separator are each one character, and never a digit, a
+    line end or the quote character: those would split or join numbers and lines (``--decimal
+    5`` misread every number). The field separator has its own check, ``loadoptions.check_sep``."""
+    for name, value in (("decimal", decimal), ("thousands", thousands)):
         if value is None or not isinstance(value, str):
             continue  # not text: check_types names it
         if len(value) != 1:

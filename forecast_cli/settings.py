@@ -252,7 +252,7 @@ def _validate_reading(s: Settings) -> None:
         if value is not None and (not isinstance(value, str) or len(value) != 1):
             raise ConfigError(f"`{name}` must be a single character. Got {value!r}.")
     check_sep(s.sep)  # its own message, and `\t` / `tab` for a tab
-    check_marks(None, s.decimal, s.thousands)
+    check_marks(s.decimal, s.thousands)
     if s.thousands is not None and s.thousands == s.decimal:
         raise ConfigError(f"`thousands` and `decimal` must differ. Got {s.thousands!r} for both.")
     check_encoding(s.encoding)
