@@ -242,3 +242,22 @@ def test_a_job_output_takes_the_same_formats() -> None:
         == ["csv", "json", "parquet"]
     with pytest.raises(ConfigError, match=r"`output` out/f\.xlsx: the format follows"):
         output_format(Path("out/f.xlsx"), what="output")
+
+
+def test_evaluate_precision_rounds_the_scores_it_writes(berlin: tuple[Path, Path, Path],
+                                                         tmp_path: Path) -> None:
+    """`evaluate --precision N` writes each score of the full report rounded to N places."""
+    from forecast_cli.pipeline.scoring import score_bundle
+
+    _, _, bundle = berlin
+    later = _berlin(tmp_path / "later.csv", "2024-03-31 23:00", N_ROWS + 22)
+    full = score_bundle(bundle, later, {}).to_json()
+    proc = run_forecast("evaluate", "-m", bundle, later, "--json", "--precision", "2")
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout)
+    for method, scores in full["scores"].items():
+        for name, value in scores.items():
+            want = None if value is None or not np.isfinite(value) else round(value, 2)
+            assert got["scores"][method][name] == want, (method, name)
+    assert got["intervals"]["80"]["coverage"] == round(full["intervals"]["80"]["coverage"], 2)
+

@@ -24,6 +24,7 @@ from forecast_cli.cli.options import (
     PlotOpt,
     PrecisionOpt,
     Quiet,
+    ScorePrecisionOpt,
     check_plot,
     draw_plot,
     json_flag,
@@ -102,6 +103,7 @@ def evaluate(
     data: DataArg,
     model_dir: ModelDir,
     as_json: Annotated[bool, json_flag("Print the report as JSON.")] = False,
+    precision: ScorePrecisionOpt = None,
     quiet: Quiet = False,
     *,
     reading: Given,
@@ -120,7 +122,7 @@ def evaluate(
     if quiet:
         return
     if as_json:
-        typer.echo(json.dumps(json_safe(result.to_json()), indent=2))
+        typer.echo(json.dumps(json_safe(result.to_json(precision)), indent=2))
         return
     render.stdout().print(render.scores_table(
         f"{model_dir} on {len(result.origins)} unseen windows of {data}",

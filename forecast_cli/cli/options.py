@@ -93,6 +93,9 @@ PlotOpt = Annotated[Path | None, typer.Option("--plot", help=with_default(
 PrecisionOpt = Annotated[int | None, setting_option(
     "precision", OUTPUT_PANEL, "Decimal places of the values written.",
     default="the training data's decimals + 3", min=0, max=15, metavar="N")]
+ScorePrecisionOpt = Annotated[int | None, setting_option(  # backtest, evaluate: scores only
+    "precision", OUTPUT_PANEL, "Decimal places of the scores, coverages and widths in --json.",
+    default="every digit", min=0, max=15, metavar="N")]
 FEATURES_HELP = "Extra numeric input columns (past covariates), comma-separated."
 Features = Annotated[str | None, setting_option("features", READING_PANEL, FEATURES_HELP,
                                                 metavar="COLS")]
