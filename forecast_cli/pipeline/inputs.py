@@ -82,7 +82,7 @@ def check_compatible(bundle: Bundle, frame: Frame) -> list[str]:
                         f"got {len(frame.values)}.")
     if schema.panel is None:  # --fill drop keeps rows with a missing value: not at the end
         keepout.raise_if_latest_missing(frame.values, frame.line_numbers, frame.timestamps,
-                                        lookback, str(frame.path))
+                                        lookback, str(frame.path), row_unit(frame))
     warnings = [f"applied fix: {fix}" for fix in frame.fixes] + list(frame.warnings)
     last = frame.timestamps.max()  # many series: the latest of every series' last row
     if last < schema.last_timestamp:
@@ -165,7 +165,7 @@ def _left_out(sid: str, rows: np.ndarray, scalers: dict[str, Scaler], frame: Fra
         return (f"series {sid!r} left out: it has {len(rows)} rows, fewer than the lookback "
                 f"{lookback}.")
     gone = keepout.require_latest(rows, frame.line_numbers[a:b], frame.timestamps[a:b],
-                                  lookback, "", None)
+                                  lookback, "", None, row_unit(frame))
     return None if gone is None else f"series {sid!r} left out: {gone}"
 
 
@@ -185,3 +185,9 @@ def _ends_early(frame: Frame, kept: list[str], lasts: list[pd.Timestamp]) -> lis
     verb = "ends" if len(early) == 1 else "end"
     return [f"{len(early)} series {verb} before the others' last row ({latest}): {shown}{more}; "
             "each is forecast from its own last row on, not from the others'."]
+
+
+def row_unit(frame: Frame) -> str:
+    """What ``frame.line_numbers`` count, as messages name it: a CSV's "line" (header = line
+    1) or a Parquet file's data "row" (the first is row 1)."""
+    return "row" if frame.report is not None and frame.report.format == "parquet" else "line"
