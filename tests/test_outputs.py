@@ -261,3 +261,37 @@ def test_evaluate_precision_rounds_the_scores_it_writes(berlin: tuple[Path, Path
             assert got["scores"][method][name] == want, (method, name)
     assert got["intervals"]["80"]["coverage"] == round(full["intervals"]["80"]["coverage"], 2)
 
+
+def test_parquet_goes_into_a_pipe_and_never_to_a_terminal(berlin: tuple[Path, Path, Path],
+                                                          tmp_path: Path) -> None:
+    """`-o - --format parquet` into a pipe: the bytes of `-o f.parquet`; on a terminal: exit 2
+    saying why, nothing written."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    data, _, bundle = berlin
+    assert run_forecast("predict", "-m", bundle, data, "-o", tmp_path / "f.parquet",
+                        "-q").returncode == 0
+    argv = [sys.executable, "-m", "forecast_cli", "predict", "-m", str(bundle), str(data),
+            "-o", "-", "--format", "parquet"]
+    piped = subprocess.run(argv, capture_output=True, check=False, timeout=300)
+    assert (piped.returncode, piped.stderr) == (0, b"")
+    assert piped.stdout == (tmp_path / "f.parquet").read_bytes()
+    main, child = pty.openpty()
+    try:
+        tty = subprocess.run(argv, stdout=child, stderr=subprocess.PIPE, check=False,
+                             timeout=300)
+    finally:
+        os.close(child)
+    os.set_blocking(main, False)
+    try:
+        shown = os.read(main, 65536)
+    except OSError:  # EAGAIN, or Linux's EIO: the terminal closed with nothing written
+        shown = b""
+    os.close(main)
+    assert tty.returncode == 2
+    assert b"is a terminal here" in tty.stderr
+    assert b"-o next.parquet" in tty.stderr
+    assert shown == b""

@@ -31,7 +31,17 @@ from forecast_cli.cli.options import (
     shared,
     with_default,
 )
+from forecast_cli.errors import ConfigError
 from forecast_cli.settings import Engine, OutputFormat, reading_given
+
+
+def check_binary_stdout() -> None:
+    """ConfigError (exit 2) when standard output is a terminal: Parquet is binary, and bytes
+    a terminal would garble (or act on) are not a forecast anyone can read there."""
+    if sys.stdout.isatty():
+        raise ConfigError("`--format parquet` writes binary Parquet to standard output, which "
+                          "is a terminal here. Pipe it into a program (`| duckdb`, `> f.parquet`)"
+                          " or name a file: `-o next.parquet`.")
 
 
 @shared(READING_OVER_BUNDLE, "reading")
@@ -47,7 +57,8 @@ def predict(
     as_json: Annotated[bool, json_flag("Write JSON instead of CSV (same as --format json).")]
         = False,
     fmt: Annotated[OutputFormat | None, typer.Option(
-        "--format", help=with_default("What to write to standard output.",
+        "--format", help=with_default("What to write to standard output; parquet only into "
+                                      "a pipe or file, never a terminal.",
                                       "csv, or what the --out extension says"),
         rich_help_panel=OUTPUT_PANEL, show_default=False)] = None,
     precision: PrecisionOpt = None,
@@ -82,6 +93,8 @@ def predict(
     if out is not None:
         atomic.check_output(out, (data,))
     chosen_format = output_format(out, "json" if as_json else fmt)
+    if out is None and chosen_format == "parquet":
+        check_binary_stdout()
     check_plot(plot, data)
     chosen = tuple(x.strip() for x in series.split(",") if x.strip()) if series else None
     result = predict_output(model_dir, data, chosen, engine=engine, fmt=chosen_format,
@@ -90,6 +103,10 @@ def predict(
     for warning in result.warnings:
         render.message(f"Warning: {warning}", quiet)
     draw_plot(plot, "plot_forecast", result.forecast, data, quiet=quiet)
+    if out is None and result.binary is not None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(result.binary)
+        return
     if out is None:
         sys.stdout.write(result.text)
         return
