@@ -22,9 +22,12 @@ from forecast_cli.core import keepout
 from forecast_cli.core.scaling import Scaler
 from forecast_cli.data.frame import Frame, load_csv
 from forecast_cli.errors import DataError
+from forecast_cli.io import parquetread
 from forecast_cli.loadoptions import LoadOptions, given_over
 from forecast_cli.model.bundle import Bundle
 from forecast_cli.pipeline import bundle_series, ranges
+
+TEXT_ONLY = ("sep", "encoding", "decimal", "thousands")  # how a CSV's text is read
 
 
 def _same_freq(a: str, b: str) -> bool:
@@ -42,8 +45,13 @@ def load_for(bundle: Bundle, data_path: Path,
              reading: Mapping[str, Any] | None = None) -> Frame:
     """Read new data with the reading options the model was trained with (frequency aside),
     or with those ``reading`` gives in their place (``loadoptions.given_over``)."""
-    opts = given_over(replace(LoadOptions.from_settings(bundle.settings), freq=None,
-                              time_col=bundle.schema.time_col), reading)
+    recorded = replace(LoadOptions.from_settings(bundle.settings), freq=None,
+                       time_col=bundle.schema.time_col)
+    if parquetread.is_parquet(Path(data_path)):  # a CSV's own options were not asked for here
+        plain = LoadOptions()
+        recorded = replace(recorded, **{n: getattr(plain, n) for n in TEXT_ONLY
+                                        if n not in (reading or {})})
+    opts = given_over(recorded, reading)
     if not bundle.settings.get("calendar"):
         return load_csv(Path(data_path), columns=list(bundle.schema.inputs), options=opts)
     from forecast_cli.data.calendar_features import PREFIX, with_calendar
