@@ -27,6 +27,7 @@ from forecast_cli.cli.options import (
     ScorePrecisionOpt,
     check_plot,
     draw_plot,
+    joined,
     json_flag,
     shared,
     with_default,
@@ -62,9 +63,10 @@ def predict(
                                       "csv, or what the --out extension says"),
         rich_help_panel=OUTPUT_PANEL, show_default=False)] = None,
     precision: PrecisionOpt = None,
-    series: Annotated[str | None, typer.Option(help=with_default(
-                                               "Only these series (comma-separated), for "
-                                               "a model trained with --id-col.", "all"),
+    series: Annotated[list[str] | None, typer.Option(help=with_default(
+                                               "Only these series (comma-separated or "
+                                               "repeated), for a model trained with "
+                                               "--id-col.", "all"),
                                                metavar="IDS", show_default=False)] = None,
     plot: PlotOpt = None,
     engine: Annotated[Engine, typer.Option(help="Inference engine: onnx (ONNX Runtime on the "
@@ -96,7 +98,7 @@ def predict(
     if out is None and chosen_format == "parquet":
         check_binary_stdout()
     check_plot(plot, data)
-    chosen = tuple(x.strip() for x in series.split(",") if x.strip()) if series else None
+    chosen = tuple(x.strip() for x in joined(series).split(",") if x.strip()) if series else None
     result = predict_output(model_dir, data, chosen, engine=engine, fmt=chosen_format,
                             keep=plot is not None, reading=reading_given(reading),
                             precision=precision)
