@@ -44,8 +44,9 @@ def batch(
     limit (one stderr line each), 75 another run holds the lock, 2/66 the batch file is
     invalid/missing. See docs/scheduling.md.
 
-    Example: forecast batch jobs.toml  (from cron: 0 6 * * * cd /srv/fc && forecast batch
-    jobs.toml)
+    Example: forecast batch jobs.toml
+
+    From cron: 0 6 * * * cd /srv/fc && forecast batch jobs.toml
     """
     from forecast_cli.cli import render
     from forecast_cli.cli.render_batch import failure_lines

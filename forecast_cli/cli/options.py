@@ -167,11 +167,12 @@ READING: Mapping[str, Any] = {
         "dst_gap", "Nonexistent local times at a DST change.")],
     "freq": Annotated[str | None, _reading("freq", "Pandas frequency alias (h, D, MS …).",
                                            default="inferred", metavar="ALIAS")],
-    "fill": Annotated[Fill | None, _reading(
-        "fill", "Gaps and missing values: interpolate or ffill fill runs of up to "
+    "fill": Annotated[Fill | None, _reading(  # METHOD: the choices would wrap mid-word
+        "fill", "Gaps and missing values: none, interpolate, ffill or drop. interpolate or "
+        "ffill fill runs of up to "
         "--fill-limit steps; drop keeps the rows on the time grid but out of every window (any "
         "run length). All refuse a series more than 20% missing.",
-        default="none, i.e. refuse them")],
+        default="none, i.e. refuse them", metavar="METHOD")],
     "fill_limit": Annotated[int | None, _reading(
         "fill_limit", "Longest run of missing steps --fill interpolate/ffill may fill (drop "
         "invents nothing and ignores it).", min=1, metavar="N")],
