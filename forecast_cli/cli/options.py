@@ -169,9 +169,8 @@ READING: Mapping[str, Any] = {
                                            default="inferred", metavar="ALIAS")],
     "fill": Annotated[Fill | None, _reading(  # METHOD: the choices would wrap mid-word
         "fill", "Gaps and missing values: none, interpolate, ffill or drop. interpolate or "
-        "ffill fill runs of up to "
-        "--fill-limit steps; drop keeps the rows on the time grid but out of every window (any "
-        "run length). All refuse a series more than 20% missing.",
+        "ffill fill runs of up to --fill-limit steps; drop keeps the rows on the time grid but "
+        "out of every window (any run length). All refuse a series more than 20% missing.",
         default="none, i.e. refuse them", metavar="METHOD")],
     "fill_limit": Annotated[int | None, _reading(
         "fill_limit", "Longest run of missing steps --fill interpolate/ffill may fill (drop "
@@ -277,8 +276,7 @@ MODEL: Mapping[str, Any] = {
 
 
 def joined(value: Any) -> Any:
-    """A repeated option's values as its comma-separated form (``--target a --target b`` is
-    ``--target a,b``: both kept, not the last alone); any other value as it is."""
+    """A repeated option's values (a list) as its comma form: ``--target a --target b``."""
     return ",".join(value) if isinstance(value, list) else value
 
 
