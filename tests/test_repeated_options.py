@@ -45,3 +45,12 @@ def test_train_and_backtest_keep_every_repeated_value(three: Path, command: str,
                                                        if command == "train" else []))
     assert (proc.returncode, proc.stderr.strip()) == (2, f"Error: {said}")
     assert not (tmp_path / "o").exists()
+
+
+def test_train_takes_out_as_predict_does(three: Path) -> None:
+    """One vocabulary: --out (and -o) is train's --output-dir too; '-' is refused for a
+    directory, which shows the flag reached the setting."""
+    proc = run_forecast("train", three, "--out", "-", "-q")
+    assert (proc.returncode, proc.stderr.strip()) == (
+        2, "Error: `output_dir` must be a directory (the bundle, metrics and forecasts go "
+           "there); standard output cannot hold them. Got '-'.")

@@ -35,8 +35,8 @@ from forecast_cli.cli.options import (
 from forecast_cli.settings import TrainWindow
 
 OutputDir = Annotated[Path | None, setting_option(
-    "output_dir", OUTPUT_PANEL, "Where the bundle, metrics and forecasts go.", "--output-dir",
-    "-o", metavar="DIR")]
+    "output_dir", OUTPUT_PANEL, "Where the bundle, metrics and forecasts go (--out as on "
+    "predict).", "--output-dir", "--out", "-o", metavar="DIR")]
 KeepRuns = Annotated[int | None, setting_option(
     "keep_runs", OUTPUT_PANEL, "Runs kept in OUT/runs, the latest included; older ones are "
     "deleted once a new run is published.", min=1, metavar="N")]
