@@ -16,9 +16,11 @@ import typer
 from forecast_cli import __version__
 from forecast_cli.cli import cmd_data, cmd_ops, cmd_predict, cmd_train
 from forecast_cli.cli.exits import gated, leave
+from forecast_cli.cli.helpformat import Command, Group
 
 app = typer.Typer(
-    name="forecast", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    name="forecast", cls=Group, no_args_is_help=True, add_completion=False,
+    pretty_exceptions_enable=False,
     help="Trustworthy LSTM time-series forecasts from a CSV. Exit codes: 0 ok, 1 unexpected, "
          "2 usage, 65 bad data or bundle, 66 missing input, 73 cannot create output, "
          "74 write failed, 75 locked by another run (retry later).")
@@ -40,7 +42,7 @@ def _main(
 
 for command in (cmd_train.train, cmd_predict.predict, cmd_data.validate, cmd_train.backtest,
                 cmd_predict.evaluate, cmd_ops.batch, cmd_ops.history):
-    app.command()(gated(command))
+    app.command(cls=Command)(gated(command))
 
 
 def main() -> None:

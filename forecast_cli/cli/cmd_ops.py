@@ -40,10 +40,14 @@ def batch(
 ) -> None:
     """Run every job of JOBS_FILE unattended (cron): retrain per policy, forecast, score.
 
-    Silent on success. Exit codes: 0 every job succeeded, 1 a job failed or exceeded its time limit (one stderr line each), 75 another run holds the lock, 2/66 the batch file is invalid/missing. See docs/scheduling.md.
+    Silent on success. Exit codes: 0 every job succeeded, 1 a job failed or exceeded its time
+    limit (one stderr line each), 75 another run holds the lock, 2/66 the batch file is
+    invalid/missing. See docs/scheduling.md.
 
-    Example: forecast batch jobs.toml  (from cron: 0 6 * * * cd /srv/fc && forecast batch jobs.toml)
-    """  # noqa: E501 (one line: the help keeps line breaks)
+    Example: forecast batch jobs.toml
+
+    From cron: 0 6 * * * cd /srv/fc && forecast batch jobs.toml
+    """
     from forecast_cli.cli import render
     from forecast_cli.cli.render_batch import failure_lines
     from forecast_cli.ops.batch import run_batch, summary_json

@@ -25,6 +25,7 @@ from forecast_cli.cli.options import (
     PlotOpt,
     PrecisionOpt,
     Quiet,
+    ScorePrecisionOpt,
     check_plot,
     draw_plot,
     json_flag,
@@ -34,8 +35,8 @@ from forecast_cli.cli.options import (
 from forecast_cli.settings import TrainWindow
 
 OutputDir = Annotated[Path | None, setting_option(
-    "output_dir", OUTPUT_PANEL, "Where the bundle, metrics and forecasts go.", "--output-dir",
-    "-o", metavar="DIR")]
+    "output_dir", OUTPUT_PANEL, "Where the bundle, metrics and forecasts go (--out as on "
+    "predict).", "--output-dir", "--out", "-o", metavar="DIR")]
 KeepRuns = Annotated[int | None, setting_option(
     "keep_runs", OUTPUT_PANEL, "Runs kept in OUT/runs, the latest included; older ones are "
     "deleted once a new run is published.", min=1, metavar="N")]
@@ -116,6 +117,7 @@ def backtest(
         "reuse it.", min=1, metavar="K")] = None,
     as_json: Annotated[bool, json_flag("Print the full report as JSON.")] = False,
     plot: PlotOpt = None,
+    precision: ScorePrecisionOpt = None,
     quiet: Quiet = False,
     *,
     reading: Given,
@@ -132,13 +134,14 @@ def backtest(
 
     check_plot(plot, data)
     own = {"folds": folds, "fold_step": fold_step, "train_window": train_window,
-           "refit_every": refit_every}
-    result = run_backtest(data, build_settings({**reading, **model, **own}, config))
+           "refit_every": refit_every, "precision": precision}
+    settings = build_settings({**reading, **model, **own}, config)
+    result = run_backtest(data, settings)
     draw_plot(plot, "plot_backtest", result, quiet=quiet)
     if quiet:
         return
     if as_json:
-        typer.echo(json.dumps(json_safe(result.to_json()), indent=2))
+        typer.echo(json.dumps(json_safe(result.to_json(settings.precision)), indent=2))
         return
     render.stdout().print(render.backtest_table(result))
     if result.intervals:

@@ -188,10 +188,15 @@ def intervals_table(result: TrainResult) -> Table:
 def train_summary(result: TrainResult) -> str:
     ev = result.evaluation
     skill = ev.skill(SEASONAL)
-    verdict = "beats" if skill > 0 else "does NOT beat"
+    if skill is None or math.isnan(skill):  # MASE's scale is 0: the series repeats exactly
+        verdict = ("no MASE skill: the in-sample seasonal naive error is 0 (the series "
+                   "repeats each season exactly), compare the MAE above")
+    else:
+        verdict = (f"LSTM {'beats' if skill > 0 else 'does NOT beat'} seasonal naive on MASE "
+                   f"(skill {_fmt(100 * skill)} %)")
     out = result.output_dir
     run = f"\nRun: {out / 'runs' / result.run} (now {out / 'latest'})" if result.run else ""
-    return (f"LSTM {verdict} seasonal naive on MASE (skill {_fmt(100 * skill)} %); "
+    return (f"{verdict}; "
             f"best epoch {result.best_epoch} of {len(result.history.get('loss', []))}.\n"
             f"Model bundle: {result.bundle_dir}\n"
             f"Metrics: {result.output_dir / 'metrics.json'}  "
