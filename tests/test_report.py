@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from forecast_cli.errors import ConfigError, OutputError
+from forecast_cli.errors import ConfigError, DataError, OutputError
 from forecast_cli.pipeline.bundle_info import describe
 from forecast_cli.pipeline.compare import compare
 from forecast_cli.pipeline.report import build_page, chosen_series, write_report
@@ -204,3 +204,20 @@ def test_the_report_renders_in_a_browser(run: Path, tmp_path: Path) -> None:
     assert bar.sum() > 500  # its 6 px border (and the LSTM line) are drawn
     ink = (pixels < 80).all(axis=2)
     assert ink[:200].sum() > 300  # the title's dark text at the top
+
+
+def test_report_adds_a_backtest_report(run: Path, tmp_path: Path) -> None:
+    """Two folds whose MASE are given: the page pools them in a table and draws the folds."""
+    folds = [{"fold": k + 1, "first_target": f"2020-0{k + 4}-01T00:00:00",
+              "scores": {"model": {"mase": 0.5 + k}, "seasonal_naive": {"mase": 1.25}}}
+             for k in range(2)]
+    bt = tmp_path / "bt.json"
+    bt.write_text(json.dumps({"folds": folds, "overall": {"model": {"mase": 1.0, "mae": 2.0},
+                                                          "seasonal_naive": {"mase": 1.25}}}))
+    html = write_report(run, tmp_path / "r.html", backtest=bt).read_text()
+    assert html.count("data:image/png;base64,") == 2
+    table = html[html.index("<h2>Backtest</h2>"):]
+    assert "<td>LSTM</td><td>1</td><td>2</td>" in table
+    bt.write_text('{"overall": {}}')
+    with pytest.raises(DataError, match="is not a `forecast backtest --json` report"):
+        write_report(run, tmp_path / "r.html", backtest=bt)

@@ -77,6 +77,10 @@ def report(
         metavar="IDS", help=with_default("Series to draw, comma-separated (a many-series run).",
                                          "the 4 with the largest LSTM MASE"),
         show_default=False)] = None,
+    backtest: Annotated[Path | None, typer.Option(
+        metavar="FILE", help=with_default("A `forecast backtest --json` report of the same data "
+                                          "to add: per-fold scores and their figure.", "none"),
+        show_default=False)] = None,
 ) -> None:
     """Write one self-contained HTML page about a run, for people who never open a terminal.
 
@@ -89,5 +93,5 @@ def report(
     from forecast_cli.pipeline.report import write_report
 
     wanted = [s.strip() for s in series.split(",") if s.strip()] if series else None
-    path = write_report(run, out, wanted)
+    path = write_report(run, out, wanted, backtest)
     render.message(f"Report written to {path}")

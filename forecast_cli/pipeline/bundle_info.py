@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from forecast_cli.errors import InputMissingError
+from forecast_cli.io.forecast_output import SCHEMA_VERSION
 from forecast_cli.model.bundle import MANIFEST, SCORES, read_parts
 from forecast_cli.model.signing import SIGNATURE
 from forecast_cli.model.spec import parameter_count
 from forecast_cli.pipeline.train_result import BUNDLE_DIR
 
-INFO_VERSION = 1
 METHODS = ("model", "naive", "seasonal_naive")  # the order tables show them in
 
 
@@ -36,8 +36,9 @@ def bundle_path(path: Path) -> Path:
 def describe(path: Path) -> dict[str, Any]:
     """The bundle at ``path`` (or a run's), verified, as one JSON-able dict.
 
-    Keys: bundle, checks, created_at, versions, network, data, settings, scores (None for a
-    bundle written before scores travelled with it), warnings.
+    Keys (docs/json.md): schema_version, bundle, resolved, checks, created_at, versions,
+    data_fingerprint, network, data, settings, scores (None for a bundle written before
+    scores travelled with it), warnings.
     """
     shown = bundle_path(path)
     parts = read_parts(shown)
@@ -45,7 +46,7 @@ def describe(path: Path) -> dict[str, Any]:
     files = sorted(parts.manifest["files"])
     spec = parts.spec
     info: dict[str, Any] = {
-        "info_version": INFO_VERSION,
+        "schema_version": SCHEMA_VERSION,
         "bundle": str(shown), "resolved": os.path.realpath(shown),
         "checks": {"checksums": "ok", "files": files,
                    "signature": ("verified" if signed and not parts.warnings else

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from forecast_cli.io.forecast_output import SCHEMA_VERSION
 from forecast_cli.pipeline.bundle_info import methods
 from forecast_cli.pipeline.run_view import RunView, read_run
 
@@ -22,7 +23,8 @@ def compare(paths: list[Path]) -> dict[str, Any]:
     """Runs ``paths`` side by side: {"runs": [...], "settings": {key: [value per run]},
     "scores": {label: [value per run]}}; a value a run lacks is None."""
     runs = [read_run(p) for p in paths]
-    return {"runs": [{"path": str(r.shown), "run": str(r.root)} for r in runs],
+    return {"schema_version": SCHEMA_VERSION,
+            "runs": [{"path": str(r.shown), "run": str(r.root)} for r in runs],
             "settings": _differing(runs), "scores": _scores(runs)}
 
 

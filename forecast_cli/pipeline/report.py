@@ -11,10 +11,11 @@ never over an input, never inside a bundle.
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 from typing import Any
 
-from forecast_cli.errors import ConfigError
+from forecast_cli.errors import ConfigError, DataError, InputMissingError
 from forecast_cli.io import atomic
 from forecast_cli.pipeline.bundle_info import methods
 from forecast_cli.pipeline.report_html import Page, render
@@ -52,8 +53,10 @@ def chosen_series(metrics: dict[str, Any], wanted: list[str] | None) -> tuple[li
                    if len(ranked) > len(shown) else f"all {len(ranked)} series, worst MASE first")
 
 
-def build_page(run: RunView, wanted: list[str] | None = None) -> Page:
-    """The page of run ``run``; ``wanted``: series to draw (a panel), default the worst."""
+def build_page(run: RunView, wanted: list[str] | None = None,
+               backtest: dict[str, Any] | None = None) -> Page:
+    """The page of run ``run``; ``wanted``: series to draw (a panel), default the worst;
+    ``backtest``: a ``forecast backtest --json`` report of the same data, when there is one."""
     m = run.metrics
     data, settings = m.get("data") or {}, m.get("settings") or {}
     test = m.get("test") or {}
@@ -71,6 +74,10 @@ def build_page(run: RunView, wanted: list[str] | None = None) -> Page:
                 scores=[(meth, test[meth]) for meth in methods(test)],
                 coverage=_coverage(m), figures=[])
     page.figures.append(_forecast_figure(run, str(targets[0]), id_col, shown, why, freq))
+    if backtest is not None:
+        page.backtest_figure = _backtest_figure(backtest, freq)
+        page.backtest = [(meth, (backtest.get("overall") or {})[meth])
+                         for meth in methods(backtest.get("overall") or {})]
     if id_col:
         per = m.get("series") or {}
         page.series = [(sid, per[sid]) for sid in ranked_series(m)]
@@ -101,11 +108,42 @@ def _forecast_figure(run: RunView, target: str, id_col: str | None, shown: list[
     return caption, "data:image/png;base64," + base64.b64encode(image).decode("ascii")
 
 
-def write_report(run_dir: Path, out: Path, wanted: list[str] | None = None) -> Path:
+def _backtest_figure(bt: dict[str, Any], freq: str | None) -> tuple[str, str]:
+    from forecast_cli.pipeline.report_figures import backtest_figure
+
+    folds = [(date_words(f["first_target"], freq) if f.get("first_target") else
+              f"fold {f.get('fold', i + 1)}", f.get("scores") or {})
+             for i, f in enumerate(bt.get("folds") or []) if isinstance(f, dict)]
+    title = f"Backtest: {len(folds)} forecast origins, each scored on the following horizon"
+    caption = ("The MASE of each backtest fold (a network refit before each origin, scored on "
+               "the rows after it): a model that wins on average but loses at some origins "
+               "shows it here.")
+    image = backtest_figure(folds, title)
+    return caption, "data:image/png;base64," + base64.b64encode(image).decode("ascii")
+
+
+def read_backtest(path: Path) -> dict[str, Any]:
+    """A ``forecast backtest --json`` report (DataError, exit 65, unless it is one)."""
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputMissingError(f"{path}: backtest report not found.") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: is not JSON ({str(exc)[:200]}).") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("folds"), list):
+        raise DataError(f"{path}: is not a `forecast backtest --json` report (no folds).")
+    return raw
+
+
+def write_report(run_dir: Path, out: Path, wanted: list[str] | None = None,
+                 backtest: Path | None = None) -> Path:
     """Write the report of ``run_dir`` to ``out`` (atomically; OutputError, exit 73, when
-    ``out`` is not a regular file one may write, is one of the run's files or in a bundle)."""
+    ``out`` is not a regular file one may write, is one of the run's files or in a bundle).
+    ``backtest``: a ``forecast backtest --json`` file to add (its per-fold figure, scores)."""
     run = read_run(run_dir)
-    inputs = (run.root / "metrics.json", run.forecasts, run.history)
+    inputs = (run.root / "metrics.json", run.forecasts, run.history,
+              *((Path(backtest),) if backtest else ()))
     atomic.check_output(Path(out), inputs)
-    atomic.write_text(Path(out), render(build_page(run, wanted)))
+    bt = read_backtest(backtest) if backtest is not None else None
+    atomic.write_text(Path(out), render(build_page(run, wanted, bt)))
     return Path(out)

@@ -91,6 +91,41 @@ def forecast_figure(table: pd.DataFrame, target: str, id_col: str | None, shown:
     fig.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=8,
                frameon=False, bbox_to_anchor=(0.5, 1.0))
     fig.suptitle(title, y=1.06 if n == 1 else 1.03, fontsize=12)
-    fig.autofmt_xdate()
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)  # type: ignore[no-untyped-call]
+    axes[-1, 0].xaxis.set_major_locator(locator)
+    axes[-1, 0].xaxis.set_major_formatter(
+        mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     fig.tight_layout()
     return png(fig)
+
+
+def backtest_figure(folds: list[tuple[str, dict[str, Any]]], title: str) -> bytes:
+    """Each forecast origin's MASE (x: the fold's first target, in words) for the LSTM and
+    the baselines, as grouped bars: does the model win at every origin, or only on average?"""
+    plt = pyplot()
+    methods = [m for m in ("model", "seasonal_naive", "naive")
+               if any(m in scores for _, scores in folds)]
+    fig, ax = plt.subplots(figsize=(9, 3.2))
+    x = np.arange(len(folds))
+    width = 0.8 / max(1, len(methods))
+    for k, m in enumerate(methods):
+        values = [_mase(scores, m) for _, scores in folds]
+        bars = ax.bar(x + (k - (len(methods) - 1) / 2) * width, values, width,
+                      color=COLORS[m], label=LABELS[m], alpha=0.9 if m == "model" else 0.6)
+        ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
+    ax.axhline(1.0, color="#888888", lw=0.8, ls=":")
+    ax.set_xticks(x, [label for label, _ in folds])
+    ax.set_ylabel("MASE (lower is better)")
+    ax.set_xlabel("forecast origin (first forecast step)")
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 1.14), ncol=len(methods), fontsize=8,
+              frameon=False)
+    fig.suptitle(title, y=1.08, fontsize=12)
+    return png(fig)
+
+
+def _mase(scores: dict[str, Any], method: str) -> float:
+    value = (scores.get(method) or {}).get("mase") if isinstance(scores, dict) else None
+    return float(value) if isinstance(value, int | float) else float("nan")

@@ -26,6 +26,8 @@ class Page:
     series: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # worst first
     settings: list[tuple[str, Any]] = field(default_factory=list)
     training: list[tuple[str, Any]] = field(default_factory=list)
+    backtest: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # overall scores
+    backtest_figure: tuple[str, str] | None = None  # (caption, data URI)
 
 
 CSS = """
@@ -50,13 +52,13 @@ def _e(value: Any) -> str:
     return escape(str(value), quote=True)
 
 
-def _scores(page: Page) -> str:
+def _scores(scores: list[tuple[str, dict[str, Any]]]) -> str:
     head = "".join(f"<th>{label}</th>" for _, label in METRICS)
     rows = "".join(
         f'<tr class="{_e(m)}"><td>{_e(METHOD_WORDS.get(m, m))}</td>'
         + "".join(f"<td>{_e(number(s.get(k) if isinstance(s, dict) else None))}</td>"
                   for k, _ in METRICS) + "</tr>"
-        for m, s in page.scores)
+        for m, s in scores)
     return f"<table><tr><th>method</th>{head}</tr>{rows}</table>"
 
 
@@ -84,6 +86,19 @@ def _series(page: Page) -> str:
             f"<th>LSTM MAE</th></tr>{rows}</table>")
 
 
+def _backtest(page: Page) -> str:
+    if not page.backtest:
+        return ""
+    figure = _figure(*page.backtest_figure) if page.backtest_figure else ""
+    return ("<h2>Backtest</h2><p>Scores pooled over every backtest fold (rolling forecast "
+            f"origins), then each fold's.</p>{_scores(page.backtest)}{figure}")
+
+
+def _figure(caption: str, uri: str) -> str:
+    return (f'<figure><img alt="{_e(caption)}" src="{_e(uri)}"><figcaption>{_e(caption)}'
+            "</figcaption></figure>")
+
+
 def _pairs(title: str, pairs: list[tuple[str, Any]]) -> str:
     rows = "".join(f"<tr><td>{_e(k.replace('_', ' '))}</td><td>{_e(value_words(v))}</td></tr>"
                    for k, v in pairs)
@@ -92,14 +107,13 @@ def _pairs(title: str, pairs: list[tuple[str, Any]]) -> str:
 
 def render(page: Page) -> str:
     """The complete document."""
-    figures = "".join(f'<figure><img alt="{_e(cap)}" src="{_e(uri)}"><figcaption>{_e(cap)}'
-                      "</figcaption></figure>" for cap, uri in page.figures)
+    figures = "".join(_figure(cap, uri) for cap, uri in page.figures)
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{_e(page.title)}</title><style>{CSS}</style></head><body>"
             f"<h1>{_e(page.title)}</h1><p class=\"sub\">{_e(page.subtitle)}</p>"
             f"<p class=\"headline\">{_e(page.headline)}</p>"
-            f"<h2>Test scores against the baselines</h2>{_scores(page)}"
+            f"<h2>Test scores against the baselines</h2>{_scores(page.scores)}"
             f"<h2>Prediction intervals</h2>{_coverage(page)}"
-            f"<h2>Forecast</h2>{figures}{_series(page)}"
+            f"<h2>Forecast</h2>{figures}{_backtest(page)}{_series(page)}"
             f"{_pairs('Training', page.training)}{_pairs('Settings', page.settings)}"
             "</body></html>\n")
