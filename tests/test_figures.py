@@ -48,6 +48,14 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                                                        "refit_every": 2}, None))}
 
 
+@pytest.fixture(autouse=True)
+def _close_figures() -> Any:
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 def _time_axes(fig: Any) -> list[Any]:
     return [ax for ax in fig.axes if ax.get_xlabel() != "epoch"]
 
@@ -144,3 +152,12 @@ def test_backtest_figure_shows_fold_intervals_and_scores(runs: dict[str, Any]) -
 def test_plot_files_are_written(runs: dict[str, Any], tmp_path: Path) -> None:
     path = plots.plot_train(runs["train"], tmp_path / "t.svg")
     assert path.read_text().lstrip().startswith("<?xml")
+
+
+def test_series_asked_for_but_absent_are_said_not_fatal(runs: dict[str, Any]) -> None:
+    fig = plots.train_figure(runs["train"], ("zz",))
+    assert len(_time_axes(fig)) == 3
+    assert fig.texts[-1].get_text() == (
+        "Panels: all 3 series, largest LSTM MASE first (none of zz is in the data)")
+    fig = plots.train_figure(runs["train"], ("b", "zz"))
+    assert fig.texts[-1].get_text() == "Panels: 1 of 3 series, as asked; not in the data: zz"

@@ -118,10 +118,16 @@ def joined(x0: Any, y0: float, x: Any, *ys: np.ndarray) -> tuple[Any, ...]:
 def choose(ids: list[str], wanted: tuple[str, ...] | None, key: dict[str, float],
            what: str) -> tuple[list[str], str]:
     """The series to draw and the words for why: ``wanted`` when given (those the run has),
-    else the ``MAX_PANELS`` with the largest ``key`` (``what`` names it: "LSTM MASE")."""
-    if wanted:
-        shown = [s for s in wanted if s in ids][:MAX_PANELS]
-        return shown, f"{len(shown)} of {len(ids)} series, as asked"
+    else the ``MAX_PANELS`` with the largest ``key`` (``what`` names it: "LSTM MASE"). The
+    figure comes after the work: a name the run lacks is said in the figure, never an error."""
+    unknown = [s for s in wanted or () if s not in ids]
+    shown = [s for s in wanted or () if s in ids][:MAX_PANELS]
+    if shown:
+        lacks = f"; not in the data: {', '.join(unknown[:3])}" if unknown else ""
+        return shown, f"{len(shown)} of {len(ids)} series, as asked{lacks}"
+    if unknown:
+        default, why = choose(ids, None, key, what)
+        return default, f"{why} (none of {', '.join(unknown[:3])} is in the data)"
     ranked = sorted(ids, key=lambda s: -key.get(s, -np.inf) if np.isfinite(
         key.get(s, np.nan)) else np.inf)
     shown = ranked[:MAX_PANELS]
