@@ -27,7 +27,7 @@ from forecast_cli.cli.plot_layout import (
     panels,
     save,
 )
-from forecast_cli.pipeline.wording import METHOD_WORDS, date_words, step_word
+from forecast_cli.pipeline.wording import METHOD_WORDS, date_words, mase_note, step_word
 
 if TYPE_CHECKING:
     from forecast_cli.data.frame import Frame
@@ -36,17 +36,6 @@ if TYPE_CHECKING:
     from forecast_cli.pipeline.train_result import TrainResult
 
 BASELINES = ("naive", "seasonal_naive")
-
-
-def _mase_note(scores: dict[str, Any]) -> str:
-    """"LSTM MASE 0.49 · seasonal naive 1.24" from method → metric → value."""
-    def get(m: str) -> Any:
-        return (scores.get(m) or {}).get("mase")
-
-    model, base = get("model"), get("seasonal_naive")
-    if model is None or base is None or not (np.isfinite(model) and np.isfinite(base)):
-        return ""
-    return f"MASE: LSTM {model:.2f} · seasonal naive {base:.2f}"
 
 
 def plot_train(r: TrainResult, path: Path, series: tuple[str, ...] | None = None) -> Path:
@@ -71,7 +60,7 @@ def train_figure(r: TrainResult, series: tuple[str, ...] | None = None) -> Any:
     for (i, j, name), ax in zip(views, axes, strict=True):
         _test_panel(ax, r, i, j)
         scores = r.per_series[r.panel.ids[i]] if many else r.evaluation.scores
-        label_panel(ax, name if many else f"{name}", s.target[j], _mase_note(scores))
+        label_panel(ax, name if many else f"{name}", s.target[j], mase_note(scores))
     _loss_panel(loss_ax, r)
     finish(fig, axes, f"{f.path.name}: the last test window, LSTM against the baselines",
            f.freq, f.tz, why)
@@ -228,7 +217,7 @@ def backtest_figure(r: BacktestResult, series: tuple[str, ...] | None = None) ->
         draw_folds(ax, r, i, j)
         scores = r.series[r.layout.ids[i]] if r.panel else r.overall
         label_panel(ax, r.layout.ids[i] if r.panel else s.target[j], s.target[j],
-                    _mase_note(scores))
+                    mase_note(scores))
     title = (f"{f.path.name}: backtest, {len(r.folds)} forecast origins "
              f"({s.train_window} training window), {s.horizon} {step_word(f.freq)}s ahead")
     finish(fig, axes, title, f.freq, f.tz, why)

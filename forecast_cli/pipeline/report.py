@@ -20,7 +20,7 @@ from forecast_cli.io import atomic
 from forecast_cli.pipeline.bundle_info import methods
 from forecast_cli.pipeline.report_html import Page, render
 from forecast_cli.pipeline.run_view import RunView, read_run
-from forecast_cli.pipeline.wording import date_words, headline, step_word
+from forecast_cli.pipeline.wording import date_words, headline, mase_note, step_word
 
 PANEL_SHOWN = 4  # series drawn by default: the worst by the LSTM's MASE
 
@@ -104,7 +104,11 @@ def _forecast_figure(run: RunView, target: str, id_col: str | None, shown: list[
     caption = (f"{target}: the test period's actuals (black), and the last test window's "
                f"forecasts by the LSTM and the baselines, with the prediction intervals shaded."
                + (f" Series shown: {why}." if id_col else ""))
-    image = forecast_figure(table, target, id_col, shown, title, step_word(freq))
+    raw = run.metrics.get("series")
+    per: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    notes: dict[str | None, str] = ({sid: mase_note(per.get(sid) or {}) for sid in shown}
+                                    if id_col else {None: mase_note(run.metrics.get("test") or {})})
+    image = forecast_figure(table, target, id_col, shown, title, step_word(freq), notes)
     return caption, "data:image/png;base64," + base64.b64encode(image).decode("ascii")
 
 

@@ -71,8 +71,10 @@ def interval_levels(table: pd.DataFrame) -> list[str]:
 
 
 def forecast_figure(table: pd.DataFrame, target: str, id_col: str | None, shown: list[str],
-                    title: str, unit: str) -> bytes:
-    """One panel per series in ``shown`` (or the one series), shared x axis, one legend."""
+                    title: str, unit: str, notes: dict[str | None, str] | None = None) -> bytes:
+    """One panel per series in ``shown`` (or the one series), shared x axis, one legend;
+    ``notes``: the text at the right above each panel (its score), by series (None: the one
+    series)."""
     plt = pyplot()
     n = max(1, len(shown))
     fig, axes = plt.subplots(n, 1, figsize=(9, 2.6 + 2.2 * (n - 1)) if n > 1 else (9, 3.6),
@@ -85,7 +87,9 @@ def forecast_figure(table: pd.DataFrame, target: str, id_col: str | None, shown:
         draw_window(ax, actual, tail, levels)
         ax.set_ylabel(target)
         if sid is not None and id_col is not None:
-            ax.set_title(f"{sid}", fontsize=10, loc="left")
+            ax.set_title(f"{sid}", fontsize=10, loc="left", fontweight="bold")
+        if (notes or {}).get(sid):
+            ax.set_title((notes or {})[sid], fontsize=9, loc="right", color="#333333")
     axes[-1, 0].set_xlabel(unit)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=8,

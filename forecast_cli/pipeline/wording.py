@@ -80,3 +80,13 @@ def value_words(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+def mase_note(scores: dict[str, Any]) -> str:
+    """"MASE: LSTM 0.49 · seasonal naive 1.24" from method → metric → value; "" when either
+    is missing or not finite."""
+    model = (scores.get("model") or {}).get("mase") if isinstance(scores, dict) else None
+    base = (scores.get("seasonal_naive") or {}).get("mase") if isinstance(scores, dict) else None
+    if not all(isinstance(v, int | float) and math.isfinite(v) for v in (model, base)):
+        return ""
+    return f"MASE: LSTM {model:.2f} · seasonal naive {base:.2f}"
