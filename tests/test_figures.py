@@ -43,9 +43,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     data = d / "panel.csv"
     pd.concat(rows).to_csv(data, index=False)
     trained = train(data, build_settings({**SMALL, "output_dir": d / "out"}, None))
+    folds: list[tuple[int, int, Any]] = []  # what backtest's progress hook was told
+    tested = backtest(data, build_settings({**SMALL, "epochs": 1, "folds": 2, "refit_every": 2},
+                                           None),
+                      on_fold=lambda done, total, fold: folds.append((done, total, fold)))
     return {"data": data, "train": trained, "forecast": predict(d / "out" / "model", data),
-            "backtest": backtest(data, build_settings({**SMALL, "epochs": 1, "folds": 2,
-                                                       "refit_every": 2}, None))}
+            "backtest": tested, "folds_seen": folds}
 
 
 @pytest.fixture(autouse=True)
@@ -161,3 +164,9 @@ def test_series_asked_for_but_absent_are_said_not_fatal(runs: dict[str, Any]) ->
         "Panels: all 3 series, largest LSTM MASE first (none of zz is in the data)")
     fig = plots.train_figure(runs["train"], ("b", "zz"))
     assert fig.texts[-1].get_text() == "Panels: 1 of 3 series, as asked; not in the data: zz"
+
+
+def test_backtest_tells_its_progress_hook_each_fold(runs: dict[str, Any]) -> None:
+    seen = runs["folds_seen"]
+    assert [(done, total) for done, total, _ in seen] == [(1, 2), (2, 2)]
+    assert [fold for _, _, fold in seen] == runs["backtest"].folds

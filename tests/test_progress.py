@@ -1,5 +1,6 @@
 """Progress on a terminal (issue 17): the training bar's last line stays, backtest reports each
-fold, batch each job; nothing at all when stderr is not a terminal.
+fold (its hook is checked on test_figures' real backtest), batch each job; nothing at all
+when stderr is not a terminal.
 
 A terminal is Rich's forced one (``FORCE_COLOR``), drawn into pytest's captured stderr.
 """
@@ -75,18 +76,3 @@ def test_batch_reports_each_job_as_it_starts(tmp_path: Path) -> None:
     assert [o.status for o in result.outcomes] == ["failed", "failed"]
     assert seen == [(0, 2, "a"), (1, 2, "b"), (2, 2, "")]
 
-
-def test_backtest_reports_each_fold(tmp_path: Path) -> None:
-    """A real backtest (one fit, reused by the second fold): the hook sees folds 1/2, 2/2,
-    each with that fold's scores."""
-    from forecast_cli.pipeline.backtest import backtest
-    from forecast_cli.settings import build_settings
-    from tests.conftest import seasonal_series, write_series
-
-    data = write_series(tmp_path / "d.csv", seasonal_series(100))
-    s = build_settings({"lookback": 8, "horizon": 4, "lstm_units": 4, "epochs": 1, "folds": 2,
-                        "refit_every": 2, "seed": 7}, None)
-    seen: list[tuple[int, int, object]] = []
-    result = backtest(data, s, on_fold=lambda done, total, fold: seen.append((done, total, fold)))
-    assert [(d, t) for d, t, _ in seen] == [(1, 2), (2, 2)]
-    assert [f for _, _, f in seen] == result.folds
