@@ -68,8 +68,10 @@ def test_fold_steps_show_count_and_score(terminal: None,
 def test_batch_reports_each_job_as_it_starts(tmp_path: Path) -> None:
     """Two jobs whose data is missing fail at once: the hook still sees each start, then the end."""
     jobs = write_batch(tmp_path / "jobs.toml", {
-        "a": {"data": str(tmp_path / "none-a.csv"), "output_dir": str(tmp_path / "a")},
-        "b": {"data": str(tmp_path / "none-b.csv"), "output_dir": str(tmp_path / "b")}})
+        "a": {"data": str(tmp_path / "none-a.csv"), "model_dir": str(tmp_path / "a"),
+              "output": str(tmp_path / "a.csv")},
+        "b": {"data": str(tmp_path / "none-b.csv"), "model_dir": str(tmp_path / "b"),
+              "output": str(tmp_path / "b.csv")}})
     seen: list[tuple[int, int, str]] = []
     result = run_batch(jobs, state_dir=tmp_path / "state",
                        on_job=lambda done, total, name: seen.append((done, total, name)))

@@ -221,3 +221,16 @@ def test_report_adds_a_backtest_report(run: Path, tmp_path: Path) -> None:
     bt.write_text('{"overall": {}}')
     with pytest.raises(DataError, match="is not a `forecast backtest --json` report"):
         write_report(run, tmp_path / "r.html", backtest=bt)
+
+
+def test_a_bundle_from_before_scores_travelled_inspects_without_them(run: Path,
+                                                                     tmp_path: Path) -> None:
+    old = tmp_path / "old"
+    shutil.copytree((run / "model").resolve(), old)
+    (old / "scores.json").unlink()
+    manifest = json.loads((old / "manifest.json").read_text())
+    del manifest["files"]["scores.json"]
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    info = describe(old)
+    assert info["scores"] is None
+    assert "scores.json" not in info["checks"]["files"]

@@ -164,7 +164,9 @@ def forecast_figure(fc: Forecast, data_path: Path) -> Any:
     frame, n = _recent(fc, data_path)
     schema, t, tz = fc.bundle.schema, fc.table, fc.bundle.schema.tz
     h, freq = fc.bundle.spec.horizon, schema.freq
-    when = f"the next {h} {step_word(freq)}s after {date_words(fc.origin, freq)}"
+    origin = (pd.Timestamp(fc.origin) if tz is None  # naive UTC for zoned data: shown in tz
+              else pd.Timestamp(fc.origin).tz_localize("UTC").tz_convert(tz))
+    when = f"the next {h} {step_word(freq)}s after {date_words(origin, freq)}"
     if frame.id_col is None:
         targets = list(schema.targets)[:MAX_PANELS]
         fig, axes, _ = panels(len(targets), tz)

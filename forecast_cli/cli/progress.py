@@ -21,13 +21,13 @@ def steps(what: str, total: int | None, enabled: bool) -> Iterator[Any]:
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    columns = (TextColumn(f"{what} {{task.completed}}/{{task.total}}"), BarColumn(),
+    columns = (TextColumn(f"{what} {{task.completed}}/{{task.fields[of]}}"), BarColumn(),
                TextColumn("{task.fields[note]}"), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
-        task = progress.add_task(what, total=total, note="")
+        task = progress.add_task(what, total=total, note="", of=total or "?")
 
         def advance(done: int, of: int, note: str = "") -> None:
-            progress.update(task, completed=done, total=of, note=note)
+            progress.update(task, completed=done, total=of, note=note, of=of)
 
         yield advance
 
