@@ -93,5 +93,13 @@ def compare_table(result: dict[str, Any]) -> Table:
         table.add_row(key, *(value_words(v) for v in values))
     table.add_section()
     for key, values in result["scores"].items():
-        table.add_row(key, *(number(v, 4) for v in values))
+        table.add_row(_score_words(key), *(number(v, 4) for v in values))
     return table
+
+
+def _score_words(key: str) -> str:
+    """"seasonal_naive mase" → "seasonal naive MASE"; "training best_epoch" → "best epoch"."""
+    head, _, metric = key.rpartition(" ")
+    if head in METHOD_WORDS or metric in ("mase", "mae", "rmse"):
+        return f"{METHOD_WORDS.get(head, head)} {metric.upper()}"
+    return key.removeprefix("training ").replace("_", " ")
