@@ -41,7 +41,7 @@ def test_train_writes_every_output_and_keeps_streams_apart(trained: Trained) -> 
         "history.csv", "metrics.json", "model", "test_forecasts.csv"]
     assert sorted(p.name for p in (out / "model").iterdir()) == [
         "config.json", "intervals.json", "manifest.json", "model.onnx", "model.weights.h5",
-        "scaler.json"]
+        "scaler.json", "scores.json"]
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["test"]) == {"model", "naive", "seasonal_naive"}
     assert metrics["windows"]["test"] == 200 - 170 - 4 + 1  # test rows [170, 200), horizon 4

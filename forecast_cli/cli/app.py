@@ -1,8 +1,9 @@
 """The ``forecast`` command: the Typer app, its version flag, and the commands it offers.
 
 Each command lives in the module of its concern (``cmd_train``: train, backtest; ``cmd_predict``:
-predict, evaluate; ``cmd_data``: validate; ``cmd_ops``: batch, history) and is thin: parse,
-build settings, call one library function, render. Every command passes through
+predict, evaluate; ``cmd_data``: validate; ``cmd_ops``: batch, history; ``cmd_report``: inspect,
+compare, report) and is thin: parse, build settings, call one library function, render. Every
+command passes through
 ``exits.gated``, the one place library errors become exit codes. Heavy modules (TensorFlow,
 pandas) are imported inside the commands that need them, so ``forecast --help`` starts fast.
 """
@@ -14,7 +15,7 @@ from typing import Annotated
 import typer
 
 from forecast_cli import __version__
-from forecast_cli.cli import cmd_data, cmd_ops, cmd_predict, cmd_train
+from forecast_cli.cli import cmd_data, cmd_ops, cmd_predict, cmd_report, cmd_train
 from forecast_cli.cli.exits import gated, leave
 from forecast_cli.cli.helpformat import Command, Group
 
@@ -41,7 +42,8 @@ def _main(
 
 
 for command in (cmd_train.train, cmd_predict.predict, cmd_data.validate, cmd_train.backtest,
-                cmd_predict.evaluate, cmd_ops.batch, cmd_ops.history):
+                cmd_predict.evaluate, cmd_ops.batch, cmd_ops.history, cmd_report.inspect,
+                cmd_report.compare, cmd_report.report):
     app.command(cls=Command)(gated(command))
 
 

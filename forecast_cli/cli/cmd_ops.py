@@ -49,11 +49,14 @@ def batch(
     From cron: 0 6 * * * cd /srv/fc && forecast batch jobs.toml
     """
     from forecast_cli.cli import render
+    from forecast_cli.cli.progress import steps
     from forecast_cli.cli.render_batch import failure_lines
     from forecast_cli.ops.batch import run_batch, summary_json
 
-    result = run_batch(jobs_file, wait, state_dir, log=render.message if verbose else None,
-                       time_limit=job_time_limit)
+    with steps("job", None, enabled=True) as advance:  # a terminal only: cron stays silent
+        result = run_batch(jobs_file, wait, state_dir, log=render.message if verbose else None,
+                           time_limit=job_time_limit, on_job=None if advance is None else
+                           lambda done, total, name: advance(done, total, name))
     for line in failure_lines(result):
         error(line)
     if as_json:

@@ -32,6 +32,7 @@ from forecast_cli.cli.options import (
     setting_option,
     shared,
 )
+from forecast_cli.cli.options_figures import PlotSeriesOpt, plot_series
 from forecast_cli.settings import TrainWindow
 
 OutputDir = Annotated[Path | None, setting_option(
@@ -52,6 +53,7 @@ def train(
     as_json: Annotated[bool, json_flag("Print metrics.json to stdout instead of the table.")]
         = False,
     plot: PlotOpt = None,
+    plot_series_ids: PlotSeriesOpt = None,
     precision: PrecisionOpt = None,
     quiet: Quiet = False,
     *,
@@ -82,7 +84,7 @@ def train(
         render.message(f"Warning: applied fix: {fix}", quiet)
     for warning in (*result.frame.warnings, *result.warnings):
         render.message(f"Warning: {warning}", quiet)
-    draw_plot(plot, "plot_train", result, quiet=quiet)
+    draw_plot(plot, "plot_train", result, quiet=quiet, series=plot_series(plot_series_ids))
     if quiet:
         return
     if as_json:
@@ -118,6 +120,7 @@ def backtest(
     as_json: Annotated[bool, json_flag("Print the full report as JSON.")] = False,
     plot: PlotOpt = None,
     precision: ScorePrecisionOpt = None,
+    plot_series_ids: PlotSeriesOpt = None,
     quiet: Quiet = False,
     *,
     reading: Given,
@@ -135,9 +138,13 @@ def backtest(
     check_plot(plot, data)
     own = {"folds": folds, "fold_step": fold_step, "train_window": train_window,
            "refit_every": refit_every, "precision": precision}
+    from forecast_cli.cli.progress import fold_note, steps
+
     settings = build_settings({**reading, **model, **own}, config)
-    result = run_backtest(data, settings)
-    draw_plot(plot, "plot_backtest", result, quiet=quiet)
+    with steps("fold", settings.folds, enabled=not quiet) as advance:
+        result = run_backtest(data, settings, on_fold=None if advance is None else
+                              lambda done, total, fold: advance(done, total, fold_note(fold)))
+    draw_plot(plot, "plot_backtest", result, quiet=quiet, series=plot_series(plot_series_ids))
     if quiet:
         return
     if as_json:

@@ -122,14 +122,14 @@ def check_plot(path: Path | None, data: Path) -> None:
                           f"{', '.join(PLOT_FORMATS)}. Got {got}.")
 
 
-def draw_plot(path: Path | None, kind: str, *args: Any, quiet: bool) -> None:
+def draw_plot(path: Path | None, kind: str, *args: Any, quiet: bool, **kw: Any) -> None:
     """Draw figure ``kind`` (a function of forecast_cli.cli.plots) when --plot was given
-    (checked by ``check_plot`` before the work)."""
+    (checked by ``check_plot`` before the work); ``kw``: its options (``series``)."""
     if path is None:
         return
     from forecast_cli.cli import plots, render
 
-    getattr(plots, kind)(*args, path)
+    getattr(plots, kind)(*args, path, **kw)
     render.message(f"Plot written to {path}", quiet)
 
 

@@ -168,11 +168,13 @@ def _invalid(name: str, why: str, batch: Path, history: History) -> JobOutcome:
 
 def run_batch(path: Path, wait: float = 0.0, state_dir: Path | None = None,
               log: Log | None = None, now: datetime | None = None,
-              time_limit: float | None = None) -> BatchResult:
+              time_limit: float | None = None,
+              on_job: Callable[[int, int, str], None] | None = None) -> BatchResult:
     """Run every job of batch file ``path``; LockedError (75) if another run holds it.
 
     ``wait``: seconds to wait for a lock another run holds. ``time_limit``: seconds any job
-    may run, over every job's own ``time_limit``.
+    may run, over every job's own ``time_limit``. ``on_job(done, total, name)``: progress,
+    called as each job starts (``name``) and once when all are done (name "").
     """
     check_range("wait", wait, float, 0.0)
     if time_limit is not None:
@@ -189,7 +191,9 @@ def run_batch(path: Path, wait: float = 0.0, state_dir: Path | None = None,
         by_name = {j.name: j for j in spec.jobs}
         now = now or datetime.now(UTC)
         outcomes = []
-        for name in spec.names:
+        for done, name in enumerate(spec.names):
+            if on_job is not None:
+                on_job(done, len(spec.names), name)
             if name in spec.invalid:
                 outcomes.append(_invalid(name, spec.invalid[name], spec.path, history))
                 continue
@@ -197,6 +201,8 @@ def run_batch(path: Path, wait: float = 0.0, state_dir: Path | None = None,
             if time_limit is not None:
                 job = replace(job, time_limit=time_limit)
             outcomes.append(_one(job, spec, worker, history, logger, now, deadline))
+        if on_job is not None:
+            on_job(len(spec.names), len(spec.names), "")
         for w in caught:
             logger(f"warning: {w.category.__name__}: {w.message}")
     return BatchResult(path=spec.path, state_dir=spec.state_dir, outcomes=outcomes)
