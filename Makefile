@@ -42,7 +42,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider tests/test_layers.py  # imports point down only
 
 test: lint
-	$(BIN)/pytest -n 2 --durations=15
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=15  # groups: tests/conftest.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache
