@@ -26,7 +26,7 @@ from forecast_cli.io.forecast_output import forecast_head, table_csv, table_json
 from forecast_cli.model import api as model
 from forecast_cli.model.bundle import Bundle, read_bundle
 from forecast_cli.pipeline import bundle_series
-from forecast_cli.pipeline.inputs import check_compatible, latest_windows, load_for
+from forecast_cli.pipeline.inputs import check_compatible, latest_windows, load_for, short_ids
 from forecast_cli.settings import ENGINES
 
 
@@ -103,6 +103,14 @@ def predict(bundle_dir: Path, data_path: Path, series: tuple[str, ...] | None = 
     if frame.id_col is not None:
         table.insert(0, frame.id_col, np.repeat(np.asarray(kept, dtype=object),
                                                 bundle.spec.horizon))
+    short = short_ids(frame, kept, bundle.spec.lookback,
+                      set((bundle.schema.panel or {}).get("short", [])))
+    if short:  # the column only when some series is short: other forecasts keep their shape
+        table["short_history"] = np.repeat(np.isin(np.asarray(kept, dtype=object), short),
+                                           bundle.spec.horizon)
+        more = [*more, f"{len(short)} series have a short history (fewer rows than the "
+                f"lookback {bundle.spec.lookback}, or too few for the training split): "
+                "forecast from padded windows, flagged short_history."]
     return Forecast(table=table, bundle=bundle, origin=pd.Timestamp(max(lasts)),
                     warnings=[*bundle.warnings, *warnings, *more], frame=frame)
 

@@ -78,6 +78,7 @@ def _bundle_shape(r: TrainResult, scalers: SeriesScalers) -> tuple[Scaler, DataS
                                      for a, b in zip(p.starts, p.bounds, strict=True)])
         scaler = fit_scaler(s.scaler, train_rows)  # range checks; forecasts use per series
         panel_info = {"id_col": f.id_col, "skipped": list(p.skipped),
+                      "short": short_ids(p),
                       "series": {sid: sc.to_json()
                                  for sid, sc in zip(p.ids, scalers.scalers, strict=True)}}
     schema = DataSchema(
@@ -115,6 +116,7 @@ def metrics_report(r: TrainResult) -> dict[str, Any]:
             "split_rows": "per series, by train_frac / val_frac / test_frac of its own rows",
             "id_col": f.id_col, "series_count": len(r.per_series),
             "warnings": list(r.warnings), "series": r.per_series,
+            "short_history": short_ids(r.panel),
             "intervals": intervals_report(r.calibration, r.interval_scores,
                                           r.series_interval_scores)})
     return report
@@ -156,3 +158,8 @@ def history_csv(history: dict[str, list[float]]) -> str:
 def _shortest(value: float) -> str:
     single = np.float32(value)
     return str(single) if float(single) == float(value) else repr(float(value))
+
+
+def short_ids(p: Any) -> list[str]:
+    """The series trained with the short layout (padded windows, last horizons held out)."""
+    return [sid for i, sid in enumerate(p.ids) if p.is_short(i)]

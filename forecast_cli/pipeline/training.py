@@ -154,10 +154,11 @@ def fit_and_write(prep: Prepared, write_to: Path, on_epoch: model.EpochCallback 
     parts = {part: p.origins(part, s.lookback, s.horizon) for part in PARTS}  # origins, series
     frame = fitting.with_keepout_note(frame, p, {k: len(o) for k, (o, _) in parts.items()}, s)
     future = calendar_features.future_columns(frame, spec.n_future)  # (n, n_future) or None
-    feed = fitting.Feed.of(frame.values, scalers, future)  # scaled window by window: no copy
+    starts = p.starts if p.short else None  # short series: padded windows
+    feed = fitting.Feed.of(frame.values, scalers, future, starts)  # scaled per window: no copy
     net, history = fitting.fit_network(frame.values, parts["train"], parts["val"], spec, s,
                                        on_epoch, backup_dir=backup_dir, future=future,
-                                       scaler=scalers)
+                                       scaler=scalers, starts=starts)
     calib = fitting.calibrate(net, feed, parts["val"], frame.values[:, :len(s.target)], spec,
                               s.levels, p.ids)
     test_o, which = parts["test"]
