@@ -116,6 +116,9 @@ class Settings:
     fold_step: int | None = None  # rows between fold origins; None: one horizon
     train_window: TrainWindow = "expanding"
     refit_every: int = 1
+    # accuracy (issue 15): a linear map of the window-normalised lookback added to the
+    # network's forecast (NLinear); it starts at zero, so at first the forecast is the level
+    linear_skip: bool = True
     # where results go, and how: decimals of the values written (None: the training data's
     # own + 3, see core.precision; train records the number it used in the bundle)
     output_dir: Path = field(default_factory=lambda: Path("forecast-output"))

@@ -269,6 +269,11 @@ MODEL: Mapping[str, Any] = {
     "seed": Annotated[int | None, setting_option(
         "seed", TRAINING_PANEL, "Random seed of weights, shuffling and dropout.", min=0,
         metavar="N")],
+    # accuracy (issue 15)
+    "linear_skip": Annotated[bool | None, setting_option(
+        "linear_skip", NETWORK_PANEL, "Add a linear map of the normalised lookback to the "
+        "forecast (NLinear); --no-linear-skip: the LSTM alone.",
+        "--linear-skip/--no-linear-skip")],
 }
 
 

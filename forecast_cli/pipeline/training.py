@@ -91,7 +91,7 @@ def _network_spec(s: Settings, n_inputs: int) -> model.NetworkSpec:
         target_index=tuple(range(len(s.target))), lstm_units=s.lstm_units,
         lstm_layers=s.lstm_layers, dense_units=s.dense_units, dropout=s.dropout,
         window_norm=s.window_norm, seed=s.seed, channel_independence=s.channel_independence,
-        patch_len=s.patch_len, n_future=n_future)
+        patch_len=s.patch_len, n_future=n_future, linear_skip=s.linear_skip)
 
 
 @dataclass(frozen=True)
