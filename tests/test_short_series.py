@@ -60,6 +60,7 @@ def test_every_series_of_a_panel_is_forecast_and_short_ones_are_flagged(tmp_path
     assert trained.returncode == 0, trained.stderr
     assert "short (10 rows)" in trained.stderr
     assert "one (1 rows)" in trained.stderr  # the only one left out, and said so
+    assert trained.stderr.strip().splitlines()[-1].startswith("Validation: the LSTM ")
     metrics = json.loads((tmp_path / "o" / "metrics.json").read_text())
     assert metrics["short_history"] == ["short"]
     # short: 10 rows, horizon 4, season 12: no room for a scored test window (seasonal naive

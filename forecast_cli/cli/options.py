@@ -21,7 +21,7 @@ import typer
 
 from forecast_cli.errors import ConfigError
 from forecast_cli.loadoptions import Dedupe, DstGap, Fill, TimeUnit
-from forecast_cli.settings import OptimizerKind, ScalerKind, Settings, WindowNorm
+from forecast_cli.settings import Fallback, OptimizerKind, ScalerKind, Settings, WindowNorm
 
 Command = Callable[..., None]
 Given = dict[str, Any]  # setting name → value from the command line; None: not given
@@ -274,6 +274,9 @@ MODEL: Mapping[str, Any] = {
         "linear_skip", NETWORK_PANEL, "Add a linear map of the normalised lookback to the "
         "forecast (NLinear); --no-linear-skip: the LSTM alone.",
         "--linear-skip/--no-linear-skip")],
+    "fallback": Annotated[Fallback | None, setting_option(
+        "fallback", TRAINING_PANEL, "seasonal-naive: when the network does not beat seasonal "
+        "naive on validation, the bundle serves seasonal naive (predict, batch).")],
 }
 
 

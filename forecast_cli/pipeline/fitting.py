@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from forecast_cli.core import keepout
-from forecast_cli.core.evaluation import MODEL, Evaluation, baseline_forecasts
+from forecast_cli.core.evaluation import MODEL, SEASONAL, Evaluation, baseline_forecasts
 from forecast_cli.core.panel_intervals import SeriesIntervals, calibrate_series
 from forecast_cli.core.scaling import Scaler, SeriesScalers
 from forecast_cli.core.splits import PARTS
@@ -184,3 +184,30 @@ def with_keepout_note(frame: Frame, p: panel.Panel, kept: dict[str, int],
     return replace(frame, fixes=(*frame.fixes, note))
 
 
+
+
+def validation_verdict(frame: Frame, p: panel.Panel, s: Settings, net: Any, feed: Feed,
+                       val: Windows, spec: model.NetworkSpec) -> dict[str, Any]:
+    """The model against seasonal naive on the validation windows, the only ones a choice may
+    be made on: scores of both and whether the model's MASE is lower. Windows with fewer than
+    one season of their series before them (short series) have no seasonal naive: left out."""
+    assert s.season is not None
+    assert s.horizon is not None
+    origins, which = val
+    keep = origins - p.starts[which] >= s.season
+    origins, which = origins[keep], which[keep]
+    if not len(origins):
+        return {"windows": 0, "beats_seasonal_naive": None}
+    k = len(s.target)
+    target_values = frame.values[:, :k]
+    actual = WindowSpec(0, s.horizon).targets(target_values, origins)
+    forecasts = {MODEL: feed.forecast(net, origins, which, spec),
+                 SEASONAL: baseline_forecasts(target_values, origins, s.horizon,
+                                              s.season)[SEASONAL]}
+    scales = panel.mase_scales(frame, p, s.season)[:, :k]
+    overall, _ = panel.score_methods(actual, forecasts, which, scales, p.ids)
+    # MASE, or MAE where a series' scale is 0 (seasonal naive exact in-sample): NaN compares
+    metric = "mase" if all(np.isfinite(overall[m]["mase"]) for m in (MODEL, SEASONAL)) else "mae"
+    beats = bool(overall[MODEL][metric] < overall[SEASONAL][metric])
+    return {"windows": len(origins), "metric": metric, MODEL: overall[MODEL],
+            SEASONAL: overall[SEASONAL], "beats_seasonal_naive": beats}

@@ -25,7 +25,7 @@ from forecast_cli.errors import BundleError
 from forecast_cli.io.forecast_output import forecast_head, table_csv, table_json, table_parquet
 from forecast_cli.model import api as model
 from forecast_cli.model.bundle import Bundle, read_bundle
-from forecast_cli.pipeline import bundle_series
+from forecast_cli.pipeline import bundle_series, fallback
 from forecast_cli.pipeline.inputs import check_compatible, latest_windows, load_for, short_ids
 from forecast_cli.settings import ENGINES
 
@@ -98,7 +98,12 @@ def predict(bundle_dir: Path, data_path: Path, series: tuple[str, ...] | None = 
     warnings = check_compatible(bundle, frame)
     strict = (reading or {}).get("strict", bundle.settings.get("strict"))
     kept, x, lasts, more = latest_windows(bundle, frame, series, bool(strict))
-    scaled = run_network(bundle, x, engine, future_inputs(bundle, lasts))  # (S, H, k)
+    if fallback.serves_baseline(bundle):  # --fallback seasonal-naive, and the network lost
+        scaled = fallback.scaled_baseline(bundle, frame, kept)
+        more = [*more, "the model serves seasonal naive: its network did not beat it on "
+                "validation (--fallback seasonal-naive)."]
+    else:
+        scaled = run_network(bundle, x, engine, future_inputs(bundle, lasts))  # (S, H, k)
     table = forecast_table(bundle, kept, lasts, scaled)
     if frame.id_col is not None:
         table.insert(0, frame.id_col, np.repeat(np.asarray(kept, dtype=object),

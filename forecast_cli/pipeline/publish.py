@@ -40,7 +40,8 @@ def publish(r: TrainResult, spec: model.NetworkSpec, scalers: SeriesScalers, net
     calib = r.calibration
     intervals = (calib.to_json() if r.frame.id_col is not None
                  else None if r.intervals is None else r.intervals.to_json())
-    write_bundle(out / BUNDLE_DIR, spec, schema, scaler, r.settings.to_json(),
+    write_bundle(out / BUNDLE_DIR, spec, schema, scaler,
+                 {**r.settings.to_json(), "serving": r.serving},
                  r.frame.fingerprint(), lambda path: _save_weights(net, path),
                  intervals=intervals, write_onnx=lambda path: model.export_onnx(net, spec, path))
     atomic.write_text(out / METRICS_FILE, json.dumps(json_safe(metrics_report(r)), indent=2)
@@ -107,6 +108,7 @@ def metrics_report(r: TrainResult) -> dict[str, Any]:
                       "calibration_windows": r.calibration.n_pooled,
                       "test": r.interval_scores},
         "skill_mase": {NAIVE: ev.skill(NAIVE), SEASONAL: ev.skill(SEASONAL)},
+        "validation": r.validation, "serving": r.serving,
         "training": {"epochs_run": len(r.history.get("loss", [])), "best_epoch": r.best_epoch,
                      "best_val_loss": r.history["val_loss"][r.best_epoch - 1],
                      "seconds": round(r.seconds, 2)},

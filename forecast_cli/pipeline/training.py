@@ -161,6 +161,7 @@ def fit_and_write(prep: Prepared, write_to: Path, on_epoch: model.EpochCallback 
                                        scaler=scalers, starts=starts)
     calib = fitting.calibrate(net, feed, parts["val"], frame.values[:, :len(s.target)], spec,
                               s.levels, p.ids)
+    verdict = fitting.validation_verdict(frame, p, s, net, feed, parts["val"], spec)
     test_o, which = parts["test"]
     pred = feed.forecast(net, test_o, which, spec)  # (m, H, k)
     ev, per = fitting.evaluate(frame, p, s, pred, test_o, which)
@@ -175,9 +176,16 @@ def fit_and_write(prep: Prepared, write_to: Path, on_epoch: model.EpochCallback 
         calibration=calib, warnings=p.warnings, interval_scores=cov,
         series_interval_scores=cov_per,
         intervals=Intervals(calib.levels, only.half_widths, only.n_calibration) if single
-        else None)
+        else None, validation=verdict, serving=serving(s, verdict))
     publish(result, spec, scalers, net)
     return result
+
+
+def serving(s: Settings, verdict: dict[str, object]) -> str:
+    """What the bundle serves: ``seasonal-naive`` when ``--fallback seasonal-naive`` is set
+    and the network did not beat it on validation, else ``model``."""
+    lost = verdict.get("beats_seasonal_naive") is False
+    return "seasonal-naive" if s.fallback == "seasonal-naive" and lost else "model"
 
 
 def best_epoch(history: dict[str, list[float]]) -> int:
