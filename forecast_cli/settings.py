@@ -106,7 +106,7 @@ class Settings:
     # optimisation
     optimizer: OptimizerKind = "adam"
     epochs: int = 200
-    batch_size: int = 32
+    batch_size: int | None = None  # None: 32, more for big panels (fitting.auto_batch)
     learning_rate: float = 1e-3
     patience: int = 20
     clipnorm: float = 1.0
@@ -197,12 +197,11 @@ def _coerce(name: str, value: Any) -> Any:
 def validate(s: Settings) -> Settings:
     """Check every setting; return ``s`` unchanged or raise ConfigError naming the first bad one."""
     check_types(s)
-    for name in ("lookback", "horizon", "season", "fold_step"):
+    for name in ("lookback", "horizon", "season", "fold_step", "batch_size"):
         value = getattr(s, name)
         if value is not None:
             check_range(name, value, int, 1)
-    for name in ("lstm_units", "lstm_layers", "epochs", "batch_size", "folds", "refit_every",
-                 "patch_len"):
+    for name in ("lstm_units", "lstm_layers", "epochs", "folds", "refit_every", "patch_len"):
         check_range(name, getattr(s, name), int, 1)
     check_range("patience", s.patience, int, 0)
     if s.precision is not None:

@@ -34,3 +34,13 @@ def test_a_fresh_skip_adds_nothing() -> None:
     assert skip.count_params() == parameter_count(
         spec(target_index=(1,), window_norm="last", linear_skip=True))
     np.testing.assert_allclose(model.predict_array(skip, x), plain, atol=1e-6)
+
+
+def test_the_default_batch_grows_with_a_big_panel_to_about_500_steps_an_epoch() -> None:
+    from forecast_cli.pipeline.fitting import auto_batch
+
+    assert auto_batch(100) == auto_batch(16_000) == 32  # small data: the usual batch
+    for n in (20_000, 55_625, 100_000, 200_000):
+        steps = n / auto_batch(n)
+        assert 500 / 2**0.5 <= steps <= 500 * 2**0.5
+    assert auto_batch(10**8) == 512  # the cap

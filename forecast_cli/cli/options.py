@@ -258,7 +258,8 @@ MODEL: Mapping[str, Any] = {
         "epochs", TRAINING_PANEL, "Maximum epochs (early stopping usually ends sooner).",
         min=1, metavar="N")],
     "batch_size": Annotated[int | None, setting_option(
-        "batch_size", TRAINING_PANEL, "Windows per gradient step.", min=1, metavar="N")],
+        "batch_size", TRAINING_PANEL, "Windows per gradient step.", min=1, metavar="N",
+        default="32; big panels: ~500 steps an epoch, ≤ 512")],
     "learning_rate": Annotated[float | None, setting_option(
         "learning_rate", TRAINING_PANEL, "Step size of the optimizer.", metavar="X")],
     "patience": Annotated[int | None, setting_option(
@@ -272,8 +273,7 @@ MODEL: Mapping[str, Any] = {
     # accuracy (issue 15)
     "linear_skip": Annotated[bool | None, setting_option(
         "linear_skip", NETWORK_PANEL, "Add a linear map of the normalised lookback to the "
-        "forecast (NLinear); --no-linear-skip: the LSTM alone.",
-        "--linear-skip/--no-linear-skip")],
+        "forecast (NLinear).", "--linear-skip/--no-linear-skip")],
     "fallback": Annotated[Fallback | None, setting_option(
         "fallback", TRAINING_PANEL, "seasonal-naive: when the network does not beat seasonal "
         "naive on validation, the bundle serves seasonal naive (predict, batch).")],

@@ -8,6 +8,7 @@ number is the single-series computation's.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -48,13 +49,14 @@ def fit_network(values: np.ndarray, train: Windows, val: Windows, spec: model.Ne
     for at, which in (train, val):  # nothing NaN ever reaches the network
         keepout.check_windows(values, at, reads(at, which, starts, spec.lookback),
                               spec.horizon)
+    batch = s.batch_size or auto_batch(len(train[0]))
     model.seed_everything(s.seed)
     net = model.training_network(spec)  # fused LSTM on CPU: see fused_lstm.fused_lstm_class
-    train_ds = model.window_dataset(values, values, train[0], spec, s.batch_size,
+    train_ds = model.window_dataset(values, values, train[0], spec, batch,
                                     shuffle_seed=s.seed, future=future, scaler=scaler,
                                     series=_series(scaler, train[1]),
                                     first_rows=_firsts(starts, train[1]))
-    val_ds = model.window_dataset(values, values, val[0], spec, s.batch_size, future=future,
+    val_ds = model.window_dataset(values, values, val[0], spec, batch, future=future,
                                   scaler=scaler, series=_series(scaler, val[1]),
                                   first_rows=_firsts(starts, val[1]))
     history = model.fit(net, train_ds, val_ds, model.FitOptions(
@@ -69,6 +71,15 @@ def fit_network(values: np.ndarray, train: Windows, val: Windows, spec: model.Ne
 def _series(scaler: Scaler | SeriesScalers | None, which: np.ndarray) -> np.ndarray | None:
     """The series index of each window, for per-series scalers only."""
     return which if isinstance(scaler, SeriesScalers) else None
+
+
+def auto_batch(n_windows: int) -> int:
+    """The default batch size (``batch_size`` None): 32, or for a big panel the power of two
+    nearest ~500 steps an epoch, at most 512: M3 monthly's 55,625 windows take 435 steps of
+    128, not 1,739 of 32 (issue 15: its 1,428 series in minutes on two cores)."""
+    if n_windows <= 32 * 500:
+        return 32
+    return int(min(512, 2 ** round(math.log2(n_windows / 500))))
 
 
 def _firsts(starts: np.ndarray | None, which: np.ndarray) -> np.ndarray | None:
