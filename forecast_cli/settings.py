@@ -45,6 +45,7 @@ from forecast_cli.tomlfile import read_toml
 ScalerKind = Literal["standard", "minmax"]
 OptimizerKind = Literal["adam", "rmsprop"]
 WindowNorm = Literal["none", "last", "mean"]
+Fallback = Literal["none", "seasonal-naive"]
 TrainWindow = Literal["expanding", "sliding"]
 # how `predict` runs the network, and what it writes (not settings: options of that command)
 Engine = Literal["auto", "keras", "onnx"]
@@ -53,6 +54,7 @@ OutputFormat = Literal["csv", "json", "parquet"]  # parquet on stdout: into a pi
 SCALERS: tuple[str, ...] = get_args(ScalerKind)
 OPTIMIZERS: tuple[str, ...] = get_args(OptimizerKind)
 WINDOW_NORMS: tuple[str, ...] = get_args(WindowNorm)
+FALLBACKS: tuple[str, ...] = get_args(Fallback)
 TRAIN_WINDOWS: tuple[str, ...] = get_args(TrainWindow)
 ENGINES: tuple[str, ...] = get_args(Engine)
 OUTPUT_FORMATS: tuple[str, ...] = get_args(OutputFormat)
@@ -104,7 +106,7 @@ class Settings:
     # optimisation
     optimizer: OptimizerKind = "adam"
     epochs: int = 200
-    batch_size: int = 32
+    batch_size: int | None = None  # None: 32, more for big panels (fitting.auto_batch)
     learning_rate: float = 1e-3
     patience: int = 20
     clipnorm: float = 1.0
@@ -116,6 +118,10 @@ class Settings:
     fold_step: int | None = None  # rows between fold origins; None: one horizon
     train_window: TrainWindow = "expanding"
     refit_every: int = 1
+    # accuracy (issue 15): NLinear map of the normalised lookback added to the forecast;
+    # what the bundle serves when the network loses to seasonal naive on validation
+    linear_skip: bool = True
+    fallback: Fallback = "none"
     # where results go, and how: decimals of the values written (None: the training data's
     # own + 3, see core.precision; train records the number it used in the bundle)
     output_dir: Path = field(default_factory=lambda: Path("forecast-output"))
@@ -191,12 +197,11 @@ def _coerce(name: str, value: Any) -> Any:
 def validate(s: Settings) -> Settings:
     """Check every setting; return ``s`` unchanged or raise ConfigError naming the first bad one."""
     check_types(s)
-    for name in ("lookback", "horizon", "season", "fold_step"):
+    for name in ("lookback", "horizon", "season", "fold_step", "batch_size"):
         value = getattr(s, name)
         if value is not None:
             check_range(name, value, int, 1)
-    for name in ("lstm_units", "lstm_layers", "epochs", "batch_size", "folds", "refit_every",
-                 "patch_len"):
+    for name in ("lstm_units", "lstm_layers", "epochs", "folds", "refit_every", "patch_len"):
         check_range(name, getattr(s, name), int, 1)
     check_range("patience", s.patience, int, 0)
     if s.precision is not None:
@@ -225,6 +230,7 @@ def validate(s: Settings) -> Settings:
     check_choice("scaler", s.scaler, SCALERS)
     check_choice("optimizer", s.optimizer, OPTIMIZERS)
     check_choice("window_norm", s.window_norm, WINDOW_NORMS)
+    check_choice("fallback", s.fallback, FALLBACKS)
     _validate_reading(s)
     check_choice("train_window", s.train_window, TRAIN_WINDOWS)
     if s.lookback is not None and s.patch_len > s.lookback:

@@ -175,23 +175,29 @@ def test_panel_windows_never_read_a_missing_row(tmp_path: Path) -> None:
     path.write_text("id,day,v\n" + "\n".join(rows) + "\n")
     frame = load_csv(path, options=LoadOptions(id_col="id", fill="drop"))
     p = panel.layout(frame, 0.7, 0.15, lookback=4, horizon=2, season=3, strict=False)
-    # d: val rows [21, 25) hold origins 21…23, and row 22 is read by all of them
-    assert p.ids == ("a", "b", "c")
-    assert p.skipped == ("d",)
-    assert "d (30 rows, 1 kept out)" in p.warnings[0]
-    assert "--fill drop" in p.warnings[0]
+    # d: val rows [21, 25) hold origins 21…23, and row 22 is read by all of them: too short for
+    # the fractions, so it is kept with the short layout (test its last 2 rows, val the 2
+    # before) and its early windows read from its first row on (padding)
+    assert p.ids == ("a", "b", "c", "d")
+    assert p.short == (False, False, False, True)
+    assert p.skipped == ()
+    assert "d (30 rows)" in p.warnings[0]
     missing, edges = np.isnan(frame.values[:, 0]), frame.bounds()
     for part in ("train", "val", "test"):
         at, _which = p.origins(part, 4, 2)
         full, full_which = p.origins(part, 4, 2, complete_only=False)
         season = 3 if part == "test" else None
-        want = [t for t in full if not missing[sorted(_reads(int(t), 4, 2, season))].any()]
+        first = p.starts[full_which]  # padded windows read nothing before their series
+        want = [t for t, a in zip(full, first, strict=True)
+                if not missing[sorted(r for r in _reads(int(t), 4, 2, season) if r >= a)].any()]
         np.testing.assert_array_equal(at, want)
         for t, i in zip(full, full_which, strict=True):  # nor cross into another series
             s = frame.series_ids.index(p.ids[i])
-            read = _reads(int(t), 4, 2, season)
+            read = _reads(int(t), 4 if not p.short[i] else min(4, int(t - edges[s])), 2, season)
             assert edges[s] <= min(read)
             assert max(read) < edges[s + 1]
+    # d's validation window (origin 26) reads its row 22: no complete validation window
+    assert not (p.origins("val", 4, 2)[1] == 3).any()
     assert len(p.origins("train", 4, 2)[0]) < len(p.origins("train", 4, 2, False)[0])
 
 

@@ -55,25 +55,37 @@ def _layout(tmp_path: Path, strict: bool = False) -> tuple[panel.Panel, np.ndarr
     return p, frame.values
 
 
-def test_windows_never_cross_series_and_short_ones_are_skipped(tmp_path: Path) -> None:
+def test_windows_never_cross_series_and_short_ones_are_padded(tmp_path: Path) -> None:
     p, _ = _layout(tmp_path)
-    assert p.ids == ("a", "c")
-    assert p.skipped == ("b",)
+    assert p.ids == ("a", "b", "c")  # b (6 rows) is too short for the split: kept, flagged
+    assert p.short == (False, True, False)
+    assert p.skipped == ()
     assert "b (6 rows)" in p.warnings[0]
-    np.testing.assert_array_equal(p.starts, [0, 46])  # a: rows 0–39, b: 40–45, c: 46–75
+    np.testing.assert_array_equal(p.starts, [0, 40, 46])  # a: rows 0–39, b: 40–45, c: 46–75
     for part in ("train", "val", "test"):
         origins, which = p.origins(part, 4, 2)
         first = p.starts[which]
         last = first + np.array([p.bounds[i].n for i in which])
-        assert (origins - 4 >= first).all()  # inputs start inside the series
+        padded = np.array([p.short[i] for i in which], bool)
+        assert (origins - 4 >= first)[~padded].all()  # inputs start inside the series
+        assert (origins - 1 >= first).all()  # a padded window reads ≥ 1 row of its own
         assert (origins + 2 <= last).all()  # targets end inside the series
-    # a (40 rows): train rows [0, 28) → origins 4…26 = 23 windows; c (30 rows): [0, 21) → 16
+    # a (40 rows): train rows [0, 28) → origins 4…26 = 23 windows; c (30 rows): [0, 21) → 16;
+    # b (6 rows): test its last 2 rows (origin 4), validation the 2 before (origin 2), and
+    # its 2 training rows hold no whole window
     assert len(p.origins("train", 4, 2)[0]) == 23 + 16
+    for part, origin in (("val", 42), ("test", 44)):
+        at, which = p.origins(part, 4, 2)
+        assert list(at[which == 1]) == [origin]
 
 
-def test_short_series_are_an_error_with_strict(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match=r"1 series too short .* b \(6 rows\)"):
-        _layout(tmp_path, strict=True)
+def test_a_series_of_one_row_is_refused_with_strict(tmp_path: Path) -> None:
+    frame = load_csv(_long(tmp_path, {"a": 40, "b": 1, "c": 30}),
+                     options=LoadOptions(id_col="store"))
+    p = panel.layout(frame, 0.7, 0.15, lookback=4, horizon=2, season=1, strict=False)
+    assert p.skipped == ("b",)
+    with pytest.raises(DataError, match=r"1 series with fewer than 2 complete rows.* b \(1 rows\)"):
+        panel.layout(frame, 0.7, 0.15, lookback=4, horizon=2, season=1, strict=True)
 
 
 def test_each_series_is_scaled_by_its_own_training_rows(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """``forecast train`` and ``forecast backtest``: the commands that fit networks on a CSV.
 
-Both take the reading and the model options (``options.READING``, ``options.MODEL``) and build
+Both take the reading and the model options (``options.READING``, ``options_model.MODEL``) and build
 one ``Settings`` from them, a ``--config`` file and the defaults. TensorFlow is imported by the
 library functions they call, never at import time.
 """
@@ -16,7 +16,6 @@ import typer
 
 from forecast_cli.cli.options import (
     BACKTEST_PANEL,
-    MODEL,
     OUTPUT_PANEL,
     READING,
     ConfigOpt,
@@ -33,6 +32,7 @@ from forecast_cli.cli.options import (
     shared,
 )
 from forecast_cli.cli.options_figures import PlotSeriesOpt, plot_series
+from forecast_cli.cli.options_model import MODEL
 from forecast_cli.settings import TrainWindow
 
 OutputDir = Annotated[Path | None, setting_option(

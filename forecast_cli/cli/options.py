@@ -4,7 +4,7 @@ Each alias carries its help text once; the parameter names are the ``settings.Se
 and the choices are the library's ``Literal`` types, so a flag, a ``--config`` key and what the
 library accepts cannot drift apart. Two groups are added to a command whole by ``@shared``:
 ``READING`` (every field of ``loadoptions.LoadOptions``: validate, train, backtest, predict,
-evaluate) and ``MODEL`` (the windows, network and fit: train, backtest).
+evaluate) and ``options_model.MODEL`` (the windows, network and fit: train, backtest).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import typer
 
 from forecast_cli.errors import ConfigError
 from forecast_cli.loadoptions import Dedupe, DstGap, Fill, TimeUnit
-from forecast_cli.settings import OptimizerKind, ScalerKind, Settings, WindowNorm
+from forecast_cli.settings import Settings
 
 Command = Callable[..., None]
 Given = dict[str, Any]  # setting name → value from the command line; None: not given
@@ -133,58 +133,58 @@ def draw_plot(path: Path | None, kind: str, *args: Any, quiet: bool, **kw: Any) 
     render.message(f"Plot written to {path}", quiet)
 
 
-def _reading(name: str, text: str, *decls: str, **kw: Any) -> Any:
+def reading_option(name: str, text: str, *decls: str, **kw: Any) -> Any:
     return setting_option(name, READING_PANEL, text, *decls, **kw)
 
 
 READING: Mapping[str, Any] = {
-    "time_col": Annotated[str | None, _reading(
+    "time_col": Annotated[str | None, reading_option(
         "time_col", "Timestamp column.", default="the one column that parses as ISO-8601",
         metavar="COL")],
-    "id_col": Annotated[str | None, _reading(
+    "id_col": Annotated[str | None, reading_option(
         "id_col", "Series id column of a long-format file of many series.",
         default="none: one series", metavar="COL")],
-    "sep": Annotated[str | None, _reading("sep", "Field delimiter.",
-                                          default="sniffed from the header", metavar="CHAR")],
-    "decimal": Annotated[str | None, _reading("decimal", "Decimal mark, e.g. ','.",
-                                              metavar="CHAR")],
-    "thousands": Annotated[str | None, _reading(
+    "sep": Annotated[str | None, reading_option("sep", "Field delimiter.",
+                                                default="sniffed from the header", metavar="CHAR")],
+    "decimal": Annotated[str | None, reading_option("decimal", "Decimal mark, e.g. ','.",
+                                                    metavar="CHAR")],
+    "thousands": Annotated[str | None, reading_option(
         "thousands", "Thousands separator to remove, e.g. ','.",
         default="none; such cells are refused", metavar="CHAR")],
-    "encoding": Annotated[str | None, _reading("encoding", "Text encoding.", metavar="NAME")],
-    "time_format": Annotated[str | None, _reading(
+    "encoding": Annotated[str | None, reading_option("encoding", "Text encoding.", metavar="NAME")],
+    "time_format": Annotated[str | None, reading_option(
         "time_format", "strftime format of the timestamps, e.g. '%d.%m.%Y %H:%M'.",
         default="ISO-8601 only", metavar="FORMAT")],
-    "dayfirst": Annotated[bool | None, _reading("dayfirst", "Read DD/MM/YYYY dates.",
-                                                "--dayfirst")],
-    "time_unit": Annotated[TimeUnit | None, _reading(
+    "dayfirst": Annotated[bool | None, reading_option("dayfirst", "Read DD/MM/YYYY dates.",
+                                                      "--dayfirst")],
+    "time_unit": Annotated[TimeUnit | None, reading_option(
         "time_unit", "The time column holds epoch numbers in this unit.",
         default="none: timestamps are text")],
-    "tz": Annotated[str | None, _reading(
+    "tz": Annotated[str | None, reading_option(
         "tz", "IANA zone of naive local timestamps, e.g. Europe/Berlin.",
         default="none: naive timestamps", metavar="ZONE")],
-    "dst_gap": Annotated[DstGap | None, _reading(
+    "dst_gap": Annotated[DstGap | None, reading_option(
         "dst_gap", "Nonexistent local times at a DST change.")],
-    "freq": Annotated[str | None, _reading("freq", "Pandas frequency alias (h, D, MS …).",
-                                           default="inferred", metavar="ALIAS")],
-    "fill": Annotated[Fill | None, _reading(  # METHOD: the choices would wrap mid-word
+    "freq": Annotated[str | None, reading_option("freq", "Pandas frequency alias (h, D, MS …).",
+                                                 default="inferred", metavar="ALIAS")],
+    "fill": Annotated[Fill | None, reading_option(  # METHOD: the choices would wrap mid-word
         "fill", "Gaps and missing values: none, interpolate, ffill or drop. interpolate or "
         "ffill fill runs of up to --fill-limit steps; drop keeps the rows on the time grid but "
         "out of every window (any run length). All refuse a series more than 20% missing.",
         default="none, i.e. refuse them", metavar="METHOD")],
-    "fill_limit": Annotated[int | None, _reading(
+    "fill_limit": Annotated[int | None, reading_option(
         "fill_limit", "Longest run of missing steps --fill interpolate/ffill may fill (drop "
         "invents nothing and ignores it).", min=1, metavar="N")],
-    "dedupe": Annotated[Dedupe | None, _reading(
+    "dedupe": Annotated[Dedupe | None, reading_option(
         "dedupe", "Merge duplicate timestamps with different values.",
         default="none, i.e. refuse them")],
-    "allow_missing": Annotated[bool | None, _reading(
+    "allow_missing": Annotated[bool | None, reading_option(
         "allow_missing", "Count absent trailing fields as missing values instead of refusing.",
         "--allow-missing")],
-    "strict": Annotated[bool | None, _reading("strict", "Treat warnings as errors.",
-                                              "--strict")],
-    "max_rows": Annotated[int | None, _reading("max_rows", "Refuse files with more data rows.",
-                                               min=1, metavar="N")],
+    "strict": Annotated[bool | None, reading_option("strict", "Treat warnings as errors.",
+                                                    "--strict")],
+    "max_rows": Annotated[int | None, reading_option(
+        "max_rows", "Refuse files with more data rows.", min=1, metavar="N")],
 }
 
 
@@ -203,76 +203,6 @@ def _over_bundle(group: Mapping[str, Any]) -> dict[str, Any]:
 
 
 READING_OVER_BUNDLE: Mapping[str, Any] = _over_bundle(READING)
-
-MODEL: Mapping[str, Any] = {
-    "target": Annotated[list[str] | None, _reading(
-        "target", "Column(s) to forecast, comma-separated or repeated.",
-        default="the only value column", metavar="COLS")],
-    "features": Features,
-    "calendar": Annotated[bool | None, _reading(
-        "calendar", "Add sin/cos time-of-day/week/year inputs, known for the future.",
-        "--calendar")],
-    "season": Annotated[int | None, setting_option(
-        "season", WINDOWS_PANEL, "Seasonal period in steps for seasonal naive and MASE.",
-        default="from the frequency", min=1, metavar="N")],
-    "lookback": Annotated[int | None, setting_option(
-        "lookback", WINDOWS_PANEL, "Input steps per window.",
-        default="max(2·horizon, min(2·season, 336), 8)", min=1, metavar="N")],
-    "horizon": Annotated[int | None, setting_option(
-        "horizon", WINDOWS_PANEL, "Steps forecast.", default="one season, at most 96", min=1,
-        metavar="N")],
-    "train_frac": Annotated[float | None, setting_option(
-        "train_frac", WINDOWS_PANEL, "Share of the rows (of each series) for training.",
-        metavar="X")],
-    "val_frac": Annotated[float | None, setting_option(
-        "val_frac", WINDOWS_PANEL, "Share for validation: early stopping and interval "
-        "calibration.", metavar="X")],
-    "test_frac": Annotated[float | None, setting_option(
-        "test_frac", WINDOWS_PANEL, "Share for the test scores, the most recent rows.",
-        metavar="X")],
-    "scaler": Annotated[ScalerKind | None, setting_option(
-        "scaler", WINDOWS_PANEL, "Scaling of each column, fitted on the training rows only.")],
-    "lstm_units": Annotated[int | None, setting_option(
-        "lstm_units", NETWORK_PANEL, "Units per LSTM layer.", min=1, metavar="N")],
-    "lstm_layers": Annotated[int | None, setting_option(
-        "lstm_layers", NETWORK_PANEL, "Stacked LSTM layers.", min=1, metavar="N")],
-    "dense_units": Annotated[list[str] | None, setting_option(
-        "dense_units", NETWORK_PANEL, "Hidden Dense layer sizes, comma-separated or repeated.",
-        metavar="N,…")],
-    "dropout": Annotated[float | None, setting_option(
-        "dropout", NETWORK_PANEL, "Dropout rate after each LSTM layer.", min=0, max=0.95,
-        metavar="X")],
-    "window_norm": Annotated[WindowNorm | None, setting_option(
-        "window_norm", NETWORK_PANEL, "Per-window instance normalisation: subtract the "
-        "window's last value or mean, add it back to the forecast.")],
-    "channel_independence": Annotated[bool | None, setting_option(
-        "channel_independence", NETWORK_PANEL, "One shared network over each column as its "
-        "own univariate series (for many targets).", "--channel-independence")],
-    "patch_len": Annotated[int | None, setting_option(
-        "patch_len", NETWORK_PANEL, "Input rows per LSTM step: the lookback is cut into "
-        "segments of this length, which makes long lookbacks affordable.", min=1,
-        metavar="N")],
-    "levels": Annotated[list[str] | None, setting_option(
-        "levels", INTERVALS_PANEL, "Prediction interval level in %, repeatable or "
-        "comma-separated.", "--level", metavar="PCT")],
-    "optimizer": Annotated[OptimizerKind | None, setting_option(
-        "optimizer", TRAINING_PANEL, "Gradient descent method.")],
-    "epochs": Annotated[int | None, setting_option(
-        "epochs", TRAINING_PANEL, "Maximum epochs (early stopping usually ends sooner).",
-        min=1, metavar="N")],
-    "batch_size": Annotated[int | None, setting_option(
-        "batch_size", TRAINING_PANEL, "Windows per gradient step.", min=1, metavar="N")],
-    "learning_rate": Annotated[float | None, setting_option(
-        "learning_rate", TRAINING_PANEL, "Step size of the optimizer.", metavar="X")],
-    "patience": Annotated[int | None, setting_option(
-        "patience", TRAINING_PANEL, "Epochs without validation improvement before stopping "
-        "(the best epoch's weights are kept).", min=0, metavar="N")],
-    "clipnorm": Annotated[float | None, setting_option(
-        "clipnorm", TRAINING_PANEL, "Gradient clipping norm.", metavar="X")],
-    "seed": Annotated[int | None, setting_option(
-        "seed", TRAINING_PANEL, "Random seed of weights, shuffling and dropout.", min=0,
-        metavar="N")],
-}
 
 
 def joined(value: Any) -> Any:

@@ -201,7 +201,25 @@ def train_summary(result: TrainResult) -> str:
             f"Model bundle: {result.bundle_dir}\n"
             f"Metrics: {result.output_dir / 'metrics.json'}  "
             f"Test forecasts: {result.output_dir / 'test_forecasts.csv'}  "
-            f"History: {result.output_dir / 'history.csv'}{run}")
+            f"History: {result.output_dir / 'history.csv'}{run}\n"
+            + validation_line(result))
+
+
+def validation_line(result: TrainResult) -> str:
+    """The last line of ``train``: did the network beat seasonal naive on validation, the
+    windows any choice is made on, and what the bundle serves."""
+    v = result.validation or {}
+    if v.get("beats_seasonal_naive") is None:
+        return "Validation: no window with a season before it; seasonal naive not compared."
+    m = str(v.get("metric", "mase"))
+    mase = f"{m.upper()} {_fmt(v['model'][m])} vs seasonal naive {_fmt(v['seasonal_naive'][m])}"
+    if v["beats_seasonal_naive"]:
+        return f"Validation: the LSTM beats seasonal naive ({mase}); the bundle serves it."
+    if result.serving == "seasonal-naive":
+        return (f"Validation: the LSTM does NOT beat seasonal naive ({mase}); the bundle "
+                "serves seasonal naive (--fallback seasonal-naive).")
+    return (f"Validation: the LSTM does NOT beat seasonal naive ({mase}); the bundle serves "
+            "the LSTM anyway: pass --fallback seasonal-naive to serve the baseline.")
 
 
 @contextmanager

@@ -35,9 +35,11 @@ def _prefix(missing: np.ndarray) -> np.ndarray:
     return np.concatenate(([0], np.cumsum(missing, dtype=np.int64)))
 
 
-def complete(missing: np.ndarray, at: np.ndarray, lookback: int, horizon: int,
+def complete(missing: np.ndarray, at: np.ndarray, lookback: int | np.ndarray, horizon: int,
              season: int | None = None) -> np.ndarray:
     """The origins of ``at`` (m,) whose windows read no missing row. → (m',) int64.
+
+    ``lookback``: the input rows each window reads, one for all or (m,) (padded windows).
 
     ``season``: also require the rows seasonal naive copies (for windows that are scored).
     """
@@ -51,8 +53,11 @@ def complete(missing: np.ndarray, at: np.ndarray, lookback: int, horizon: int,
     return np.asarray(at[~bad])
 
 
-def check_windows(values: np.ndarray, at: np.ndarray, lookback: int, horizon: int) -> None:
+def check_windows(values: np.ndarray, at: np.ndarray, lookback: int | np.ndarray,
+                  horizon: int) -> None:
     """Raise IncompleteWindowError unless every window at ``at`` reads finite rows only.
+
+    ``lookback``: the input rows each window reads, one for all or (m,) (padded windows).
 
     values (n, F), at (m,): O(n·F + m), cheap next to a forward pass.
     """

@@ -153,7 +153,8 @@ def series_coverage(si: SeriesIntervals, actual: np.ndarray, forecast: np.ndarra
         per[sid] = {"calibration": dict(zip(map(level_label, si.levels), c.methods,
                                             strict=True)),
                     "n_calibration": c.n_calibration,
-                    "test": window_coverage(widths[rows], si.levels, actual[rows], forecast[rows])}
+                    "test": window_coverage(widths[rows], si.levels, actual[rows], forecast[rows])
+                    if rows.any() else {}}  # a short series without a test window
     return overall, per
 
 

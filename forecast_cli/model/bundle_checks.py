@@ -143,7 +143,8 @@ def network(raw: Any) -> NetworkSpec:
         channel_independence=flag(get(n, "channel_independence", w, False),
                                   w + "channel_independence"),
         patch_len=integer(get(n, "patch_len", w, 1), w + "patch_len", 1, sizes["lookback"]),
-        n_future=integer(get(n, "n_future", w, 0), w + "n_future", 0, MAX_INPUTS))
+        n_future=integer(get(n, "n_future", w, 0), w + "n_future", 0, MAX_INPUTS),
+        linear_skip=flag(get(n, "linear_skip", w, False), w + "linear_skip"))
 
 
 def scaler(raw: Any, name: str, n: int) -> dict[str, Any]:

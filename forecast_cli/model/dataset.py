@@ -35,7 +35,8 @@ AnyScaler = Scaler | SeriesScalers
 def window_dataset(inputs: np.ndarray, targets: np.ndarray | None, origins: np.ndarray,
                    spec: NetworkSpec, batch_size: int, shuffle_seed: int | None = None,
                    future: np.ndarray | None = None, scaler: AnyScaler | None = None,
-                   series: np.ndarray | None = None) -> Any:
+                   series: np.ndarray | None = None,
+                   first_rows: np.ndarray | None = None) -> Any:
     """tf.data pipeline of the windows at ``origins``, in batches (shuffled when seeded).
 
     inputs (n, F): scaled, or in original units when ``scaler`` is given, which is then applied
@@ -51,6 +52,10 @@ def window_dataset(inputs: np.ndarray, targets: np.ndarray | None, origins: np.n
     by the network's input names (a bare pair would read as (x, y) to Keras): the future rows
     of origin t are t … t+horizon−1, the rows whose targets are forecast. They are never scaled.
 
+    ``first_rows`` (m,): the first row each window may read (its series' first row); input
+    rows before it are read as it (edge padding of a series shorter than the lookback). None:
+    every window reads ``lookback`` rows of its own.
+
     Small datasets are cut into stored windows once; large ones are gathered batch by batch,
     never all at once (``STORED_WINDOWS_BYTES``). Same batches, same order, same numbers; the
     order depends on the seed and the number of origins only.
@@ -61,6 +66,7 @@ def window_dataset(inputs: np.ndarray, targets: np.ndarray | None, origins: np.n
         raise ValueError("separate targets must be scaled already")
     origins = np.asarray(origins)
     which = _check_series(scaler, series, len(origins))
+    floor = _padding(origins, first_rows, spec.lookback)
     if isinstance(scaler, SeriesScalers) and len(scaler) == 1:
         # one series: its one scaler serves every window, so no series index is carried per
         # window (8 bytes a window, and a second element in every tf.data slice); the batches
@@ -68,8 +74,9 @@ def window_dataset(inputs: np.ndarray, targets: np.ndarray | None, origins: np.n
         scaler, which = scaler.scalers[0], None
     stored = _window_bytes(spec, inputs, targets, future, len(origins)) <= STORED_WINDOWS_BYTES
     cut = _stored_windows if stored else _gathered
-    to_x, to_future, to_y = cut(tf, inputs, targets, origins, spec, future, scaler, which)
-    at = _elements(inputs, spec, origins, which, stored)
+    to_x, to_future, to_y = cut(tf, inputs, targets, origins, spec, future, scaler, which,
+                                floor)
+    at = _elements(inputs, spec, origins, which, stored, floor)
     if shuffle_seed is None:
         ds = tf.data.Dataset.from_tensor_slices(at).batch(batch_size)
     else:
@@ -102,6 +109,25 @@ def _check_series(scaler: AnyScaler | None, series: np.ndarray | None,
     return which
 
 
+def _padding(origins: np.ndarray, first_rows: np.ndarray | None,
+             lookback: int) -> np.ndarray | None:
+    """``first_rows`` (m,) when some window starts before it (it needs padding), else None."""
+    if first_rows is None or not len(origins):
+        return None
+    floor = np.asarray(first_rows, np.int64)
+    if floor.shape != origins.shape:
+        raise ValueError(f"first_rows must be one per origin ({origins.shape}); got {floor.shape}")
+    if (origins < floor + 1).any():
+        raise ValueError("every window must read at least one row of its own")
+    return floor if (origins - lookback < floor).any() else None
+
+
+def padded_index(origins: np.ndarray, lookback: int, floor: np.ndarray | None) -> np.ndarray:
+    """Input rows (m, lookback) of each window, those before ``floor`` (m,) read as it."""
+    rows = origins[:, None] + np.arange(-lookback, 0)
+    return rows if floor is None else np.maximum(rows, floor[:, None])
+
+
 def _index_dtype(inputs: np.ndarray, spec: NetworkSpec) -> type[np.signedinteger[Any]]:
     """int32 row numbers when they fit: the origins and their per-epoch permutation are the
     largest arrays after the data itself (1.4 million windows: 11 MB each as int64)."""
@@ -109,18 +135,22 @@ def _index_dtype(inputs: np.ndarray, spec: NetworkSpec) -> type[np.signedinteger
 
 
 def _elements(inputs: np.ndarray, spec: NetworkSpec, origins: np.ndarray,
-              which: np.ndarray | None, stored: bool) -> np.ndarray:
+              which: np.ndarray | None, stored: bool, floor: np.ndarray | None) -> np.ndarray:
     """What the dataset batches and shuffles, one element per window: its position (stored
     windows), its origin row (gathered), or its origin row and series (m, 2) (gathered, per
-    series). A permutation moves whole rows and depends on their number only: every layout
-    puts the windows in the same order."""
+    series), and its first row (m, 3) when windows are padded. A permutation moves whole rows
+    and depends on their number only: every layout puts the windows in the same order."""
     index = _index_dtype(inputs, spec)
     if stored:
         return np.arange(len(origins), dtype=index)
-    if which is None:
+    if which is None and floor is None:
         return np.asarray(origins, index)
-    at = np.empty((len(origins), 2), index)
-    at[:, 0], at[:, 1] = origins, which
+    at = np.zeros((len(origins), 2 if floor is None else 3), index)
+    at[:, 0] = origins
+    if which is not None:
+        at[:, 1] = which
+    if floor is not None:
+        at[:, 2] = floor
     return at
 
 
@@ -136,8 +166,8 @@ def _window_bytes(spec: NetworkSpec, inputs: np.ndarray, targets: np.ndarray | N
 
 def _stored_windows(tf: Any, inputs: np.ndarray, targets: np.ndarray | None,
                     origins: np.ndarray, spec: NetworkSpec, future: np.ndarray | None,
-                    scaler: AnyScaler | None,
-                    which: np.ndarray | None) -> tuple[Batch, Batch | None, Batch | None]:
+                    scaler: AnyScaler | None, which: np.ndarray | None,
+                    floor: np.ndarray | None) -> tuple[Batch, Batch | None, Batch | None]:
     """Every window cut once into float32 (m, …) arrays; a batch of positions gathers rows.
 
     Each window is scaled by ``scaler``, or by its own series' (``which`` (m,)) when per series.
@@ -161,7 +191,7 @@ def _stored_windows(tf: Any, inputs: np.ndarray, targets: np.ndarray | None,
         t = shared_tensor(out)
         return lambda at: tf.gather(t, at)
 
-    x = store(inputs, w.input_index(origins), scaler)
+    x = store(inputs, padded_index(origins, spec.lookback, floor), scaler)
     f = None if future is None else store(future, ahead, None)
     if targets is None:
         return x, f, None
@@ -173,7 +203,8 @@ def _stored_windows(tf: Any, inputs: np.ndarray, targets: np.ndarray | None,
 
 def _gathered(tf: Any, inputs: np.ndarray, targets: np.ndarray | None, origins: np.ndarray,
               spec: NetworkSpec, future: np.ndarray | None, scaler: AnyScaler | None,
-              which: np.ndarray | None) -> tuple[Batch, Batch | None, Batch | None]:
+              which: np.ndarray | None,
+              floor: np.ndarray | None) -> tuple[Batch, Batch | None, Batch | None]:
     """Each batch gathered from the series by origin and scaled on the fly.
 
     A batch is of origin rows (B,), or of (origin row, series) pairs (B, 2) when ``which`` is
@@ -184,9 +215,15 @@ def _gathered(tf: Any, inputs: np.ndarray, targets: np.ndarray | None, origins: 
     index = _index_dtype(inputs, spec)
     in_off = tf.range(-spec.lookback, 0, dtype=index)
     out_off = tf.range(0, spec.horizon, dtype=index)
-    rows: Batch = (lambda t: t) if which is None else (lambda t: t[:, 0])  # (B,)
+    flat = which is None and floor is None
+    rows: Batch = (lambda t: t) if flat else (lambda t: t[:, 0])  # (B,)
     to_x = _batch_scaler(tf, scaler)
-    x: Batch = lambda t: to_x(tf.gather(x_all, rows(t)[:, None] + in_off), t)  # noqa: E731
+
+    def read(t: Any) -> Any:  # (B, lookback) input rows, padded ones read as the first row
+        at = rows(t)[:, None] + in_off
+        return at if floor is None else tf.maximum(at, t[:, 2:3])
+
+    x: Batch = lambda t: to_x(tf.gather(x_all, read(t)), t)  # noqa: E731
     f: Batch | None = None
     if future is not None:
         f_all = shared_tensor(np.asarray(future, np.float32))

@@ -37,6 +37,7 @@ def _core(keras: Any, spec: NetworkSpec, inputs: Any, target_index: list[int],
     if spec.window_norm != "none":
         ref = _window_reference(keras, inputs, spec.window_norm)  # (B, 1, F)
         x = layers.Subtract(name="window_norm")([inputs, ref])  # (B, L, F)
+    skip = _linear_skip(keras, spec, x, target_index) if spec.linear_skip else None
     if spec.patch_len > 1:
         x = _patches(keras, x, spec.lookback, spec.patch_len)  # (B, L // P, P·F)
     lstm = fused_lstm_class() if fused else layers.LSTM
@@ -56,11 +57,25 @@ def _core(keras: Any, spec: NetworkSpec, inputs: Any, target_index: list[int],
     x = layers.Dense(spec.horizon * n_out, name="head",  # (B, H·k)
                      kernel_initializer=init.GlorotUniform(seed=spec.seed + 300))(x)
     out = layers.Reshape((spec.horizon, n_out), name="forecast")(x)  # (B, H, k)
+    if skip is not None:
+        out = layers.Add(name="with_linear")([out, skip])  # (B, H, k)
     if ref is not None:
         level = layers.Lambda(lambda r: keras.ops.take(r, target_index, axis=2),
                               name="target_level")(ref)  # (B, 1, k)
         out = layers.Add(name="denorm")([out, level])  # (B, H, k)
     return out
+
+
+def _linear_skip(keras: Any, spec: NetworkSpec, x: Any, target_index: list[int]) -> Any:
+    """NLinear: (B, L, F) normalised window → one Dense map of each target's lookback to its
+    horizon, shared by the targets → (B, H, k). Zero-initialised: the forecast starts at the
+    window's level and the LSTM learns around the linear fit."""
+    layers = keras.layers
+    own = layers.Lambda(lambda t: keras.ops.take(t, target_index, axis=2),
+                        name="skip_targets")(x)  # (B, L, k)
+    per = layers.Permute((2, 1), name="skip_by_target")(own)  # (B, k, L)
+    mapped = layers.Dense(spec.horizon, name="linear_skip", kernel_initializer="zeros")(per)
+    return layers.Permute((2, 1), name="skip_out")(mapped)  # (B, H, k)
 
 
 def _patches(keras: Any, x: Any, lookback: int, patch: int) -> Any:

@@ -34,6 +34,9 @@ class NetworkSpec:
     # known-future inputs per horizon step (calendar values of the target rows); 0 = none,
     # the network then has its single ``window`` input (bundles written before this field)
     n_future: int = 0
+    # a Dense map lookback → horizon of the normalised targets, added to the output (NLinear);
+    # False in bundles written before it
+    linear_skip: bool = False
 
     @property
     def n_targets(self) -> int:
@@ -57,7 +60,8 @@ class NetworkSpec:
             dropout=float(raw["dropout"]), window_norm=str(raw["window_norm"]),
             seed=int(raw["seed"]),
             channel_independence=bool(raw.get("channel_independence", False)),
-            patch_len=int(raw.get("patch_len", 1)), n_future=int(raw.get("n_future", 0)))
+            patch_len=int(raw.get("patch_len", 1)), n_future=int(raw.get("n_future", 0)),
+            linear_skip=bool(raw.get("linear_skip", False)))
         _check_bounds(spec)
         if spec.n_future < 0:
             raise ValueError("n_future must be ≥ 0")
@@ -110,4 +114,5 @@ def parameter_count(spec: NetworkSpec) -> int:
     for dense in spec.dense_units:
         total += (width + 1) * dense
         width = dense
-    return total + (width + 1) * spec.horizon * n_out
+    skip = (spec.lookback + 1) * spec.horizon if spec.linear_skip else 0  # per target channel
+    return total + (width + 1) * spec.horizon * n_out + skip

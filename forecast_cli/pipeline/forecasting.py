@@ -25,8 +25,8 @@ from forecast_cli.errors import BundleError
 from forecast_cli.io.forecast_output import forecast_head, table_csv, table_json, table_parquet
 from forecast_cli.model import api as model
 from forecast_cli.model.bundle import Bundle, read_bundle
-from forecast_cli.pipeline import bundle_series
-from forecast_cli.pipeline.inputs import check_compatible, latest_windows, load_for
+from forecast_cli.pipeline import bundle_series, fallback
+from forecast_cli.pipeline.inputs import check_compatible, latest_windows, load_for, short_ids
 from forecast_cli.settings import ENGINES
 
 
@@ -98,11 +98,24 @@ def predict(bundle_dir: Path, data_path: Path, series: tuple[str, ...] | None = 
     warnings = check_compatible(bundle, frame)
     strict = (reading or {}).get("strict", bundle.settings.get("strict"))
     kept, x, lasts, more = latest_windows(bundle, frame, series, bool(strict))
-    scaled = run_network(bundle, x, engine, future_inputs(bundle, lasts))  # (S, H, k)
+    if fallback.serves_baseline(bundle):  # --fallback seasonal-naive, and the network lost
+        scaled = fallback.scaled_baseline(bundle, frame, kept)
+        more = [*more, "the model serves seasonal naive: its network did not beat it on "
+                "validation (--fallback seasonal-naive)."]
+    else:
+        scaled = run_network(bundle, x, engine, future_inputs(bundle, lasts))  # (S, H, k)
     table = forecast_table(bundle, kept, lasts, scaled)
     if frame.id_col is not None:
         table.insert(0, frame.id_col, np.repeat(np.asarray(kept, dtype=object),
                                                 bundle.spec.horizon))
+    short = short_ids(frame, kept, bundle.spec.lookback,
+                      set((bundle.schema.panel or {}).get("short", [])))
+    if short:  # the column only when some series is short: other forecasts keep their shape
+        table["short_history"] = np.repeat(np.isin(np.asarray(kept, dtype=object), short),
+                                           bundle.spec.horizon)
+        more = [*more, f"{len(short)} series have a short history (fewer rows than the "
+                f"lookback {bundle.spec.lookback}, or too few for the training split): "
+                "forecast from padded windows, flagged short_history."]
     return Forecast(table=table, bundle=bundle, origin=pd.Timestamp(max(lasts)),
                     warnings=[*bundle.warnings, *warnings, *more], frame=frame)
 

@@ -146,7 +146,7 @@ def latest_windows(bundle: Bundle, frame: Frame, series: tuple[str, ...] | None,
         if problem is not None:
             warnings.append(problem)
             continue
-        window = rows[-lookback:]
+        window = padded_window(rows, lookback)
         found = None if frame.id_col is None else ranges.worst_outside(
             window, scalers[sid], bundle.schema, sid, checked, frame.columns)
         if found is not None:
@@ -164,16 +164,37 @@ def latest_windows(bundle: Bundle, frame: Frame, series: tuple[str, ...] | None,
     return kept, np.stack(xs), lasts, warnings
 
 
+MIN_ROWS = 2  # a series of a panel with fewer rows is not forecast (panel.MIN_ROWS)
+
+
+def padded_window(rows: np.ndarray, lookback: int) -> np.ndarray:
+    """The last ``lookback`` rows (n, F) → (lookback, F); a series shorter than the lookback
+    has its first row repeated before it, as its padded training windows had."""
+    if len(rows) >= lookback:
+        return rows[-lookback:]
+    return np.concatenate([np.repeat(rows[:1], lookback - len(rows), axis=0), rows])
+
+
+def short_ids(frame: Frame, kept: list[str], lookback: int,
+              trained_short: set[str]) -> list[str]:
+    """The series of ``kept`` forecast from a padded window (fewer rows than the lookback) or
+    trained as short (``panel.short``): flagged ``short_history`` in the forecast."""
+    if frame.id_col is None:
+        return []
+    ids, edges = list(frame.series_ids), frame.bounds()
+    rows = {sid: int(edges[i + 1] - edges[i]) for i, sid in enumerate(ids)}
+    return [sid for sid in kept if rows[sid] < lookback or sid in trained_short]
+
+
 def _left_out(sid: str, rows: np.ndarray, scalers: dict[str, Scaler], frame: Frame, a: int,
               b: int, lookback: int) -> str | None:
     """Why series ``sid`` (rows a:b of the frame) cannot be forecast, or None."""
     if sid not in scalers:
         return f"series {sid!r} left out: the model was not trained on it."
-    if len(rows) < lookback:
-        return (f"series {sid!r} left out: it has {len(rows)} rows, fewer than the lookback "
-                f"{lookback}.")
+    if len(rows) < MIN_ROWS:
+        return (f"series {sid!r} left out: it has {len(rows)} rows, fewer than {MIN_ROWS}.")
     gone = keepout.require_latest(rows, frame.line_numbers[a:b], frame.timestamps[a:b],
-                                  lookback, "", None, row_unit(frame))
+                                  min(lookback, len(rows)), "", None, row_unit(frame))
     return None if gone is None else f"series {sid!r} left out: {gone}"
 
 

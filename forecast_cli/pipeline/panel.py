@@ -6,6 +6,12 @@ contributes windows whose rows all lie inside it: a window origin ``t`` of serie
 ``start_i + lookback ≤ t`` and ``t + horizon ≤ end_i``, so no window crosses two series. With
 ``--fill drop`` no window reads a row with a missing value either (``keepout``). All windows of
 all series then go through one global network in batches.
+
+A series too short for that split is kept, flagged ``short``: its test part is its last
+horizon, its validation part the horizon before, it trains on what is left, and its windows
+may start before ``lookback`` rows of it: the rows before its first are read as its first
+(edge padding: ``window_dataset``'s ``first_rows``), so it is forecast and validated on its
+own last horizon.
 """
 
 from __future__ import annotations
@@ -39,6 +45,11 @@ class Panel:
     warnings: tuple[str, ...]
     missing: np.ndarray | None = None  # (n,) bool rows kept out by --fill drop; None: none
     season: int | None = None  # scored (test) windows also need their seasonal-naive rows
+    short: tuple[bool, ...] = ()  # per kept series: too short for the split, edge-padded
+
+    def is_short(self, i: int) -> bool:
+        """Series ``i`` has the short layout (last horizons held out, padded windows)."""
+        return bool(self.short and self.short[i])
 
     def origins(self, part: Part, lookback: int, horizon: int,
                 complete_only: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -46,8 +57,9 @@ class Panel:
 
         ``complete_only``: only windows that read no missing row (all of them without any).
         """
-        found = [(self._complete(self.starts[i] + origins(b, part, lookback, horizon), part,
-                                 lookback, horizon, complete_only), i)
+        found = [(self._complete(self.starts[i] + origins(b, part, self._reach(i, lookback),
+                                                          horizon),
+                                 part, lookback, horizon, complete_only, int(self.starts[i])), i)
                  for i, b in enumerate(self.bounds)]
         if not found:
             return np.empty(0, np.int64), np.empty(0, np.int64)
@@ -57,12 +69,31 @@ class Panel:
         which = np.concatenate([np.full(len(o), i, np.int64) for o, i in found])
         return glob, which
 
+    def _reach(self, i: int, lookback: int) -> int:
+        """The first local origin of series ``i``: ``lookback``, or ``SHORT_REACH`` padded."""
+        return min(SHORT_REACH, lookback) if self.is_short(i) else lookback
+
     def _complete(self, at: np.ndarray, part: Part, lookback: int, horizon: int,
-                  complete_only: bool) -> np.ndarray:
+                  complete_only: bool, start: int) -> np.ndarray:
         if self.missing is None or not complete_only:
             return at
-        return keepout.complete(self.missing, at, lookback, horizon,
+        reads = np.minimum(lookback, at - start)  # a padded window reads its rows from start
+        return keepout.complete(self.missing, at, reads, horizon,
                                 self.season if part == "test" else None)
+
+
+SHORT_REACH = 1  # a padded window of a short series reads at least this many of its own rows
+MIN_ROWS = 2  # fewer rows than this: nothing to learn a level from; the series is refused
+
+
+def short_bounds(n: int, horizon: int, season: int) -> SplitBounds:
+    """Split of a series too short for the fractions: test its last horizon, validation the
+    horizon before, training the rest. A part with no room is empty (``val_end == n``: no
+    test window; ``train_end == val_end``: no validation window). Test needs ``season`` rows
+    before it for seasonal naive, validation at least one row of training before it."""
+    val_end = n - horizon if n - horizon >= max(season, SHORT_REACH) else n
+    train_end = val_end - horizon if val_end - horizon >= SHORT_REACH else val_end
+    return SplitBounds(n=n, train_end=train_end, val_end=val_end)
 
 
 def layout(frame: Frame, train_frac: float, val_frac: float, lookback: int, horizon: int,
@@ -77,7 +108,9 @@ def layout(frame: Frame, train_frac: float, val_frac: float, lookback: int, hori
     edges = frame.bounds()
     keep: list[int] = []
     bounds: list[SplitBounds] = []
+    padded: list[bool] = []
     short: list[str] = []
+    tiny: list[str] = []
     missing = frame.missing_rows()
     for i, name in enumerate(frame.series_ids):
         n = int(edges[i + 1] - edges[i])
@@ -85,27 +118,43 @@ def layout(frame: Frame, train_frac: float, val_frac: float, lookback: int, hori
         gone = missing[edges[i]: edges[i + 1]]
         found = {p: keepout.complete(gone, origins(b, p, lookback, horizon), lookback, horizon,
                                      season if p == "test" else None) for p in PARTS}
-        if min(len(o) for o in found.values()) > 0 and found["test"][0] >= season:
-            keep.append(i)
-            bounds.append(b)
+        fits = min(len(o) for o in found.values()) > 0 and found["test"][0] >= season
+        if fits or n - int(gone.sum()) >= MIN_ROWS:
+            bounds.append(b if fits else short_bounds(n, horizon, season))
+            short += [] if fits else [f"{name} ({n} rows)"]
+            padded.append(not fits)
         else:
-            short.append(f"{name} ({n} rows" + (f", {int(gone.sum())} kept out)" if gone.any()
-                                                 else ")"))
-    need = f"lookback {lookback} + horizon {horizon} with a window in train, validation and test"
-    if missing.any():
-        need += " that reads no row with a missing value (--fill drop)"
-    warnings: tuple[str, ...] = ()
-    if short:
-        text = (f"{frame.path}: {len(short)} series too short for {need}, left out: "
-                + ", ".join(short[:20]) + (" …" if len(short) > 20 else ""))
-        if strict or not keep:
-            raise DataError(text + ". Fix: drop them from the file, or use a shorter --lookback"
-                            " or --horizon.")
-        warnings = (text + ".",)
+            tiny.append(f"{name} ({n} rows" + (f", {int(gone.sum())} kept out)" if gone.any()
+                                                else ")"))
+            continue
+        keep.append(i)
+    warnings = _short_warnings(frame, short, tiny, lookback, horizon, strict or not keep)
     return Panel(ids=tuple(frame.series_ids[i] for i in keep),
                  starts=np.asarray([edges[i] for i in keep], np.int64), bounds=tuple(bounds),
-                 skipped=tuple(s.split(" (")[0] for s in short), warnings=warnings,
-                 missing=missing if missing.any() else None, season=season)
+                 skipped=tuple(s.split(" (")[0] for s in tiny), warnings=warnings,
+                 missing=missing if missing.any() else None, season=season,
+                 short=tuple(padded) if any(padded) else ())
+
+
+def _short_warnings(frame: Frame, short: list[str], tiny: list[str], lookback: int,
+                    horizon: int, refuse: bool) -> tuple[str, ...]:
+    """What the layout says about short series (kept, padded) and those refused (fewer than
+    ``MIN_ROWS`` complete rows); DataError for the refused ones when ``refuse`` (--strict, or
+    nothing left)."""
+    out: list[str] = []
+    if short:
+        out.append(f"{frame.path}: {len(short)} series too short for lookback {lookback} + "
+                   f"horizon {horizon} with a window in train, validation and test are forecast "
+                   "from padded windows and validated on their own last horizon "
+                   "(short_history in metrics.json and the forecasts): "
+                   + ", ".join(short[:20]) + (" …" if len(short) > 20 else "") + ".")
+    if tiny:
+        text = (f"{frame.path}: {len(tiny)} series with fewer than {MIN_ROWS} complete rows, "
+                "left out: " + ", ".join(tiny[:20]) + (" …" if len(tiny) > 20 else ""))
+        if refuse:
+            raise DataError(text + ". Fix: drop them from the file, or give them more rows.")
+        out.append(text + ".")
+    return tuple(out)
 
 
 def _single(frame: Frame, train_frac: float, val_frac: float, lookback: int, horizon: int,
@@ -125,16 +174,28 @@ def _single(frame: Frame, train_frac: float, val_frac: float, lookback: int, hor
 
 
 def series_scalers(frame: Frame, panel: Panel, kind: str) -> SeriesScalers:
-    """One scaler per kept series, fitted on its own training rows only."""
+    """One scaler per kept series, fitted on its own training rows only (a short series with
+    fewer than ``MIN_ROWS`` complete training rows: on its rows before the test part)."""
     return SeriesScalers(tuple(
-        fit_scaler(kind, frame.values[int(start): int(start) + b.train_end])
-        for start, b in zip(panel.starts, panel.bounds, strict=True)))
+        fit_scaler(kind, frame.values[_fit_rows(frame, panel, i)])
+        for i in range(len(panel.ids))))
+
+
+def _fit_rows(frame: Frame, panel: Panel, i: int) -> slice:
+    """The global rows series ``i``'s scaler is fitted on."""
+    a, b = int(panel.starts[i]), panel.bounds[i]
+    rows = slice(a, a + b.train_end)
+    if panel.is_short(i) and np.isfinite(frame.values[rows]).all(axis=1).sum() < MIN_ROWS:
+        rows = slice(a, a + max(b.val_end, b.train_end))
+    return rows
 
 
 def mase_scales(frame: Frame, panel: Panel, season: int) -> np.ndarray:
-    """In-sample seasonal-naive MAE of each kept series' training rows. (S, k)."""
-    return np.stack([metrics.mase_scale(frame.values[int(a): int(a) + b.train_end], season)
-                     for a, b in zip(panel.starts, panel.bounds, strict=True)])
+    """In-sample seasonal-naive MAE of each kept series' training rows (a short series: its
+    rows before the test part, as the M competitions scale it). (S, k)."""
+    return np.stack([metrics.mase_scale(
+        frame.values[int(a): int(a) + (b.val_end if panel.is_short(i) else b.train_end)],
+        season) for i, (a, b) in enumerate(zip(panel.starts, panel.bounds, strict=True))])
 
 
 def scores(actual: np.ndarray, forecast: np.ndarray, which: np.ndarray,
@@ -162,4 +223,4 @@ def score_methods(actual: np.ndarray, forecasts: dict[str, np.ndarray], which: n
         overall[method], by_series = scores(actual, f, which, scales)
         for i, sc in by_series.items():
             per[ids[i]][method] = sc
-    return overall, per
+    return overall, {sid: m for sid, m in per.items() if m}  # a short series may have no test

@@ -42,7 +42,8 @@ def publish(r: TrainResult, spec: model.NetworkSpec, scalers: SeriesScalers, net
     calib = r.calibration
     intervals = (calib.to_json() if r.frame.id_col is not None
                  else None if r.intervals is None else r.intervals.to_json())
-    write_bundle(out / BUNDLE_DIR, spec, schema, scaler, r.settings.to_json(),
+    write_bundle(out / BUNDLE_DIR, spec, schema, scaler,
+                 {**r.settings.to_json(), "serving": r.serving},
                  r.frame.fingerprint(), lambda path: _save_weights(net, path),
                  intervals=intervals, write_onnx=lambda path: model.export_onnx(net, spec, path),
                  scores=report)
@@ -80,6 +81,7 @@ def _bundle_shape(r: TrainResult, scalers: SeriesScalers) -> tuple[Scaler, DataS
                                      for a, b in zip(p.starts, p.bounds, strict=True)])
         scaler = fit_scaler(s.scaler, train_rows)  # range checks; forecasts use per series
         panel_info = {"id_col": f.id_col, "skipped": list(p.skipped),
+                      "short": short_ids(p),
                       "series": {sid: sc.to_json()
                                  for sid, sc in zip(p.ids, scalers.scalers, strict=True)}}
     schema = DataSchema(
@@ -108,6 +110,7 @@ def metrics_report(r: TrainResult) -> dict[str, Any]:
                       "calibration_windows": r.calibration.n_pooled,
                       "test": r.interval_scores},
         "skill_mase": {NAIVE: ev.skill(NAIVE), SEASONAL: ev.skill(SEASONAL)},
+        "validation": r.validation, "serving": r.serving,
         "training": {"epochs_run": len(r.history.get("loss", [])), "best_epoch": r.best_epoch,
                      "best_val_loss": r.history["val_loss"][r.best_epoch - 1],
                      "seconds": round(r.seconds, 2)},
@@ -117,6 +120,7 @@ def metrics_report(r: TrainResult) -> dict[str, Any]:
             "split_rows": "per series, by train_frac / val_frac / test_frac of its own rows",
             "id_col": f.id_col, "series_count": len(r.per_series),
             "warnings": list(r.warnings), "series": r.per_series,
+            "short_history": short_ids(r.panel),
             "intervals": intervals_report(r.calibration, r.interval_scores,
                                           r.series_interval_scores)})
     return report
@@ -158,3 +162,8 @@ def history_csv(history: dict[str, list[float]]) -> str:
 def _shortest(value: float) -> str:
     single = np.float32(value)
     return str(single) if float(single) == float(value) else repr(float(value))
+
+
+def short_ids(p: Any) -> list[str]:
+    """The series trained with the short layout (padded windows, last horizons held out)."""
+    return [sid for i, sid in enumerate(p.ids) if p.is_short(i)]

@@ -133,6 +133,7 @@ def _plain_bundle(parts: Parts) -> bool:
     complete = all(key in parts.data for key in _SCHEMA_KEYS)
     return (reading and complete and ONNX in parts.manifest.get("files", {})
             and not parts.data.get("panel")
+            and parts.settings.get("serving", "model") == "model"  # not --fallback's baseline
             and parts.data.get("tz") is None and not parts.settings.get("calendar")
             and parts.spec.n_future == 0)
 

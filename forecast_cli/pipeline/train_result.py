@@ -45,6 +45,9 @@ class TrainResult:
     intervals: Intervals | None = None  # one series: its half-widths (None for --id-col)
     run: str | None = None  # its number in output_dir/runs (runs.train); None: a plain dir
     cleaned: tuple[str, ...] = ()  # leftovers of killed runs removed before it (runs.train)
+    # model vs seasonal naive on the validation windows (fitting.validation_verdict)
+    validation: dict[str, Any] | None = None
+    serving: str = "model"  # what the bundle serves: "model" or "seasonal-naive" (--fallback)
 
     @property
     def bundle_dir(self) -> Path:

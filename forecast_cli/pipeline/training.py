@@ -91,7 +91,7 @@ def _network_spec(s: Settings, n_inputs: int) -> model.NetworkSpec:
         target_index=tuple(range(len(s.target))), lstm_units=s.lstm_units,
         lstm_layers=s.lstm_layers, dense_units=s.dense_units, dropout=s.dropout,
         window_norm=s.window_norm, seed=s.seed, channel_independence=s.channel_independence,
-        patch_len=s.patch_len, n_future=n_future)
+        patch_len=s.patch_len, n_future=n_future, linear_skip=s.linear_skip)
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,9 @@ def prepare(data_path: Path, settings: Settings) -> Prepared:
     assert s.horizon is not None
     assert s.season is not None
     p = panel.layout(frame, s.train_frac, s.val_frac, s.lookback, s.horizon, s.season, s.strict)
+    if s.batch_size is None:  # recorded as used (metrics.json, the bundle's settings)
+        s = replace(s, batch_size=fitting.auto_batch(len(p.origins("train", s.lookback,
+                                                                    s.horizon)[0])))
     signing.bundle_key()  # a bad bundle key (FORECAST_BUNDLE_KEY…) fails before training
     return Prepared(frame=frame, settings=s, panel=p, started=started)
 
@@ -154,12 +157,14 @@ def fit_and_write(prep: Prepared, write_to: Path, on_epoch: model.EpochCallback 
     parts = {part: p.origins(part, s.lookback, s.horizon) for part in PARTS}  # origins, series
     frame = fitting.with_keepout_note(frame, p, {k: len(o) for k, (o, _) in parts.items()}, s)
     future = calendar_features.future_columns(frame, spec.n_future)  # (n, n_future) or None
-    feed = fitting.Feed.of(frame.values, scalers, future)  # scaled window by window: no copy
+    starts = p.starts if p.short else None  # short series: padded windows
+    feed = fitting.Feed.of(frame.values, scalers, future, starts)  # scaled per window: no copy
     net, history = fitting.fit_network(frame.values, parts["train"], parts["val"], spec, s,
                                        on_epoch, backup_dir=backup_dir, future=future,
-                                       scaler=scalers)
+                                       scaler=scalers, starts=starts)
     calib = fitting.calibrate(net, feed, parts["val"], frame.values[:, :len(s.target)], spec,
                               s.levels, p.ids)
+    verdict = fitting.validation_verdict(frame, p, s, net, feed, parts["val"], spec)
     test_o, which = parts["test"]
     pred = feed.forecast(net, test_o, which, spec)  # (m, H, k)
     ev, per = fitting.evaluate(frame, p, s, pred, test_o, which)
@@ -174,9 +179,16 @@ def fit_and_write(prep: Prepared, write_to: Path, on_epoch: model.EpochCallback 
         calibration=calib, warnings=p.warnings, interval_scores=cov,
         series_interval_scores=cov_per,
         intervals=Intervals(calib.levels, only.half_widths, only.n_calibration) if single
-        else None)
+        else None, validation=verdict, serving=serving(s, verdict))
     publish(result, spec, scalers, net)
     return result
+
+
+def serving(s: Settings, verdict: dict[str, object]) -> str:
+    """What the bundle serves: ``seasonal-naive`` when ``--fallback seasonal-naive`` is set
+    and the network did not beat it on validation, else ``model``."""
+    lost = verdict.get("beats_seasonal_naive") is False
+    return "seasonal-naive" if s.fallback == "seasonal-naive" and lost else "model"
 
 
 def best_epoch(history: dict[str, list[float]]) -> int:
