@@ -44,7 +44,7 @@ def inspect_lines(info: dict[str, Any]) -> list[Any]:
     facts = [("bundle", info["bundle"]),
              ("data", f"{span}, one row per {step_word(d['freq'])} ({d['freq']}), "
               f"{d['series_count']} series"
-              + (f" by {d['id_col']}" if d.get("id_col") else "")),
+              + (f" (id column {d['id_col']!r})" if d.get("id_col") else "")),
              ("columns", f"targets {', '.join(d['targets'] or [])}; inputs "
               f"{', '.join(d['inputs'] or [])}"),
              ("windows", f"lookback {n['lookback']}, horizon {n['horizon']}, season "
