@@ -245,3 +245,15 @@ def test_backtest_constant_series_has_zero_errors_width_and_full_coverage(
             assert fr.intervals[level]["mean_width"] == pytest.approx(2 * mae, rel=1e-5)
     assert r.intervals["80"]["coverage"] == 100.0
     assert r.folds[0].calibration_windows == r.folds[1].calibration_windows == 31
+
+
+def test_a_level_too_high_for_its_calibration_windows_is_named_in_a_warning() -> None:
+    """7 windows: an 80 % interval has rank ⌈8·0.8⌉ = 7 ≤ 7 (finite); 95 % needs rank 8 > 7
+    (infinite) and m ≥ 19 (⌈20·0.95⌉ = 19); the warning names that, and nothing for 80 %."""
+    from forecast_cli.core.panel_intervals import calibrate_series, unbounded_warnings
+
+    errors = np.arange(1.0, 8.0).reshape(7, 1, 1)
+    si = calibrate_series(errors, np.zeros(7, int), ("a",), np.ones((1, 1)), (80.0, 95.0))
+    (only,) = unbounded_warnings(si)
+    assert only.startswith("the 95 % intervals are unbounded")
+    assert "7 validation windows" in only and "at least 19" in only

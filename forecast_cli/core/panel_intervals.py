@@ -121,6 +121,23 @@ def calibrate_series(errors: np.ndarray, which: np.ndarray, ids: tuple[str, ...]
     return SeriesIntervals(tuple(levels), out, len(errors))
 
 
+def unbounded_warnings(si: SeriesIntervals) -> list[str]:
+    """One warning per level whose half-widths are infinite for some series (too few
+    calibration windows, even pooled), naming how many windows that level needs."""
+    out = []
+    for i, lv in enumerate(si.levels):
+        hit = [sid for sid, c in si.series.items() if not np.isfinite(c.half_widths[i]).all()]
+        if not hit:
+            continue
+        need = next(m for m in range(1, 100_000) if conformal_rank(m, lv) <= m)
+        who = f" for {len(hit)} of {len(si.series)} series" if len(si.series) > 1 else ""
+        out.append(f"the {level_label(lv)} % intervals are unbounded (written as -inf/inf)"
+                   f"{who}: {si.n_pooled} validation windows calibrate them"
+                   f" and a {level_label(lv)} % interval needs at least {need}. Give more rows, "
+                   "a larger --val-frac, or a lower --level.")
+    return out
+
+
 def window_coverage(widths: np.ndarray, levels: tuple[float, ...], actual: np.ndarray,
                     forecast: np.ndarray) -> dict[str, dict[str, float]]:
     """Coverage % and mean width (upper − lower) per level of ``forecast ± widths``.

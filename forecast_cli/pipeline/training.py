@@ -18,7 +18,7 @@ import numpy as np
 
 from forecast_cli.core import precision
 from forecast_cli.core.intervals import Intervals
-from forecast_cli.core.panel_intervals import series_coverage
+from forecast_cli.core.panel_intervals import series_coverage, unbounded_warnings
 from forecast_cli.core.splits import PARTS
 from forecast_cli.data import calendar_features
 from forecast_cli.data.frame import Frame, load_csv
@@ -176,7 +176,7 @@ def fit_and_write(prep: Prepared, write_to: Path, on_epoch: model.EpochCallback 
         windows={k: len(o) for k, (o, _) in parts.items()}, evaluation=ev, history=history,
         best_epoch=best_epoch(history), seconds=time.perf_counter() - prep.started,
         output_dir=write_to, panel=p, per_series=per, test_origins=test_o, test_which=which,
-        calibration=calib, warnings=p.warnings, interval_scores=cov,
+        calibration=calib, warnings=(*p.warnings, *unbounded_warnings(calib)), interval_scores=cov,
         series_interval_scores=cov_per,
         intervals=Intervals(calib.levels, only.half_widths, only.n_calibration) if single
         else None, validation=verdict, serving=serving(s, verdict))
