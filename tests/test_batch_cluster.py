@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from forecast_cli.errors import ClusterError, ConfigError
+from forecast_cli.ops import cluster as cluster_module
 from forecast_cli.ops.batch import BatchResult, lock_path, run_batch
 from forecast_cli.ops.cluster_task import KILL_WORKER_ENV
 from tests.batch_helpers import TINY_JOB, runs, write_batch
@@ -242,3 +244,27 @@ def test_local_workers_a_bad_job_and_a_worker_killing_job_fail_alone(tmp_path: P
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.csv"]
     assert [r["status"] for r in runs(tmp_path / ".forecast-state", "crash")] == ["failed"]
     assert not (tmp_path / "models" / "crash" / "current").exists()
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    ({"cluster_address": "10.0.0.5:8786"}, "a Dask scheduler address is tcp://HOST:PORT"),
+    ({"cluster_address": "tcp://127.0.0.1:1", "workers": 2}, "exclude each other"),
+])
+def test_a_bad_cluster_option_is_a_usage_error_before_any_run(
+        tmp_path: Path, args: dict[str, Any], words: str) -> None:
+    batch = _batch(tmp_path, names=("a",))
+    with pytest.raises(ConfigError, match=words):
+        run_batch(batch, **args)
+    assert not (tmp_path / ".forecast-state" / "history.sqlite").exists()
+
+
+def test_an_unreachable_scheduler_exits_69_and_runs_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cluster_module, "CONNECT_SECONDS", 2.0)
+    batch = _batch(tmp_path, names=("a",))
+    with pytest.raises(ClusterError, match=r"cannot reach the Dask scheduler at "
+                       r"tcp://127\.0\.0\.1:9 within 2 s") as caught:
+        run_batch(batch, cluster_address="tcp://127.0.0.1:9")
+    assert caught.value.exit_code == 69
+    assert runs(tmp_path / ".forecast-state", "a") == []
+    assert not (tmp_path / "models").exists()

@@ -157,15 +157,15 @@ def _on_cluster(target: cluster.Target, todo: list[jobs.Job], spec: jobs.BatchSp
     from forecast_cli.ops.recorded_history import replay, snapshot
 
     by_name = {job.name: job for job in todo}
-    run_ids = {job.name: history.start_run(job.name, str(spec.path)) for job in todo}
-    digest, started = file_digest(spec.path), time.perf_counter()
-    payloads = {job.name: json.dumps({
-        "batch": str(spec.path), "batch_sha256": digest, "state_dir": str(spec.state_dir),
-        "job": job.name, "time_limit": job.time_limit, "now": now.isoformat(),
-        "wait": max(0.0, deadline - time.monotonic()), "run_id": run_ids[job.name],
-        "snapshot": snapshot(history, job.name)}) for job in todo}
     outcomes = []
-    with cluster.connected(target, log) as client:
+    with cluster.connected(target, log) as client:  # unreachable: exit 69 before any run row
+        run_ids = {job.name: history.start_run(job.name, str(spec.path)) for job in todo}
+        digest, started = file_digest(spec.path), time.perf_counter()
+        payloads = {job.name: json.dumps({
+            "batch": str(spec.path), "batch_sha256": digest, "state_dir": str(spec.state_dir),
+            "job": job.name, "time_limit": job.time_limit, "now": now.isoformat(),
+            "wait": max(0.0, deadline - time.monotonic()), "run_id": run_ids[job.name],
+            "snapshot": snapshot(history, job.name)}) for job in todo}
         for name, done, lines in cluster.run_tasks(
                 client, payloads, cluster.bound_for([j.time_limit for j in todo]), log):
             for line in lines:

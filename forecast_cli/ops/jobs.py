@@ -3,6 +3,7 @@
 Example::
 
     state_dir = "state"                 # run history, logs, locks, training backups
+    cluster = "tcp://10.0.0.5:8786"     # optional: run the jobs on this Dask scheduler
     [defaults]                          # any job key or `train` setting, for every job
     epochs = 50
     retrain = { every_days = 7, min_new_rows = 30 }
