@@ -88,7 +88,11 @@ def connected(target: Target, log: Log) -> Iterator[Any]:
     from distributed.utils import silence_logging_cmgr
 
     quiet = {"distributed.worker.daemon": False,  # a worker's task may start a process
-             "distributed.admin.system-monitor.gil.enabled": False}
+             "distributed.admin.system-monitor.gil.enabled": False,
+             # a worker holds only the job it runs: when it dies, no job queued behind that
+             # one is counted as having killed it (local cluster; a remote scheduler: its own
+             # configuration, see docs/scaling.md)
+             "distributed.scheduler.worker-saturation": 1.0}
     # Silent on success, one line per failed job: the scheduler's and client's own log lines
     # (a worker lost, a task retried) would break cron's contract; the jobs' outcomes say it.
     with dask.config.set(quiet), silence_logging_cmgr(logging.CRITICAL):
