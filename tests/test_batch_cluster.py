@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -149,6 +150,15 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Reference:
     return Reference(root, _published(root))
 
 
+def _stored(root: Path) -> list[tuple[Any, ...]]:
+    """The forecast points and bounds in the run history (the ones realised accuracy needs)."""
+    with sqlite3.connect(root / ".forecast-state" / "history.sqlite") as conn:
+        points = conn.execute("SELECT job, model_version, origin, series, timestamp, step, "
+                              "target, value FROM forecasts ORDER BY 1, 2, 3, 4, 7, 6")
+        bounds = conn.execute("SELECT * FROM forecast_bounds ORDER BY 1, 2, 3, 4, 5, 6, 7")
+        return [*points.fetchall(), *bounds.fetchall()]
+
+
 def _lock_is_held(path: Path) -> bool:
     if not path.exists():
         return False
@@ -184,6 +194,7 @@ def test_cluster_run_gives_the_local_bytes_silently_and_an_overlapping_run_exits
         assert (row["status"], row["retrained"], row["promoted"]) == ("ok", 1, 1)
         assert row["model_version"] == "v0001"
         assert row["finished_at"] is not None
+    assert _stored(tmp_path) == _stored(reference.root)  # replayed into the client's history
     log = (tmp_path / ".forecast-state" / "batch.log").read_text()
     assert f"cluster: {cluster.address}" in log
     # the next run finds the same data and models: no training, the forecast is up to date

@@ -166,13 +166,15 @@ def _on_cluster(target: cluster.Target, todo: list[jobs.Job], spec: jobs.BatchSp
             "job": job.name, "time_limit": job.time_limit, "now": now.isoformat(),
             "wait": max(0.0, deadline - time.monotonic()), "run_id": run_ids[job.name],
             "snapshot": snapshot(history, job.name)}) for job in todo}
-        for name, done, lines in cluster.run_tasks(
+        for name, done, lines, seconds in cluster.run_tasks(
                 client, payloads, cluster.bound_for([j.time_limit for j in todo]), log):
             for line in lines:
                 log(line)
             replay(history, done.writes)
-            outcomes.append(_finish(by_name[name], run_ids[name], done,
-                                    round(time.perf_counter() - started, 3), history, log))
+            if seconds is None:  # it sent nothing back: the time since it was submitted
+                seconds = round(time.perf_counter() - started, 3)
+            outcomes.append(_finish(by_name[name], run_ids[name], done, seconds, history,
+                                    log))
     return outcomes
 
 

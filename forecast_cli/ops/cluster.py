@@ -140,15 +140,16 @@ def _outcome(future: Any, name: str) -> tuple[Done, dict[str, Any]]:
     except Exception as exc:  # the task could not run at all there (an import, a bug)
         return Done("failed", f"the cluster could not run it ({type(exc).__name__}: {exc}).",
                     complete=False), {}
-    extras = {k: result.pop(k) for k in ("logs", "ran_on")}
+    extras = {k: result.pop(k) for k in ("logs", "ran_on", "seconds")}
     return Done(**result), extras
 
 
 def run_tasks(client: Any, payloads: dict[str, str], bound: float, log: Log
-              ) -> Iterator[tuple[str, Done, list[str]]]:
-    """Submit one task per job (``payloads``: name → JSON) and yield (name, done, log lines)
-    as each ends. Past ``bound`` seconds, or with no worker for ``NO_WORKER_SECONDS``, the
-    jobs still running fail, so the batch (and its lock) never waits forever."""
+              ) -> Iterator[tuple[str, Done, list[str], float | None]]:
+    """Submit one task per job (``payloads``: name → JSON) and yield (name, done, log lines,
+    seconds the job ran on its worker or None) as each ends. Past ``bound`` seconds, or with
+    no worker for ``NO_WORKER_SECONDS``, the jobs still running fail, so the batch (and its
+    lock) never waits forever."""
     import distributed
 
     from forecast_cli.ops.cluster_task import run_task
@@ -171,7 +172,7 @@ def run_tasks(client: Any, payloads: dict[str, str], bound: float, log: Log
             name = pending.pop(future)
             outcome, extras = _outcome(future, name)
             lines = [f"{name}: ran on {extras['ran_on']}"] if extras else []
-            yield name, outcome, lines + extras.get("logs", [])
+            yield name, outcome, lines + extras.get("logs", []), extras.get("seconds")
         if not pending:
             break
         now = time.monotonic()
@@ -186,12 +187,13 @@ def run_tasks(client: Any, payloads: dict[str, str], bound: float, log: Log
             return
 
 
-def _give_up(pending: dict[Any, str], why: str) -> Iterator[tuple[str, Done, list[str]]]:
+def _give_up(pending: dict[Any, str], why: str
+             ) -> Iterator[tuple[str, Done, list[str], float | None]]:
     """Fail every job still pending, saying ``why``."""
     for future, name in sorted(pending.items(), key=lambda item: item[1]):
         future.cancel()
         yield name, Done("failed", f"not finished on the cluster: {why}; its previous model "
-                         "and forecast are kept.", complete=False), []
+                         "and forecast are kept.", complete=False), [], None
 
 
 def bound_for(limits: list[float]) -> float:

@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import time
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -73,6 +74,7 @@ def run_task(payload: str) -> str:
     host = f"{socket.gethostname()} pid {os.getpid()}"
     if os.environ.get(KILL_WORKER_ENV) == task["job"]:
         os.kill(os.getpid(), signal.SIGKILL)  # stands for a job that takes its machine down
+    started = time.perf_counter()
     try:
         spec, job = _job(task)
     except ForecastError as exc:
@@ -86,5 +88,6 @@ def run_task(payload: str) -> str:
                           snapshot=task["snapshot"])
         with Worker(logs.append) as worker:
             done = worker.run(request, job.time_limit)
-    return json.dumps({**dataclasses.asdict(done), "logs": logs, "ran_on": host},
+    return json.dumps({**dataclasses.asdict(done), "logs": logs, "ran_on": host,
+                       "seconds": round(time.perf_counter() - started, 3)},
                       default=_json_default)
