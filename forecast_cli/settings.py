@@ -48,7 +48,7 @@ WindowNorm = Literal["none", "last", "mean"]
 TrainWindow = Literal["expanding", "sliding"]
 # how `predict` runs the network, and what it writes (not settings: options of that command)
 Engine = Literal["auto", "keras", "onnx"]
-OutputFormat = Literal["csv", "json"]
+OutputFormat = Literal["csv", "json", "parquet"]  # parquet on stdout: into a pipe only
 
 SCALERS: tuple[str, ...] = get_args(ScalerKind)
 OPTIMIZERS: tuple[str, ...] = get_args(OptimizerKind)

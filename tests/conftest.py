@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -71,11 +74,133 @@ def assert_png(path: Path) -> None:
     assert len(data) > 10_000
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A tiny model trained once per test module: (its 120-row daily CSV, its bundle)."""
+def tree_digest(root: Path) -> dict[str, bytes]:
+    """Every entry under ``root`` by relative path: a file's bytes, a link's target."""
+    seen: dict[str, bytes] = {}
+    for p in sorted(root.rglob("*")):
+        rel = str(p.relative_to(root))
+        if p.is_symlink():
+            seen[rel] = os.readlink(p).encode()
+        elif p.is_file() and p.name != ".lock":
+            seen[rel] = p.read_bytes()
+    return seen
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[tuple[Path, Path, subprocess.CompletedProcess[str]]]:
+    """One tiny `forecast train --quiet` per test worker, shared by every module that only
+    reads it: (its 120-row daily CSV, its output directory, the finished process).
+
+    Tests that change the run copy it first (``shutil.copytree(out, dest, symlinks=True)``);
+    the teardown fails the session if any test changed the shared files."""
     d = tmp_path_factory.mktemp("tiny")
     data = write_series(d / "daily.csv", seasonal_series(120))
     proc = run_forecast("train", data, *TINY_ARGS, "-o", d / "run", "--quiet")
     assert proc.returncode == 0, proc.stderr
-    return data, d / "run" / "model"
+    before = tree_digest(d)
+    yield data, d / "run", proc
+    assert tree_digest(d) == before, "a test changed the shared tiny run; copy it first"
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_run: tuple[Path, Path, subprocess.CompletedProcess[str]]
+               ) -> tuple[Path, Path]:
+    """The shared tiny model (``tiny_run``): (its 120-row daily CSV, its bundle). Read only."""
+    data, out, _ = tiny_run
+    return data, out / "model"
+
+
+def _ours(defs: Sequence[Any] | None, scope: str) -> Any:
+    """The fixture definition in effect, if it is one of this suite's (not pytest's own) and
+    of ``scope``; else None."""
+    if not defs or defs[-1].scope != scope:
+        return None
+    code = defs[-1].func.__code__
+    return defs[-1] if Path(code.co_filename).resolve().is_relative_to(REPO / "tests") else None
+
+
+def _shared_fixture_group(item: pytest.Item) -> str | None:
+    """The worker group of a test that uses a shared (module or session scope) fixture of ours.
+
+    Such fixtures train, or write data, once per worker that runs one of their tests; keeping
+    their tests on one worker sets each up once. Module fixtures are grouped by module; session
+    fixtures by the one they are built on (``tiny_model`` reads ``tiny_run``: one group), so one
+    worker runs every test, of any module, that reads the shared tiny run.
+    """
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return None
+    names = info.name2fixturedefs
+
+    def base(name: str) -> str:
+        below = [a for a in names[name][-1].argnames if _ours(names.get(a), "session")]
+        return base(below[0]) if below else name
+
+    keys = {item.module.__name__ for n in item.fixturenames  # type: ignore[attr-defined]
+            if _ours(names.get(n), "module")}
+    keys |= {base(n) for n in item.fixturenames if _ours(names.get(n), "session")}
+    return "+".join(sorted(keys)) or None
+
+
+def _group_of(item: pytest.Item) -> str | None:
+    """A test's own ``xdist_group`` mark, else its shared-fixture group."""
+    mark = item.get_closest_marker("xdist_group")
+    if mark is not None:
+        return str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+    return _shared_fixture_group(item)
+
+
+# --- under `pytest -n N --dist loadgroup` (make test) --------------------------------------
+# Each worker writes every collected test's group to a file the controller named; the
+# controller's scheduler (below) sends each group to one worker, and the other tests one by one,
+# largest groups first. (xdist's own loadgroup renames the tests' node ids, which pytest 9
+# ignores: it would spread every group.)
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook
+def pytest_configure_node(node: Any) -> None:
+    """Controller: tell each worker where to write the groups."""
+    config = node.config
+    if not hasattr(config, "_forecast_groups"):
+        config._forecast_groups = tempfile.mkdtemp(prefix="forecast-test-groups-")
+    node.workerinput["forecast_groups"] = config._forecast_groups
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Worker: write ``{node id: group}`` for the controller's scheduler."""
+    folder = getattr(config, "workerinput", {}).get("forecast_groups")
+    if folder:
+        groups = {item.nodeid: g for item in items if (g := _group_of(item))}
+        worker = config.workerinput["workerid"]  # type: ignore[attr-defined]
+        tmp = Path(folder) / f".{worker}.json"
+        tmp.write_text(json.dumps(groups), encoding="utf-8")
+        tmp.rename(Path(folder) / f"{worker}.json")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = getattr(config, "_forecast_groups", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup``: xdist's scope scheduling with our groups as the scopes."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFixtureScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        """A group is one unit of work (one worker); any other test is a unit of its own."""
+
+        _groups: dict[str, str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self._groups is None:
+                folder = getattr(config, "_forecast_groups", None)
+                found = sorted(Path(folder).glob("gw*.json")) if folder else []
+                self._groups = json.loads(found[0].read_text(encoding="utf-8")) if found else {}
+            group = self._groups.get(nodeid)
+            return f"group:{group}" if group else nodeid
+
+    return SharedFixtureScheduling(config, log)

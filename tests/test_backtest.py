@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from forecast_cli.errors import DataError
 from forecast_cli.pipeline.backtest import Fold, fold_origins, fold_plan
+from forecast_cli.settings import Settings
 from tests.conftest import assert_png, run_forecast, seasonal_series, write_series
 
 
@@ -63,14 +65,28 @@ def daily_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_series(tmp_path_factory.mktemp("bt") / "daily.csv", seasonal_series(160))
 
 
+def _floats(obj: Any) -> list[float]:
+    if isinstance(obj, float):
+        return [obj]
+    items = obj.values() if isinstance(obj, dict) else obj if isinstance(obj, list) else []
+    return [x for item in items for x in _floats(item)]
+
+
 def test_backtest_cli_json_and_plot(daily_csv: Path, tmp_path: Path) -> None:
     png = tmp_path / "bt.png"
+    config = tmp_path / "bt.toml"
+    config.write_text("precision = 2\n", encoding="utf-8")  # --precision, through the TOML
     res = run_forecast("backtest", daily_csv, "--folds", "3", "--refit-every", "2",
                        "--lookback", "14", "--horizon", "7", "--lstm-units", "8",
                        "--epochs", "2", "--batch-size", "32", "--seed", "3", "--json",
-                       "--plot", png)
+                       "--plot", png, "--config", config)
     assert res.returncode == 0, res.stderr
     report = json.loads(res.stdout)
+    scores = _floats({k: v for k, v in report.items() if k not in ("settings", "seconds")})
+    assert len(scores) > 50
+    assert all(x == round(x, 2) for x in scores)
+    assert any(x != round(x) for x in scores)
+    assert report["settings"]["learning_rate"] == Settings().learning_rate  # 0.001: not rounded
     folds = report["folds"]
     assert [f["fold"] for f in folds] == [1, 2, 3]
     assert [f["refit"] for f in folds] == [True, False, True]

@@ -116,7 +116,8 @@ def _batch(root: Path, first_line: str = "", names: tuple[str, ...] = JOBS,
 
 # Files that name their directory, their time of creation or a duration (model.onnx: the
 # exporter's graph names), so differ between any two runs; their scores are compared instead.
-NAMING = (".lock", "version.json", "metrics.json", "config.json", "manifest.json", "model.onnx")
+NAMING = (".lock", "version.json", "metrics.json", "config.json", "manifest.json", "model.onnx",
+          "scores.json")
 
 
 def _published(root: Path) -> dict[str, Any]:

@@ -45,7 +45,7 @@ def test_european_csv_job_forecasts_what_train_and_predict_give(tmp_path: Path) 
     data = tmp_path / "data.csv"
     data.write_text("\n".join(lines) + "\n", encoding="utf-8")
     settings = {**TINY_JOB, "sep": ";", "decimal": ",", "thousands": ".", "dayfirst": True,
-                "fill": "interpolate"}
+                "fill": "interpolate", "precision": 1}  # the data has 2: by default 5
     config = write_config(tmp_path / "same.toml", settings)
     _ok(write_batch(tmp_path / "batch.toml", {"eu": JOB}, settings))
 
@@ -66,6 +66,8 @@ def test_european_csv_job_forecasts_what_train_and_predict_give(tmp_path: Path) 
     forecast = pd.read_csv(tmp_path / "out" / "eu.csv", parse_dates=["timestamp"])
     assert list(forecast["timestamp"]) == list(pd.date_range("2020-04-30", periods=HORIZON))
     assert {"Umsatz_lower_80", "Umsatz_upper_95"} <= set(forecast.columns)
+    cells = [c for line in batch_text.splitlines()[1:] for c in line.split(",")[2:]]
+    assert max(len(c.partition(".")[2]) for c in cells) == 1  # `precision` of job and config
 
 
 def test_tz_job_forecasts_and_scores_the_hours_after_the_last_row(tmp_path: Path) -> None:

@@ -286,7 +286,7 @@ def test_other_entries_are_refused(tiny_model: tuple[Path, Path], tmp_path: Path
         (copy / "manifest.json").write_text(json.dumps(manifest))
         _refused(copy, "manifest.json lists 'notes.txt', which is not a bundle file (a bundle "
                        "holds model.weights.h5, model.onnx, config.json, scaler.json, "
-                       "intervals.json).")
+                       "intervals.json, scores.json).")
 
 
 def test_the_bundle_path_itself_may_be_a_symbolic_link(tiny_model: tuple[Path, Path],

@@ -25,9 +25,9 @@ def _options(command: str) -> list[tuple[str, str, str | None]]:
             for p in cmd.params if p.opts[0].startswith("-") and p.name != "help"]
 
 
-def test_the_commands_are_the_documented_seven() -> None:
-    assert COMMANDS == ["backtest", "batch", "evaluate", "history", "predict", "train",
-                        "validate"]
+def test_the_commands_are_the_documented_ten() -> None:
+    assert COMMANDS == ["backtest", "batch", "compare", "evaluate", "history", "inspect",
+                        "predict", "report", "train", "validate"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

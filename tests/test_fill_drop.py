@@ -155,6 +155,14 @@ def test_predict_needs_complete_latest_rows(dropped_model: tuple[Path, dict],
     assert f"line {N - 3 + 2} (2024-05-17" in refused.stderr
     assert "latest 8 rows" in refused.stderr
     assert "Fix: fill in" in refused.stderr
+    # the same file as Parquet written by pandas: its data rows are numbered, not lines
+    table = pd.read_csv(late)
+    table["day"] = pd.to_datetime(table["day"])
+    table.to_parquet(tmp_path / "late.parquet", index=False)
+    refused = run_forecast("predict", tmp_path / "late.parquet", "--model", out / "model")
+    assert refused.returncode == 65
+    assert f"row {N - 3 + 1} (2024-05-17" in refused.stderr
+    assert "line" not in refused.stderr
 
 
 def test_panel_windows_never_read_a_missing_row(tmp_path: Path) -> None:
@@ -212,6 +220,12 @@ def test_panel_predict_leaves_out_a_series_with_a_missing_latest_row(tmp_path: P
     assert "line 40 (2024-01-19" in warnings[0]
     with pytest.raises(DataError, match="line 40"):
         inputs.latest_windows(bundle, frame, None, strict=True)
+    table = pd.read_csv(path)  # as Parquet: b's row 18 is data row 20 + 18 + 1 = 39
+    table.to_parquet(tmp_path / "new.parquet", index=False)
+    frame = load_csv(tmp_path / "new.parquet", options=LoadOptions(id_col="id", fill="drop"))
+    _, _, _, warnings = inputs.latest_windows(bundle, frame, None, strict=False)
+    assert "row 39 (2024-01-19" in warnings[0]
+    assert "line" not in warnings[0]
 
 
 def test_check_windows_refuses_a_window_with_a_nan_row() -> None:

@@ -66,13 +66,53 @@ def test_train_help_shows_the_settings_defaults_grouped() -> None:
             "Output"} <= set(titles)
 
 
-@pytest.mark.parametrize("command", COMMANDS)
-def test_help_gives_an_example_and_no_bool_metavar_on_flags(command: str) -> None:
-    text = _help(command)
+def _shown_defaults(command: str) -> int:
+    """How many ``[default: …]`` the help of ``command`` must show: one per option whose help
+    text ends in one (``options.with_default``), one per option showing Typer's own."""
+    count = 0
+    for param in _params(command):
+        if param.param_type_name == "argument" or param.required:
+            continue
+        own = param.show_default is not False and param.default is not None
+        count += "[default:" in (param.help or "") or (own and not getattr(param, "is_flag", 0))
+    return count
+
+
+@pytest.mark.parametrize("command", ["", *COMMANDS])
+def test_help_at_80_columns_reads_as_written(command: str) -> None:
+    """At 80 columns: the usage line says DATA (Typer 0.29 writes {DATA}), no flag shows a
+    <bool> type (--help and --version included), every default is there, and the docstring's
+    paragraphs are reflowed, not broken where the source wrapped them."""
+    proc = run_forecast(*([command] if command else []), "--help",
+                        env={"COLUMNS": "80", "TERM": "dumb"})
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "{" not in text
+    assert "<bool>" not in text
+    assert "--help" in text
+    if not command:
+        return
     assert "Example: forecast " + command in text
-    flag_lines = [line for line in text.splitlines()
-                  if "<bool>" in line and "--help" not in line]
-    assert flag_lines == []
+    usage = next(line for line in text.splitlines() if "Usage:" in line)
+    assert "[OPTIONS] " + ("[JOBS_FILE]" if command == "history" else
+                           "JOBS_FILE" if command == "batch" else "DATA") in usage
+    assert text.count("[default:") == _shown_defaults(command)
+    cmd = typer.main.get_command(app).commands[command]
+    for paragraph in (cmd.help or "").split("\n\n"):
+        assert "\n" not in paragraph, (command, paragraph)
+
+
+def test_train_help_keeps_a_sentence_on_running_lines() -> None:
+    """The train docstring's second paragraph, wrapped in the source after "… and", comes out
+    as one wrapped paragraph: no line of it ends short of the width but the last."""
+    text = run_forecast("train", "--help", env={"COLUMNS": "80", "TERM": "dumb"}).stdout
+    lines = [line.strip() for line in text.splitlines()]
+    start = next(i for i, line in enumerate(lines) if line.startswith("Each run is kept"))
+    end = lines.index("", start)
+    assert end - start >= 2
+    assert all(len(line) > 60 for line in lines[start:end - 1]), lines[start:end]
+    assert "OUT/test_forecasts.csv and OUT/history.csv" in " ".join(lines[start:end])
 
 
 def test_predict_reading_defaults_come_from_the_bundle() -> None:

@@ -242,3 +242,57 @@ def test_a_job_output_takes_the_same_formats() -> None:
         == ["csv", "json", "parquet"]
     with pytest.raises(ConfigError, match=r"`output` out/f\.xlsx: the format follows"):
         output_format(Path("out/f.xlsx"), what="output")
+
+
+def test_evaluate_precision_rounds_the_scores_it_writes(berlin: tuple[Path, Path, Path],
+                                                         tmp_path: Path) -> None:
+    """`evaluate --precision 2` writes every score, coverage and width to 2 places (some are
+    not whole: rounded, not truncated to integers); the window count stays an int."""
+    _, _, bundle = berlin
+    later = _berlin(tmp_path / "later.csv", "2024-03-31 23:00", N_ROWS + 22)
+    proc = run_forecast("evaluate", "-m", bundle, later, "--json", "--precision", "2")
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout)
+    numbers = [v for method in got["scores"].values() for v in method.values()
+               if v is not None] + [v for level in got["intervals"].values()
+                                    for v in level.values()]
+    assert len(numbers) >= 10
+    assert all(v == round(v, 2) for v in numbers)
+    assert any(v != round(v) for v in numbers)
+    assert isinstance(got["windows"], int)
+    assert got["windows"] > 0
+
+
+def test_parquet_goes_into_a_pipe_and_never_to_a_terminal(berlin: tuple[Path, Path, Path],
+                                                          tmp_path: Path) -> None:
+    """`-o - --format parquet` into a pipe: the bytes of `-o f.parquet`; on a terminal: exit 2
+    saying why, nothing written."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    data, _, bundle = berlin
+    assert run_forecast("predict", "-m", bundle, data, "-o", tmp_path / "f.parquet",
+                        "-q").returncode == 0
+    argv = [sys.executable, "-m", "forecast_cli", "predict", "-m", str(bundle), str(data),
+            "-o", "-", "--format", "parquet"]
+    piped = subprocess.run(argv, capture_output=True, check=False, timeout=300)
+    assert (piped.returncode, piped.stderr) == (0, b"")
+    assert piped.stdout == (tmp_path / "f.parquet").read_bytes()
+    main, child = pty.openpty()
+    try:
+        tty = subprocess.run(argv, stdout=child, stderr=subprocess.PIPE, check=False,
+                             timeout=300)
+    finally:
+        os.close(child)
+    os.set_blocking(main, False)
+    try:
+        shown = os.read(main, 65536)
+    except OSError:  # EAGAIN, or Linux's EIO: the terminal closed with nothing written
+        shown = b""
+    os.close(main)
+    assert tty.returncode == 2
+    assert b"is a terminal here" in tty.stderr
+    assert b"-o next.parquet" in tty.stderr
+    assert shown == b""

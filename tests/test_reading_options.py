@@ -205,3 +205,26 @@ def test_given_reading_options_replace_the_recorded_ones() -> None:
         given_over(LoadOptions(), {"id_col": "store"})
     with pytest.raises(ConfigError, match="unknown reading option `lookback`"):
         given_over(recorded, {"lookback": 3})
+
+
+def test_text_options_on_a_parquet_file_are_said_to_be_ignored(
+        euro_run: Path, files: dict[str, Path], tmp_path: Path) -> None:
+    """--sep, --encoding, --decimal, --thousands cannot act on Parquet written by pandas (typed
+    numbers): a warning once (an error with --strict); a model's own CSV options are not
+    applied to a Parquet file, nor warned about."""
+    table = pd.read_csv(files["plain"], parse_dates=["timestamp"])
+    table.to_parquet(tmp_path / "plain.parquet", index=False)
+    parquet = tmp_path / "plain.parquet"
+    told = run_forecast("validate", parquet, "--sep", ";", "--decimal", ",", env=WIDE)
+    assert told.returncode == 0, told.stderr
+    assert told.stderr.count("ignored") == 1
+    assert (f"Warning: {parquet}: --sep ';', --decimal ',' ignored: the file is Parquet, and "
+            "these options apply to CSV text only. Fix: leave them out") in told.stderr
+    strict = run_forecast("validate", parquet, "--encoding", "latin-1", "--strict", "-q")
+    assert strict.returncode == 65
+    assert "--encoding 'latin-1' ignored" in strict.stderr
+    model = euro_run / "model"  # trained with --decimal ','
+    as_csv = run_forecast("predict", "-m", model, files["euro"], "-q")
+    as_parquet = run_forecast("predict", "-m", model, parquet, "--strict")
+    assert (as_parquet.returncode, as_parquet.stderr) == (0, "")
+    assert as_parquet.stdout == as_csv.stdout

@@ -19,6 +19,7 @@ from forecast_cli.cli.options import (
     Features,
     Given,
     Quiet,
+    joined,
     json_flag,
     setting_option,
     shared,
@@ -30,8 +31,9 @@ from forecast_cli.errors import EXIT_DATA
 def validate(
     data: DataArg,
     config: ConfigOpt = None,
-    target: Annotated[str | None, setting_option(
-        "target", READING_PANEL, "Value column(s) to check, comma-separated.", default="all",
+    target: Annotated[list[str] | None, setting_option(
+        "target", READING_PANEL, "Value column(s) to check, comma-separated or repeated.",
+        default="all",
         metavar="COLS")] = None,
     features: Features = None,
     as_json: Annotated[bool, json_flag("Print the report as JSON.")] = False,
@@ -47,7 +49,8 @@ def validate(
     from forecast_cli.data.frame import validate as run_validate
     from forecast_cli.settings import build_settings
 
-    settings = build_settings({**reading, "target": target, "features": features}, config)
+    settings = build_settings({**reading, "target": joined(target),
+                               "features": joined(features)}, config)
     report = run_validate(data, settings)
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=2))

@@ -49,16 +49,25 @@ def batch(
 ) -> None:
     """Run every job of JOBS_FILE unattended (cron): retrain per policy, forecast, score.
 
-    Silent on success. Exit codes: 0 every job succeeded, 1 a job failed or exceeded its time limit (one stderr line each), 75 another run holds the lock, 2/66 the batch file is invalid/missing, 69 the --cluster scheduler cannot be reached. See docs/scheduling.md and docs/scaling.md.
+    Silent on success. Exit codes: 0 every job succeeded, 1 a job failed or exceeded its time
+    limit (one stderr line each), 75 another run holds the lock, 2/66 the batch file is
+    invalid/missing, 69 the --cluster scheduler cannot be reached. See docs/scheduling.md and
+    docs/scaling.md.
 
-    Example: forecast batch jobs.toml  (from cron: 0 6 * * * cd /srv/fc && forecast batch jobs.toml)
-    """  # noqa: E501 (one line: the help keeps line breaks)
+    Example: forecast batch jobs.toml
+
+    From cron: 0 6 * * * cd /srv/fc && forecast batch jobs.toml
+    """
     from forecast_cli.cli import render
+    from forecast_cli.cli.progress import steps
     from forecast_cli.cli.render_batch import failure_lines
     from forecast_cli.ops.batch import run_batch, summary_json
 
-    result = run_batch(jobs_file, wait, state_dir, log=render.message if verbose else None,
-                       time_limit=job_time_limit, cluster_address=cluster, workers=workers)
+    with steps("job", None, enabled=True) as advance:  # a terminal only: cron stays silent
+        result = run_batch(jobs_file, wait, state_dir, log=render.message if verbose else None,
+                           time_limit=job_time_limit, on_job=None if advance is None else
+                           lambda done, total, name: advance(done, total, name),
+                           cluster_address=cluster, workers=workers)
     for line in failure_lines(result):
         error(line)
     if as_json:

@@ -24,13 +24,25 @@ from forecast_cli.cli.options import (
     PlotOpt,
     PrecisionOpt,
     Quiet,
+    ScorePrecisionOpt,
     check_plot,
     draw_plot,
+    joined,
     json_flag,
     shared,
     with_default,
 )
+from forecast_cli.errors import ConfigError
 from forecast_cli.settings import Engine, OutputFormat, reading_given
+
+
+def check_binary_stdout() -> None:
+    """ConfigError (exit 2) when standard output is a terminal: Parquet is binary, and bytes
+    a terminal would garble (or act on) are not a forecast anyone can read there."""
+    if sys.stdout.isatty():
+        raise ConfigError("`--format parquet` writes binary Parquet to standard output, which "
+                          "is a terminal here. Pipe it into a program (`| duckdb`, `> f.parquet`)"
+                          " or name a file: `-o next.parquet`.")
 
 
 @shared(READING_OVER_BUNDLE, "reading")
@@ -46,13 +58,15 @@ def predict(
     as_json: Annotated[bool, json_flag("Write JSON instead of CSV (same as --format json).")]
         = False,
     fmt: Annotated[OutputFormat | None, typer.Option(
-        "--format", help=with_default("What to write to standard output.",
+        "--format", help=with_default("What to write to standard output; parquet only into "
+                                      "a pipe or file, never a terminal.",
                                       "csv, or what the --out extension says"),
         rich_help_panel=OUTPUT_PANEL, show_default=False)] = None,
     precision: PrecisionOpt = None,
-    series: Annotated[str | None, typer.Option(help=with_default(
-                                               "Only these series (comma-separated), for "
-                                               "a model trained with --id-col.", "all"),
+    series: Annotated[list[str] | None, typer.Option(help=with_default(
+                                               "Only these series (comma-separated or "
+                                               "repeated), for a model trained with "
+                                               "--id-col.", "all"),
                                                metavar="IDS", show_default=False)] = None,
     plot: PlotOpt = None,
     engine: Annotated[Engine, typer.Option(help="Inference engine: onnx (ONNX Runtime on the "
@@ -81,14 +95,20 @@ def predict(
     if out is not None:
         atomic.check_output(out, (data,))
     chosen_format = output_format(out, "json" if as_json else fmt)
+    if out is None and chosen_format == "parquet":
+        check_binary_stdout()
     check_plot(plot, data)
-    chosen = tuple(x.strip() for x in series.split(",") if x.strip()) if series else None
+    chosen = tuple(x.strip() for x in joined(series).split(",") if x.strip()) if series else None
     result = predict_output(model_dir, data, chosen, engine=engine, fmt=chosen_format,
                             keep=plot is not None, reading=reading_given(reading),
                             precision=precision)
     for warning in result.warnings:
         render.message(f"Warning: {warning}", quiet)
     draw_plot(plot, "plot_forecast", result.forecast, data, quiet=quiet)
+    if out is None and result.binary is not None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(result.binary)
+        return
     if out is None:
         sys.stdout.write(result.text)
         return
@@ -102,6 +122,7 @@ def evaluate(
     data: DataArg,
     model_dir: ModelDir,
     as_json: Annotated[bool, json_flag("Print the report as JSON.")] = False,
+    precision: ScorePrecisionOpt = None,
     quiet: Quiet = False,
     *,
     reading: Given,
@@ -120,7 +141,7 @@ def evaluate(
     if quiet:
         return
     if as_json:
-        typer.echo(json.dumps(json_safe(result.to_json()), indent=2))
+        typer.echo(json.dumps(json_safe(result.to_json(precision)), indent=2))
         return
     render.stdout().print(render.scores_table(
         f"{model_dir} on {len(result.origins)} unseen windows of {data}",

@@ -25,17 +25,19 @@ from forecast_cli.cli.options import (
     PlotOpt,
     PrecisionOpt,
     Quiet,
+    ScorePrecisionOpt,
     check_plot,
     draw_plot,
     json_flag,
     setting_option,
     shared,
 )
+from forecast_cli.cli.options_figures import PlotSeriesOpt, plot_series
 from forecast_cli.settings import TrainWindow
 
 OutputDir = Annotated[Path | None, setting_option(
-    "output_dir", OUTPUT_PANEL, "Where the bundle, metrics and forecasts go.", "--output-dir",
-    "-o", metavar="DIR")]
+    "output_dir", OUTPUT_PANEL, "Where the bundle, metrics and forecasts go (--out as on "
+    "predict).", "--output-dir", "--out", "-o", metavar="DIR")]
 KeepRuns = Annotated[int | None, setting_option(
     "keep_runs", OUTPUT_PANEL, "Runs kept in OUT/runs, the latest included; older ones are "
     "deleted once a new run is published.", min=1, metavar="N")]
@@ -51,6 +53,7 @@ def train(
     as_json: Annotated[bool, json_flag("Print metrics.json to stdout instead of the table.")]
         = False,
     plot: PlotOpt = None,
+    plot_series_ids: PlotSeriesOpt = None,
     precision: PrecisionOpt = None,
     quiet: Quiet = False,
     *,
@@ -81,7 +84,7 @@ def train(
         render.message(f"Warning: applied fix: {fix}", quiet)
     for warning in (*result.frame.warnings, *result.warnings):
         render.message(f"Warning: {warning}", quiet)
-    draw_plot(plot, "plot_train", result, quiet=quiet)
+    draw_plot(plot, "plot_train", result, quiet=quiet, series=plot_series(plot_series_ids))
     if quiet:
         return
     if as_json:
@@ -116,6 +119,8 @@ def backtest(
         "reuse it.", min=1, metavar="K")] = None,
     as_json: Annotated[bool, json_flag("Print the full report as JSON.")] = False,
     plot: PlotOpt = None,
+    precision: ScorePrecisionOpt = None,
+    plot_series_ids: PlotSeriesOpt = None,
     quiet: Quiet = False,
     *,
     reading: Given,
@@ -132,13 +137,18 @@ def backtest(
 
     check_plot(plot, data)
     own = {"folds": folds, "fold_step": fold_step, "train_window": train_window,
-           "refit_every": refit_every}
-    result = run_backtest(data, build_settings({**reading, **model, **own}, config))
-    draw_plot(plot, "plot_backtest", result, quiet=quiet)
+           "refit_every": refit_every, "precision": precision}
+    from forecast_cli.cli.progress import fold_note, steps
+
+    settings = build_settings({**reading, **model, **own}, config)
+    with steps("fold", settings.folds, enabled=not quiet) as advance:
+        result = run_backtest(data, settings, on_fold=None if advance is None else
+                              lambda done, total, fold: advance(done, total, fold_note(fold)))
+    draw_plot(plot, "plot_backtest", result, quiet=quiet, series=plot_series(plot_series_ids))
     if quiet:
         return
     if as_json:
-        typer.echo(json.dumps(json_safe(result.to_json()), indent=2))
+        typer.echo(json.dumps(json_safe(result.to_json(settings.precision)), indent=2))
         return
     render.stdout().print(render.backtest_table(result))
     if result.intervals:

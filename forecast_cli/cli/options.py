@@ -93,8 +93,11 @@ PlotOpt = Annotated[Path | None, typer.Option("--plot", help=with_default(
 PrecisionOpt = Annotated[int | None, setting_option(
     "precision", OUTPUT_PANEL, "Decimal places of the values written.",
     default="the training data's decimals + 3", min=0, max=15, metavar="N")]
-FEATURES_HELP = "Extra numeric input columns (past covariates), comma-separated."
-Features = Annotated[str | None, setting_option("features", READING_PANEL, FEATURES_HELP,
+ScorePrecisionOpt = Annotated[int | None, setting_option(  # backtest, evaluate: scores only
+    "precision", OUTPUT_PANEL, "Decimal places of the scores, coverages and widths in --json.",
+    default="every digit", min=0, max=15, metavar="N")]
+FEATURES_HELP = "Extra numeric input columns (past covariates), comma-separated or repeated."
+Features = Annotated[list[str] | None, setting_option("features", READING_PANEL, FEATURES_HELP,
                                                 metavar="COLS")]
 
 
@@ -119,14 +122,14 @@ def check_plot(path: Path | None, data: Path) -> None:
                           f"{', '.join(PLOT_FORMATS)}. Got {got}.")
 
 
-def draw_plot(path: Path | None, kind: str, *args: Any, quiet: bool) -> None:
+def draw_plot(path: Path | None, kind: str, *args: Any, quiet: bool, **kw: Any) -> None:
     """Draw figure ``kind`` (a function of forecast_cli.cli.plots) when --plot was given
-    (checked by ``check_plot`` before the work)."""
+    (checked by ``check_plot`` before the work); ``kw``: its options (``series``)."""
     if path is None:
         return
     from forecast_cli.cli import plots, render
 
-    getattr(plots, kind)(*args, path)
+    getattr(plots, kind)(*args, path, **kw)
     render.message(f"Plot written to {path}", quiet)
 
 
@@ -164,11 +167,11 @@ READING: Mapping[str, Any] = {
         "dst_gap", "Nonexistent local times at a DST change.")],
     "freq": Annotated[str | None, _reading("freq", "Pandas frequency alias (h, D, MS …).",
                                            default="inferred", metavar="ALIAS")],
-    "fill": Annotated[Fill | None, _reading(
-        "fill", "Gaps and missing values: interpolate or ffill fill runs of up to "
-        "--fill-limit steps; drop keeps the rows on the time grid but out of every window (any "
-        "run length). All refuse a series more than 20% missing.",
-        default="none, i.e. refuse them")],
+    "fill": Annotated[Fill | None, _reading(  # METHOD: the choices would wrap mid-word
+        "fill", "Gaps and missing values: none, interpolate, ffill or drop. interpolate or "
+        "ffill fill runs of up to --fill-limit steps; drop keeps the rows on the time grid but "
+        "out of every window (any run length). All refuse a series more than 20% missing.",
+        default="none, i.e. refuse them", metavar="METHOD")],
     "fill_limit": Annotated[int | None, _reading(
         "fill_limit", "Longest run of missing steps --fill interpolate/ffill may fill (drop "
         "invents nothing and ignores it).", min=1, metavar="N")],
@@ -202,9 +205,9 @@ def _over_bundle(group: Mapping[str, Any]) -> dict[str, Any]:
 READING_OVER_BUNDLE: Mapping[str, Any] = _over_bundle(READING)
 
 MODEL: Mapping[str, Any] = {
-    "target": Annotated[str | None, _reading(
-        "target", "Column(s) to forecast, comma-separated.", default="the only value column",
-        metavar="COLS")],
+    "target": Annotated[list[str] | None, _reading(
+        "target", "Column(s) to forecast, comma-separated or repeated.",
+        default="the only value column", metavar="COLS")],
     "features": Features,
     "calendar": Annotated[bool | None, _reading(
         "calendar", "Add sin/cos time-of-day/week/year inputs, known for the future.",
@@ -233,8 +236,8 @@ MODEL: Mapping[str, Any] = {
         "lstm_units", NETWORK_PANEL, "Units per LSTM layer.", min=1, metavar="N")],
     "lstm_layers": Annotated[int | None, setting_option(
         "lstm_layers", NETWORK_PANEL, "Stacked LSTM layers.", min=1, metavar="N")],
-    "dense_units": Annotated[str | None, setting_option(
-        "dense_units", NETWORK_PANEL, "Hidden Dense layer sizes, comma-separated.",
+    "dense_units": Annotated[list[str] | None, setting_option(
+        "dense_units", NETWORK_PANEL, "Hidden Dense layer sizes, comma-separated or repeated.",
         metavar="N,…")],
     "dropout": Annotated[float | None, setting_option(
         "dropout", NETWORK_PANEL, "Dropout rate after each LSTM layer.", min=0, max=0.95,
@@ -272,6 +275,11 @@ MODEL: Mapping[str, Any] = {
 }
 
 
+def joined(value: Any) -> Any:
+    """A repeated option's values (a list) as its comma form: ``--target a --target b``."""
+    return ",".join(value) if isinstance(value, list) else value
+
+
 def _panel_rank(param: inspect.Parameter) -> int:
     """Where a parameter's help panel comes in ``PANEL_ORDER``; arguments (-1) come first and
     keep their order, and so do the options within a panel."""
@@ -303,7 +311,7 @@ def shared(group: Mapping[str, Any], into: str) -> Callable[[Command], Command]:
 
         @functools.wraps(command)
         def with_group(*args: Any, **kwargs: Any) -> None:
-            values = {name: kwargs.pop(name) for name in group}
+            values = {name: joined(kwargs.pop(name)) for name in group}
             command(*args, **kwargs, **{into: values})
 
         with_group.__signature__ = own.replace(parameters=params)  # type: ignore[attr-defined]

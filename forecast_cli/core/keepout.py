@@ -108,19 +108,22 @@ def stride_windows(missing: np.ndarray, lookback: int, horizon: int) -> tuple[in
     return len(complete(missing, at, lookback, horizon)), len(at)
 
 
-def _describe(rows: np.ndarray, lines: np.ndarray, timestamps: pd.DatetimeIndex) -> str:
-    named = [f"line {int(lines[i])} ({timestamps[i]})" if lines[i] > 0
+def _describe(rows: np.ndarray, lines: np.ndarray, timestamps: pd.DatetimeIndex,
+              unit: str = "line") -> str:
+    named = [f"{unit} {int(lines[i])} ({timestamps[i]})" if lines[i] > 0
              else f"{timestamps[i]} (timestamp absent from the file)" for i in rows[:SHOWN]]
     more = f" and {len(rows) - SHOWN} more" if len(rows) > SHOWN else ""
     return "; ".join(named) + more
 
 
 def require_latest(values: np.ndarray, lines: np.ndarray, timestamps: pd.DatetimeIndex,
-                   lookback: int, source: str, label: str | None = None) -> str | None:
+                   lookback: int, source: str, label: str | None = None,
+                   unit: str = "line") -> str | None:
     """None when the last ``lookback`` rows are complete, else what is wrong, in words.
 
     values (n, F), lines (n,), timestamps (n,): one series' rows. ``source`` (the file) and
-    ``label`` (the series) start the message when given.
+    ``label`` (the series) start the message when given. ``unit``: what ``lines`` count, a
+    CSV's "line" (header = line 1) or a Parquet file's data "row" (the first is row 1).
     """
     tail = np.flatnonzero(missing_rows(values[-lookback:])) + max(0, len(values) - lookback)
     if not tail.size:
@@ -128,14 +131,15 @@ def require_latest(values: np.ndarray, lines: np.ndarray, timestamps: pd.Datetim
     where = (f"{source}: " if source else "") + (f"series {label!r}: " if label else "")
     return (f"{where}a forecast needs the latest {lookback} rows (the model's "
             f"lookback) complete, but {len(tail)} of them have a missing value: "
-            f"{_describe(tail, lines, timestamps)}. The model was trained with --fill drop, "
+            f"{_describe(tail, lines, timestamps, unit)}. The model was trained with --fill drop, "
             "which keeps such rows out of training windows; a forecast cannot. Fix: fill in "
             "those values in the file, or end the data before them.")
 
 
 def raise_if_latest_missing(values: np.ndarray, lines: np.ndarray,
-                            timestamps: pd.DatetimeIndex, lookback: int, source: str) -> None:
+                            timestamps: pd.DatetimeIndex, lookback: int, source: str,
+                            unit: str = "line") -> None:
     """DataError (65) naming the rows when the last ``lookback`` rows are not complete."""
-    problem = require_latest(values, lines, timestamps, lookback, source)
+    problem = require_latest(values, lines, timestamps, lookback, source, unit=unit)
     if problem is not None:
         raise DataError(problem)

@@ -10,6 +10,8 @@ digits: they are what the data's own cells show, whatever the magnitude.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from forecast_cli.checks import MAX_DECIMALS  # at and beyond it: every digit (shortest repr)
@@ -60,3 +62,18 @@ def stored(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         return None
     return value
+
+
+def rounded_floats(obj: Any, precision: int | None) -> Any:
+    """``obj`` (JSON-like: dicts, lists, numbers, text) with every float rounded to
+    ``precision`` decimal places as ``rounded`` does; ints, bools and text unchanged; ``obj``
+    itself for None (every digit). For reports of scores and coverages (backtest, evaluate)."""
+    if precision is None:
+        return obj
+    if isinstance(obj, float):
+        return float(rounded(np.asarray(obj), precision))
+    if isinstance(obj, dict):
+        return {k: rounded_floats(v, precision) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [rounded_floats(v, precision) for v in obj]
+    return obj

@@ -84,10 +84,35 @@ def pick_time_col(source: str, sample: dict[str, list[str]], opts: LoadOptions,
                         f"not a timestamp. Fix: if the column holds Unix epoch times, pass "
                         f"--time-col {names[0]} --time-unit s (or ms); convert Excel serial "
                         "day numbers to dates first.")
+    guess = _format_guess(sample)
+    if guess is not None:
+        col, cell, fmt = guess
+        named = "" if col == names[0] else f"--time-col {col} "
+        raise DataError(f"{source}, column {col!r}: {cell!r} is not an ISO-8601 timestamp. "
+                        f"Fix: pass {named}--time-format '{fmt}' (day first, as the dots "
+                        "say), or export ISO dates (YYYY-MM-DD).")
     shown = f" ({'line 2' if unit == 'line' else 'row 1'} has {first[0]!r})" if first else ""
     raise DataError(f"{source}: no column parses as ISO-8601 timestamps{shown}. Fix: name the "
                     "time column with --time-col and its format with --time-format or "
                     f"--dayfirst. Columns: {', '.join(names)}.")
+
+
+_DOTTED = re.compile(r"\d{1,2}\.\d{1,2}\.\d{4}(?: (\d{1,2}:\d{2})(:\d{2})?)?")
+
+
+def _format_guess(sample: dict[str, list[str]]) -> tuple[str, str, str] | None:
+    """(column, first cell, strftime format) of the first column whose sampled cells are all
+    dotted day-first dates (``31.12.2024``, ``31.12.2024 13:00``, as German, Austrian and Swiss
+    exports write them: unambiguous, the day always comes first), else None."""
+    for col, cells in sample.items():
+        cells = [c.strip() for c in cells if c.strip()]
+        found = [_DOTTED.fullmatch(c) for c in cells]
+        if cells and all(found):
+            m = found[0]
+            assert m is not None
+            clock = "" if m.group(1) is None else " %H:%M" + (":%S" if m.group(2) else "")
+            return col, cells[0], "%d.%m.%Y" + clock
+    return None
 
 
 def value_columns(source: str, names: list[str], tcol: str, id_col: str | None,

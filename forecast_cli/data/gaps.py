@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from forecast_cli.data.frequency import office_hours_note
 from forecast_cli.data.timeaxis import MAX_FILL_FRACTION, Rows, gap_runs
 from forecast_cli.io.findings import MAX_SHOWN, Findings
 from forecast_cli.loadoptions import LoadOptions
@@ -39,11 +40,13 @@ def _report_gaps(rows: Rows, runs: list[tuple[int, int]], time_col: str, opts: L
                  findings: Findings, label: str | None) -> None:
     at = [int(rows.lines[a - 1]) if a > 0 else 0 for a, _ in runs[:MAX_SHOWN]]
     vals = [f"{n} missing step(s) from {pd.Timestamp(rows.ns[a])}" for a, n in runs[:MAX_SHOWN]]
-    findings.error("gap", f"gap(s) in the timestamps{_where(label)}", "add the missing rows, "
-                   f"or pass --fill interpolate or --fill ffill (fills gaps of up to "
-                   f"--fill-limit {opts.fill_limit} steps), or --fill drop (keeps them out of "
-                   "every window)", column=time_col, lines=at,
-                   values=vals, count=len(runs))
+    note = office_hours_note(pd.DatetimeIndex(rows.ns[rows.lines > 0].astype("datetime64[ns]")))
+    fix = ("add the missing rows, or pass --fill interpolate or --fill ffill (fills gaps of up "
+           f"to --fill-limit {opts.fill_limit} steps), or --fill drop (keeps them out of every "
+           "window)")
+    findings.error("gap", f"gap(s) in the timestamps{_where(label)}",
+                   fix if note is None else f"{note}. Otherwise {fix}", column=time_col,
+                   lines=at, values=vals, count=len(runs))
 
 
 def report_cells(rows: Rows, nan: np.ndarray, columns: tuple[str, ...], findings: Findings,

@@ -60,6 +60,24 @@ def names(pf: Any, label: str) -> list[str]:
     return cols
 
 
+def ignored_options(pf: Any, sep: str | None, encoding: str, decimal: str,
+                    thousands: str | None) -> list[str]:
+    """The text-file options set away from their defaults that cannot act on this file, as
+    ``--name 'value'``: a delimiter and an encoding never (Parquet has columns, and its text is
+    UTF-8 by its format); a decimal mark or thousands separator when no column holds text (a
+    text column is read as a CSV cell is, so they apply to it)."""
+    import pyarrow as pa
+
+    out = [f"--{name} {value!r}" for name, value, default in
+           (("sep", sep, None), ("encoding", encoding, "utf-8")) if value != default]
+    text = any(pa.types.is_string(t) or pa.types.is_large_string(t) or
+               pa.types.is_dictionary(t) for t in pf.schema_arrow.types)
+    if not text:
+        out += [f"--{name} {value!r}" for name, value, default in
+                (("decimal", decimal, "."), ("thousands", thousands, None)) if value != default]
+    return out
+
+
 def _typed(array: Any) -> bool:
     """Columns handed over as they are: numbers (not booleans) and timestamps."""
     import pyarrow as pa

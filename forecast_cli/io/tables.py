@@ -82,8 +82,15 @@ def open_table(path: Path, opts: LoadOptions) -> tuple[Table, Findings]:
     path = Path(path)
     if path.is_file() and parquetread.is_parquet(path):
         pf = parquetread.open_file(path, label)
+        findings = Findings(label, unit="row")
+        ignored = parquetread.ignored_options(pf, opts.sep, opts.encoding, opts.decimal,
+                                              opts.thousands)
+        if ignored:  # said once, for the file: not a silent no-op
+            findings.warn("text_options_ignored", f"{', '.join(ignored)} ignored: the file is "
+                          "Parquet, and these options apply to CSV text only",
+                          "leave them out for Parquet files.")
         return Table(path, label, path.stat().st_size, parquetread.names(pf, label), "",
-                     pf=pf), Findings(label, unit="row")
+                     pf=pf), findings
     findings = Findings(label)
     tf = csvread.scan_file(path, opts.encoding, label=label)
     sep = csvread.sniff_sep(tf, opts.sep)  # a sniffed one is shown in the report, not warned

@@ -9,6 +9,10 @@ Layout::
     scaler.json        scaler parameters as numbers
     intervals.json     conformal half-widths per level, step and target (optional); for a
                        many-series model, per series (``panel_intervals.SeriesIntervals``)
+    scores.json        the training run's test scores against the baselines, interval coverage,
+                       data span and training summary (metrics.json's content), so that what a
+                       bundle is and how well it did travel with it (optional; ``forecast
+                       inspect`` reads it, forecasting never does)
     manifest.json      format version, library versions, sha256 of every file, data fingerprint
 
 Loading checks the manifest's format version (and, with a bundle key, its signature:
@@ -50,11 +54,12 @@ SCALER = "scaler.json"
 MANIFEST = "manifest.json"
 INTERVALS = "intervals.json"  # optional: bundles without it forecast without intervals
 ONNX = "model.onnx"
+SCORES = "scores.json"  # optional: bundles written before it inspect without scores
 REQUIRED = (WEIGHTS, CONFIG, SCALER)
-FILES = (WEIGHTS, ONNX, CONFIG, SCALER, INTERVALS)  # every name a manifest may list
+FILES = (WEIGHTS, ONNX, CONFIG, SCALER, INTERVALS, SCORES)  # every name a manifest may list
 # the JSON files, read into memory to be parsed: at most this many bytes each
 _JSON_LIMITS = {CONFIG: bundle_files.MAX_JSON_BYTES, SCALER: 16 << 20,
-                INTERVALS: bundle_files.MAX_JSON_BYTES}
+                INTERVALS: bundle_files.MAX_JSON_BYTES, SCORES: bundle_files.MAX_JSON_BYTES}
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -72,6 +77,7 @@ class Bundle:
     series_intervals: SeriesIntervals | None = None  # many series (schema.panel) only
     root: Path | None = None  # the directory ``path`` resolves to, where files are read
     warnings: tuple[str, ...] = ()  # for the user: a signature that could not be checked
+    scores: dict[str, Any] | None = None  # scores.json as read (a JSON object), when listed
 
     @property
     def weights(self) -> Path:
@@ -120,11 +126,13 @@ def write_bundle(target: Path, spec: NetworkSpec, schema: DataSchema, scaler: Sc
                  settings: dict[str, Any], fingerprint: str,
                  write_weights: Callable[[Path], None],
                  intervals: dict[str, Any] | None = None,
-                 write_onnx: Callable[[Path], None] | None = None) -> Path:
+                 write_onnx: Callable[[Path], None] | None = None,
+                 scores: dict[str, Any] | None = None) -> Path:
     """Write a complete bundle to a temporary sibling directory, then publish it at ``target``.
 
     ``intervals`` (``Intervals.to_json()``) is written to intervals.json when given;
-    ``write_onnx`` (optional) writes the ONNX export. Every file written is checksummed; with
+    ``write_onnx`` (optional) writes the ONNX export; ``scores`` (metrics.json's content, strict
+    JSON) goes to scores.json. Every file written is checksummed; with
     a bundle key in the environment (``signing.bundle_key``) the manifest is signed.
     """
     key = signing.bundle_key()  # a bad key fails before anything is written
@@ -140,6 +148,9 @@ def write_bundle(target: Path, spec: NetworkSpec, schema: DataSchema, scaler: Sc
         if intervals is not None:
             (tmp / INTERVALS).write_text(_dump(intervals), encoding="utf-8")
             names.append(INTERVALS)
+        if scores is not None:
+            (tmp / SCORES).write_text(_dump(scores), encoding="utf-8")
+            names.append(SCORES)
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION,
                     "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                     "versions": _versions(), "data_fingerprint": fingerprint,
@@ -206,6 +217,8 @@ class Parts:
     read (once resolved, a symbolic link swapped in place of the bundle changes nothing).
     ``data`` is config.json's "data" object as read (``DataSchema.from_json`` parses it).
     ``warnings``: what to tell the user (a signature that could not be checked).
+    ``scores``: scores.json as read, a JSON object whose fields are for people only (``inspect``
+    and ``report`` show them; nothing computes with them), when the manifest lists it.
     """
 
     path: Path
@@ -218,6 +231,7 @@ class Parts:
     series_intervals: SeriesIntervals | None
     root: Path
     warnings: tuple[str, ...] = ()
+    scores: dict[str, Any] | None = None
 
 
 def _malformed(path: Path, exc: Exception) -> BundleError:
@@ -271,13 +285,14 @@ def read_parts(path: Path) -> Parts:
                      set(data["panel"]["series"]))
         else:
             _checked(shown, INTERVALS, bundle_checks.intervals, raw_iv, spec)
+    scores = bundle_files.parse_json(texts[SCORES], SCORES, shown) if SCORES in texts else None
     try:  # every field was checked above: these only build the objects
         panel = bool(data.get("panel"))
         return Parts(path=shown, manifest=manifest, spec=spec, data=data,
                      scaler=Scaler.from_json(raw_scaler), settings=settings,
                      intervals=Intervals.from_json(raw_iv) if raw_iv and not panel else None,
                      series_intervals=SeriesIntervals.from_json(raw_iv) if raw_iv and panel
-                     else None, root=root, warnings=tuple(warnings))
+                     else None, root=root, warnings=tuple(warnings), scores=scores)
     except (KeyError, TypeError, ValueError) as exc:
         raise _malformed(shown, exc) from None
 
@@ -292,4 +307,4 @@ def read_bundle(path: Path) -> Bundle:
     return Bundle(path=parts.path, spec=parts.spec, schema=schema, scaler=parts.scaler,
                   settings=parts.settings, manifest=parts.manifest, intervals=parts.intervals,
                   series_intervals=parts.series_intervals, root=parts.root,
-                  warnings=parts.warnings)
+                  warnings=parts.warnings, scores=parts.scores)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import stat
@@ -149,8 +150,8 @@ def _finish(job: jobs.Job, run_id: int, done: Done, seconds: float, history: His
 
 
 def _on_cluster(target: cluster.Target, todo: list[jobs.Job], spec: jobs.BatchSpec,
-                history: History, log: Log, now: datetime, deadline: float
-                ) -> list[JobOutcome]:
+                history: History, log: Log, now: datetime, deadline: float,
+                ended: Callable[[str], None]) -> list[JobOutcome]:
     """Every job of ``todo`` as a task of the cluster, all at once; the history is written
     here, from what each task sends back (see ``cluster`` and ``recorded_history``)."""
     from forecast_cli.ops.cluster_task import file_digest
@@ -175,6 +176,7 @@ def _on_cluster(target: cluster.Target, todo: list[jobs.Job], spec: jobs.BatchSp
                 seconds = round(time.perf_counter() - started, 3)
             outcomes.append(_finish(by_name[name], run_ids[name], done, seconds, history,
                                     log))
+            ended(name)
     return outcomes
 
 
@@ -202,14 +204,17 @@ def _invalid(name: str, why: str, batch: Path, history: History) -> JobOutcome:
 
 def run_batch(path: Path, wait: float = 0.0, state_dir: Path | None = None,
               log: Log | None = None, now: datetime | None = None,
-              time_limit: float | None = None, cluster_address: str | None = None,
-              workers: int | None = None) -> BatchResult:
+              time_limit: float | None = None,
+              on_job: Callable[[int, int, str], None] | None = None,
+              cluster_address: str | None = None, workers: int | None = None) -> BatchResult:
     """Run every job of batch file ``path``; LockedError (75) if another run holds it.
 
     ``wait``: seconds to wait for a lock another run holds. ``time_limit``: seconds any job
-    may run, over every job's own ``time_limit``. ``cluster_address`` (else
-    $FORECAST_CLUSTER, else the file's ``cluster``): run the jobs as tasks of that Dask
-    scheduler; ``workers``: on a local cluster of that many worker processes (``cluster``).
+    may run, over every job's own ``time_limit``. ``on_job(done, total, name)``: progress,
+    called as each job starts (``name``; on a cluster: as each ends) and once when all are
+    done (name ""). ``cluster_address`` (else $FORECAST_CLUSTER, else the file's
+    ``cluster``): run the jobs as tasks of that Dask scheduler; ``workers``: on a local
+    cluster of that many worker processes (``cluster``).
     """
     check_range("wait", wait, float, 0.0)
     if time_limit is not None:
@@ -227,13 +232,20 @@ def run_batch(path: Path, wait: float = 0.0, state_dir: Path | None = None,
         now = now or datetime.now(UTC)
         todo = {j.name: replace(j, time_limit=time_limit) if time_limit is not None else j
                 for j in spec.jobs}
-        outcomes = [_invalid(name, spec.invalid[name], spec.path, history) if name not in todo
-                    else _one(todo[name], spec, worker, history, logger, now, deadline)
-                    for name in (spec.names if target is None else spec.invalid)]
+        total = len(spec.names)
+        progress = on_job or (lambda done, total, name: None)
+        outcomes: list[JobOutcome] = []
+        for name in spec.names if target is None else sorted(spec.invalid):
+            progress(len(outcomes), total, name)
+            outcomes.append(_invalid(name, spec.invalid[name], spec.path, history)
+                            if name not in todo
+                            else _one(todo[name], spec, worker, history, logger, now, deadline))
         if target is not None:
+            ended = itertools.count(len(outcomes) + 1)  # jobs done, as each cluster job ends
             outcomes += _on_cluster(target, list(todo.values()), spec, history, logger, now,
-                                    deadline)
+                                    deadline, lambda name: progress(next(ended), total, name))
             outcomes.sort(key=lambda o: o.job)
+        progress(total, total, "")
         for w in caught:
             logger(f"warning: {w.category.__name__}: {w.message}")
     return BatchResult(path=spec.path, state_dir=spec.state_dir, outcomes=outcomes)

@@ -22,6 +22,7 @@ its own test windows; overall is their mean (every fold has the same points).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,8 +108,10 @@ def _score_fold(lay: FoldLayout, j: int, fitted: _Fitted, values: np.ndarray, sp
               for i in which))
 
 
-def backtest(data_path: Path, settings: Settings) -> BacktestResult:
-    """Run every fold: fit (or reuse) a network, forecast each series' window, score."""
+def backtest(data_path: Path, settings: Settings,
+             on_fold: Callable[[int, int, FoldResult], None] | None = None) -> BacktestResult:
+    """Run every fold: fit (or reuse) a network, forecast each series' window, score.
+    ``on_fold(done, total, result)`` is called after each fold (a progress display)."""
     from forecast_cli.pipeline import training
 
     started = time.perf_counter()
@@ -134,6 +137,8 @@ def backtest(data_path: Path, settings: Settings) -> BacktestResult:
             fitted = _fit_fold(lay, j, values, spec, s, future)
         assert fitted is not None  # fold 0 always fits
         results.append(_score_fold(lay, j, fitted, values, spec, s, future))
+        if on_fold is not None:
+            on_fold(j + 1, lay.n_folds, results[-1])
     return BacktestResult(
         s, frame, lay, results, report.pool_overall(results), report.by_step(results),
         time.perf_counter() - started, report.pool_intervals([r.intervals for r in results]),

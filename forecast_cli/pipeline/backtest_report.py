@@ -23,6 +23,7 @@ import numpy as np
 from forecast_cli.core.intervals import level_label
 from forecast_cli.core.metrics import score
 from forecast_cli.core.panel_intervals import SeriesIntervals
+from forecast_cli.core.precision import rounded_floats
 from forecast_cli.data.frame import Frame
 from forecast_cli.io.forecast_output import SCHEMA_VERSION, stamp
 from forecast_cli.pipeline.folds import Fold, FoldLayout
@@ -152,7 +153,9 @@ class BacktestResult:
         return [self.frame.timestamps[a + f.origin]
                 for a, f in zip(self.layout.starts.tolist(), r.folds, strict=True)]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, precision: int | None = None) -> dict[str, Any]:
+        """The report; its scores, coverages and widths to ``precision`` decimal places
+        (``--precision``; None: every digit), the settings and seconds as they are."""
         out = {"schema_version": SCHEMA_VERSION, "data": str(self.frame.path),
                "settings": self.settings.to_json(),
                "folds": [self._fold_json(r) for r in self.folds],
@@ -168,7 +171,8 @@ class BacktestResult:
                         "series": {sid: {"overall": self.series[sid],
                                          "intervals": self.series_intervals[sid]}
                                    for sid in self.layout.ids}})
-        return out
+        kept = ("settings", "seconds")
+        return {k: v if k in kept else rounded_floats(v, precision) for k, v in out.items()}
 
     def _rows_json(self, start: int, f: Fold) -> dict[str, Any]:
         ts, tz = self.frame.timestamps, self.frame.tz

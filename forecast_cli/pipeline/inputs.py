@@ -22,9 +22,12 @@ from forecast_cli.core import keepout
 from forecast_cli.core.scaling import Scaler
 from forecast_cli.data.frame import Frame, load_csv
 from forecast_cli.errors import DataError
+from forecast_cli.io import parquetread
 from forecast_cli.loadoptions import LoadOptions, given_over
 from forecast_cli.model.bundle import Bundle
 from forecast_cli.pipeline import bundle_series, ranges
+
+TEXT_ONLY = ("sep", "encoding", "decimal", "thousands")  # how a CSV's text is read
 
 
 def _same_freq(a: str, b: str) -> bool:
@@ -42,8 +45,13 @@ def load_for(bundle: Bundle, data_path: Path,
              reading: Mapping[str, Any] | None = None) -> Frame:
     """Read new data with the reading options the model was trained with (frequency aside),
     or with those ``reading`` gives in their place (``loadoptions.given_over``)."""
-    opts = given_over(replace(LoadOptions.from_settings(bundle.settings), freq=None,
-                              time_col=bundle.schema.time_col), reading)
+    recorded = replace(LoadOptions.from_settings(bundle.settings), freq=None,
+                       time_col=bundle.schema.time_col)
+    if parquetread.is_parquet(Path(data_path)):  # a CSV's own options were not asked for here
+        plain = LoadOptions()
+        recorded = replace(recorded, **{n: getattr(plain, n) for n in TEXT_ONLY
+                                        if n not in (reading or {})})
+    opts = given_over(recorded, reading)
     if not bundle.settings.get("calendar"):
         return load_csv(Path(data_path), columns=list(bundle.schema.inputs), options=opts)
     from forecast_cli.data.calendar_features import PREFIX, with_calendar
@@ -82,7 +90,7 @@ def check_compatible(bundle: Bundle, frame: Frame) -> list[str]:
                         f"got {len(frame.values)}.")
     if schema.panel is None:  # --fill drop keeps rows with a missing value: not at the end
         keepout.raise_if_latest_missing(frame.values, frame.line_numbers, frame.timestamps,
-                                        lookback, str(frame.path))
+                                        lookback, str(frame.path), row_unit(frame))
     warnings = [f"applied fix: {fix}" for fix in frame.fixes] + list(frame.warnings)
     last = frame.timestamps.max()  # many series: the latest of every series' last row
     if last < schema.last_timestamp:
@@ -165,7 +173,7 @@ def _left_out(sid: str, rows: np.ndarray, scalers: dict[str, Scaler], frame: Fra
         return (f"series {sid!r} left out: it has {len(rows)} rows, fewer than the lookback "
                 f"{lookback}.")
     gone = keepout.require_latest(rows, frame.line_numbers[a:b], frame.timestamps[a:b],
-                                  lookback, "", None)
+                                  lookback, "", None, row_unit(frame))
     return None if gone is None else f"series {sid!r} left out: {gone}"
 
 
@@ -185,3 +193,9 @@ def _ends_early(frame: Frame, kept: list[str], lasts: list[pd.Timestamp]) -> lis
     verb = "ends" if len(early) == 1 else "end"
     return [f"{len(early)} series {verb} before the others' last row ({latest}): {shown}{more}; "
             "each is forecast from its own last row on, not from the others'."]
+
+
+def row_unit(frame: Frame) -> str:
+    """What ``frame.line_numbers`` count, as messages name it: a CSV's "line" (header = line
+    1) or a Parquet file's data "row" (the first is row 1)."""
+    return "row" if frame.report is not None and frame.report.format == "parquet" else "line"

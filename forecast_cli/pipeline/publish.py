@@ -32,8 +32,10 @@ from forecast_cli.pipeline.train_result import (
 
 
 def publish(r: TrainResult, spec: model.NetworkSpec, scalers: SeriesScalers, net: Any) -> None:
-    """Write every output atomically: forecasts and history, the bundle, metrics.json last."""
+    """Write every output atomically: forecasts and history, the bundle, metrics.json last.
+    The bundle carries metrics.json's content as scores.json (``forecast inspect``)."""
     out = atomic.ensure_dir(r.output_dir)
+    report = json_safe(metrics_report(r))
     atomic.write_text(out / FORECASTS_FILE, _test_table(r).to_csv(index=False))
     atomic.write_text(out / HISTORY_FILE, history_csv(r.history))
     scaler, schema = _bundle_shape(r, scalers)
@@ -42,9 +44,9 @@ def publish(r: TrainResult, spec: model.NetworkSpec, scalers: SeriesScalers, net
                  else None if r.intervals is None else r.intervals.to_json())
     write_bundle(out / BUNDLE_DIR, spec, schema, scaler, r.settings.to_json(),
                  r.frame.fingerprint(), lambda path: _save_weights(net, path),
-                 intervals=intervals, write_onnx=lambda path: model.export_onnx(net, spec, path))
-    atomic.write_text(out / METRICS_FILE, json.dumps(json_safe(metrics_report(r)), indent=2)
-                      + "\n")
+                 intervals=intervals, write_onnx=lambda path: model.export_onnx(net, spec, path),
+                 scores=report)
+    atomic.write_text(out / METRICS_FILE, json.dumps(report, indent=2) + "\n")
 
 
 def _save_weights(net: Any, path: Path) -> None:

@@ -21,6 +21,7 @@ import numpy as np
 from forecast_cli.core.evaluation import MODEL, Evaluation, baseline_forecasts
 from forecast_cli.core.metrics import mase_scale
 from forecast_cli.core.panel_intervals import series_coverage
+from forecast_cli.core.precision import rounded_floats
 from forecast_cli.core.scaling import SeriesScalers
 from forecast_cli.core.windowing import WindowSpec
 from forecast_cli.data.frame import Frame
@@ -46,7 +47,9 @@ class BundleScore:
     series: dict[str, dict[str, dict[str, float]]] | None = None
     series_intervals: dict[str, dict[str, Any]] | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, precision: int | None = None) -> dict[str, Any]:
+        """The report; scores, coverages and widths to ``precision`` decimal places
+        (``--precision``; None: every digit)."""
         ts, tz = self.frame.timestamps, self.bundle.schema.tz
         targets = ts[(self.origins[:, None] + np.arange(self.bundle.spec.horizon)).ravel()]
         out = {"schema_version": SCHEMA_VERSION, "model": str(self.bundle.path),
@@ -60,7 +63,7 @@ class BundleScore:
             out["series"] = self.series
         if self.series_intervals is not None:
             out["series_intervals"] = self.series_intervals
-        return out
+        return {k: rounded_floats(v, precision) for k, v in out.items()}
 
 
 def unseen_origins(frame: Frame, bundle: Bundle,
