@@ -2,7 +2,8 @@
 
 Exit codes follow ../shared/docs/bad-inputs.md (sysexits-style), which cron users rely on:
 0 ok, 1 unexpected, 2 usage, 65 bad input data, 66 input missing or unreadable,
-73 cannot create an output, 74 I/O error while writing, 75 another run holds the lock.
+73 cannot create an output, 74 I/O error while writing, 75 another run holds the lock,
+69 the Dask cluster of `batch --cluster` cannot be reached.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ EXIT_NO_INPUT = 66
 EXIT_CANT_CREATE = 73
 EXIT_IO = 74
 EXIT_LOCKED = 75
+EXIT_UNAVAILABLE = 69  # sysexits EX_UNAVAILABLE: the Dask cluster cannot be reached
 
 
 class ForecastError(Exception):
@@ -69,3 +71,9 @@ class LockedError(ForecastError):
     """Another run holds the lock on this batch or job; retry later (temporary failure)."""
 
     exit_code = EXIT_LOCKED
+
+
+class ClusterError(ForecastError):
+    """The Dask scheduler cannot be reached, or no worker joined it (``batch --cluster``)."""
+
+    exit_code = EXIT_UNAVAILABLE

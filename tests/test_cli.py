@@ -179,7 +179,7 @@ try:
     app(sys.argv[1:])
 except SystemExit:
     pass
-heavy = [m for m in ("tensorflow", "keras", "sklearn") if m in sys.modules]
+heavy = [m for m in ("tensorflow", "keras", "sklearn", "dask", "distributed") if m in sys.modules]
 print("HEAVY:" + ",".join(heavy), file=sys.stderr)
 """
 

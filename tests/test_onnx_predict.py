@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import REPO, SAMPLE, TINY_ARGS, run_forecast
 
-HEAVY = ("tensorflow", "keras", "onnxruntime", "sklearn", "tf2onnx")
+HEAVY = ("tensorflow", "keras", "onnxruntime", "sklearn", "tf2onnx", "dask", "distributed")
 
 # Runs the CLI in-process inside a fresh interpreter, then reports which heavy packages the
 # command imported; stdout of the command comes first, the module list is the last line.

@@ -10,7 +10,7 @@ from pathlib import Path
 from forecast_cli.data.validation import check_csv
 from tests.conftest import REPO, run_forecast
 
-HEAVY = ("tensorflow", "keras", "sklearn")
+HEAVY = ("tensorflow", "keras", "sklearn", "dask", "distributed")
 
 
 def test_validate_never_imports_tensorflow(tmp_path: Path) -> None:

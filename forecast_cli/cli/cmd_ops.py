@@ -37,12 +37,22 @@ def batch(
                                           help="Say what each job does on stderr.")] = False,
     as_json: Annotated[bool, json_flag("Print a JSON summary per job to stdout.")] = False,
     state_dir: StateDir = None,
+    # --- Dask cluster (ops/cluster.py; docs/scaling.md) ---
+    cluster: Annotated[str | None, typer.Option(
+        "--cluster", metavar="tcp://HOST:PORT", show_default=False, help=with_default(
+            "Run each job as a task of this Dask scheduler's workers.",
+            "$FORECAST_CLUSTER, else the batch file's cluster, else in this process"))] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, max=256, metavar="N", show_default=False, help=with_default(
+            "Run the jobs on a local Dask cluster of N worker processes.",
+            "no local cluster"))] = None,
 ) -> None:
     """Run every job of JOBS_FILE unattended (cron): retrain per policy, forecast, score.
 
     Silent on success. Exit codes: 0 every job succeeded, 1 a job failed or exceeded its time
     limit (one stderr line each), 75 another run holds the lock, 2/66 the batch file is
-    invalid/missing. See docs/scheduling.md.
+    invalid/missing, 69 the --cluster scheduler cannot be reached. See docs/scheduling.md and
+    docs/scaling.md.
 
     Example: forecast batch jobs.toml
 
@@ -56,7 +66,8 @@ def batch(
     with steps("job", None, enabled=True) as advance:  # a terminal only: cron stays silent
         result = run_batch(jobs_file, wait, state_dir, log=render.message if verbose else None,
                            time_limit=job_time_limit, on_job=None if advance is None else
-                           lambda done, total, name: advance(done, total, name))
+                           lambda done, total, name: advance(done, total, name),
+                           cluster_address=cluster, workers=workers)
     for line in failure_lines(result):
         error(line)
     if as_json:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import stat
@@ -29,9 +30,9 @@ from forecast_cli.checks import check_range
 from forecast_cli.errors import EXIT_LOCKED, ForecastError, OutputError
 from forecast_cli.io.atomic import kind_of
 from forecast_cli.io.forecast_output import SCHEMA_VERSION
-from forecast_cli.ops import jobs, locking
+from forecast_cli.ops import cluster, jobs, locking
 from forecast_cli.ops.history import History, opened
-from forecast_cli.ops.worker import Request, Worker
+from forecast_cli.ops.worker import Done, Request, Worker
 
 Log = Callable[[str], None]
 LOG_FILE = "batch.log"
@@ -130,7 +131,11 @@ def _one(job: jobs.Job, spec: jobs.BatchSpec, worker: Worker, history: History, 
     request = Request(job=job, batch=spec.path, state_dir=spec.state_dir, now=now,
                       wait=max(0.0, deadline - time.monotonic()), run_id=run_id)
     done = worker.run(request, job.time_limit)
-    seconds = round(time.perf_counter() - started, 3)
+    return _finish(job, run_id, done, round(time.perf_counter() - started, 3), history, log)
+
+
+def _finish(job: jobs.Job, run_id: int, done: Done, seconds: float, history: History,
+            log: Log) -> JobOutcome:
     outcome = JobOutcome(job=job.name, status=done.status, message=done.message,
                          record=done.record, scored=done.scored)
     outcome.record.update(status=outcome.status, message=outcome.message or None,
@@ -142,6 +147,37 @@ def _one(job: jobs.Job, spec: jobs.BatchSpec, worker: Worker, history: History, 
         _clean_after(job, log)
     log(f"{job.name}: {outcome.status}" + (f": {outcome.message}" if outcome.message else ""))
     return outcome
+
+
+def _on_cluster(target: cluster.Target, todo: list[jobs.Job], spec: jobs.BatchSpec,
+                history: History, log: Log, now: datetime, deadline: float,
+                ended: Callable[[str], None]) -> list[JobOutcome]:
+    """Every job of ``todo`` as a task of the cluster, all at once; the history is written
+    here, from what each task sends back (see ``cluster`` and ``recorded_history``)."""
+    from forecast_cli.ops.cluster_task import file_digest
+    from forecast_cli.ops.recorded_history import replay, snapshot
+
+    by_name = {job.name: job for job in todo}
+    outcomes = []
+    with cluster.connected(target, log) as client:  # unreachable: exit 69 before any run row
+        run_ids = {job.name: history.start_run(job.name, str(spec.path)) for job in todo}
+        digest, started = file_digest(spec.path), time.perf_counter()
+        payloads = {job.name: json.dumps({
+            "batch": str(spec.path), "batch_sha256": digest, "state_dir": str(spec.state_dir),
+            "job": job.name, "time_limit": job.time_limit, "now": now.isoformat(),
+            "wait": max(0.0, deadline - time.monotonic()), "run_id": run_ids[job.name],
+            "snapshot": snapshot(history, job.name)}) for job in todo}
+        for name, done, lines, seconds in cluster.run_tasks(
+                client, payloads, cluster.bound_for([j.time_limit for j in todo]), log):
+            for line in lines:
+                log(line)
+            replay(history, done.writes)
+            if seconds is None:  # it sent nothing back: the time since it was submitted
+                seconds = round(time.perf_counter() - started, 3)
+            outcomes.append(_finish(by_name[name], run_ids[name], done, seconds, history,
+                                    log))
+            ended(name)
+    return outcomes
 
 
 def _clean_after(job: jobs.Job, log: Log) -> None:
@@ -169,17 +205,22 @@ def _invalid(name: str, why: str, batch: Path, history: History) -> JobOutcome:
 def run_batch(path: Path, wait: float = 0.0, state_dir: Path | None = None,
               log: Log | None = None, now: datetime | None = None,
               time_limit: float | None = None,
-              on_job: Callable[[int, int, str], None] | None = None) -> BatchResult:
+              on_job: Callable[[int, int, str], None] | None = None,
+              cluster_address: str | None = None, workers: int | None = None) -> BatchResult:
     """Run every job of batch file ``path``; LockedError (75) if another run holds it.
 
     ``wait``: seconds to wait for a lock another run holds. ``time_limit``: seconds any job
     may run, over every job's own ``time_limit``. ``on_job(done, total, name)``: progress,
-    called as each job starts (``name``) and once when all are done (name "").
+    called as each job starts (``name``; on a cluster: as each ends) and once when all are
+    done (name ""). ``cluster_address`` (else $FORECAST_CLUSTER, else the file's
+    ``cluster``): run the jobs as tasks of that Dask scheduler; ``workers``: on a local
+    cluster of that many worker processes (``cluster``).
     """
     check_range("wait", wait, float, 0.0)
     if time_limit is not None:
         time_limit = jobs.parse_time_limit(time_limit)
     spec = jobs.load_batch(Path(path), state_dir)
+    target = cluster.target_for(cluster_address, workers, spec.cluster)
     deadline = time.monotonic() + wait
     with locking.hold(lock_path(spec.state_dir, spec.path), f"batch {spec.path}", wait), \
             opened(spec.state_dir) as history, _logger(spec.state_dir, log) as logger, \
@@ -188,21 +229,23 @@ def run_batch(path: Path, wait: float = 0.0, state_dir: Path | None = None,
         killed = history.mark_killed(str(spec.path))
         if killed:
             logger(f"{killed} run(s) of an earlier killed batch marked 'killed'")
-        by_name = {j.name: j for j in spec.jobs}
         now = now or datetime.now(UTC)
-        outcomes = []
-        for done, name in enumerate(spec.names):
-            if on_job is not None:
-                on_job(done, len(spec.names), name)
-            if name in spec.invalid:
-                outcomes.append(_invalid(name, spec.invalid[name], spec.path, history))
-                continue
-            job = by_name[name]
-            if time_limit is not None:
-                job = replace(job, time_limit=time_limit)
-            outcomes.append(_one(job, spec, worker, history, logger, now, deadline))
-        if on_job is not None:
-            on_job(len(spec.names), len(spec.names), "")
+        todo = {j.name: replace(j, time_limit=time_limit) if time_limit is not None else j
+                for j in spec.jobs}
+        total = len(spec.names)
+        progress = on_job or (lambda done, total, name: None)
+        outcomes: list[JobOutcome] = []
+        for name in spec.names if target is None else sorted(spec.invalid):
+            progress(len(outcomes), total, name)
+            outcomes.append(_invalid(name, spec.invalid[name], spec.path, history)
+                            if name not in todo
+                            else _one(todo[name], spec, worker, history, logger, now, deadline))
+        if target is not None:
+            ended = itertools.count(len(outcomes) + 1)  # jobs done, as each cluster job ends
+            outcomes += _on_cluster(target, list(todo.values()), spec, history, logger, now,
+                                    deadline, lambda name: progress(next(ended), total, name))
+            outcomes.sort(key=lambda o: o.job)
+        progress(total, total, "")
         for w in caught:
             logger(f"warning: {w.category.__name__}: {w.message}")
     return BatchResult(path=spec.path, state_dir=spec.state_dir, outcomes=outcomes)

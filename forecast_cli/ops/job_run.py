@@ -28,6 +28,7 @@ from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.ops import accuracy, locking, policy, registry
 from forecast_cli.ops.history import History
 from forecast_cli.ops.jobs import Job
+from forecast_cli.ops.recorded_history import RecordedHistory
 
 NOT_RETRIED = (DataError, ConfigError, InputMissingError)
 HANG_ENV = "FORECAST_TEST_HANG_JOB"  # test hook: that job hangs holding its lock (see _hang)
@@ -37,7 +38,7 @@ HANG_ENV = "FORECAST_TEST_HANG_JOB"  # test hook: that job hangs holding its loc
 class JobContext:
     batch: Path
     state_dir: Path
-    history: History
+    history: History | RecordedHistory  # the second on a cluster (see recorded_history)
     log: Callable[[str], None]
     now: datetime
     deadline: float  # time.monotonic() after which a busy lock is not waited for

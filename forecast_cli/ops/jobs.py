@@ -3,6 +3,7 @@
 Example::
 
     state_dir = "state"                 # run history, logs, locks, training backups
+    cluster = "tcp://10.0.0.5:8786"     # optional: run the jobs on this Dask scheduler
     [defaults]                          # any job key or `train` setting, for every job
     epochs = 50
     retrain = { every_days = 7, min_new_rows = 30 }
@@ -40,7 +41,7 @@ from forecast_cli.settings import Settings, build_settings
 from forecast_cli.tomlfile import read_toml
 
 JOB_KEYS = ("data", "model_dir", "output", "retrain", "keep_versions", "time_limit")
-TOP_KEYS = ("state_dir", "defaults", "jobs")
+TOP_KEYS = ("state_dir", "cluster", "defaults", "jobs")
 DEFAULT_STATE_DIR = ".forecast-state"
 STATE_DIR_ENV = "FORECAST_STATE_DIR"
 DEFAULT_KEEP = 3
@@ -95,6 +96,7 @@ class BatchSpec:
     state_dir: Path
     jobs: tuple[Job, ...]
     invalid: dict[str, str] = field(default_factory=dict)
+    cluster: str | None = None  # `cluster = "tcp://HOST:PORT"`: the Dask scheduler (see cluster)
 
     @property
     def names(self) -> list[str]:
@@ -233,8 +235,12 @@ def load_batch(path: Path, state_dir: Path | None = None) -> BatchSpec:
     if not isinstance(top, str) or not top.strip():
         raise ConfigError(f"{path}: `state_dir` must be a non-empty path. Got {top!r}.")
     state = state_dir if state_dir is not None else base / top
+    cluster = raw.get("cluster")
+    if cluster is not None and not isinstance(cluster, str):
+        raise ConfigError(f"{path}: `cluster` must be a scheduler address such as "
+                          f'"tcp://10.0.0.5:8786". Got {cluster!r}.')
     return BatchSpec(path=path, state_dir=Path(state).expanduser().resolve(),
-                     jobs=tuple(jobs), invalid=invalid)
+                     jobs=tuple(jobs), invalid=invalid, cluster=cluster)
 
 
 def state_dir_for(cli: Path | None, batch_file: Path | None = None) -> Path:

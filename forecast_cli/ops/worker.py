@@ -56,6 +56,7 @@ class Request:
     now: datetime
     wait: float  # seconds left to wait for the job's lock
     run_id: int
+    snapshot: dict[str, Any] | None = None  # on a cluster: the history the job reads (JSON)
 
 
 @dataclass
@@ -68,6 +69,7 @@ class Done:
     record: dict[str, Any] = field(default_factory=dict)
     scored: list[dict[str, Any]] = field(default_factory=list)
     complete: bool = True
+    writes: list[list[Any]] = field(default_factory=list)  # with a snapshot: history writes
 
 
 # --- in the worker ----------------------------------------------------------------------------
@@ -107,13 +109,16 @@ def _next(conn: Connection) -> Request | None:
 
 def _run(request: Request, history: Callable[[Path], History], log: Log) -> Done:
     from forecast_cli.ops.job_run import JobContext, run_job
+    from forecast_cli.ops.recorded_history import RecordedHistory
 
     done = Done(status="ok")
+    recorded = None if request.snapshot is None else RecordedHistory(request.snapshot)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             ctx = JobContext(batch=request.batch, state_dir=request.state_dir,
-                             history=history(request.state_dir), log=log, now=request.now,
+                             history=recorded or history(request.state_dir), log=log,
+                             now=request.now,
                              deadline=time.monotonic() + request.wait)
             done.scored = run_job(request.job, ctx, request.run_id, done.record)
         except LockedError as exc:
@@ -125,6 +130,8 @@ def _run(request: Request, history: Callable[[Path], History], log: Log) -> Done
             done.message = f"unexpected failure ({type(exc).__name__}: {exc})"
     for w in caught:
         log(f"warning: {w.category.__name__}: {w.message}")
+    if recorded is not None:
+        done.writes = recorded.writes
     return done
 
 
