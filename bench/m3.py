@@ -245,10 +245,12 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     lines = ["# M3 through the CLI (bench/m3.py)", "",
              "Track 3 of ../shared/docs/evaluation.md. Each row block is one run: the CLI's "
              "global model and statsforecast's baselines on the same series. sMAPE (M3), MASE "
-             "(in-sample seasonal naive), coverage of the model's 80 % / 95 % intervals on xx; "
-             "a series not forecast is scored as seasonal naive and counted. Times are wall "
-             "seconds on 2 CPU cores shared with other sessions (load 2–6), under `nice -n 10`.",
-             ""]
+             "(in-sample seasonal naive), coverage of the model's 80 % / 95 % intervals on xx "
+             "(over the series it forecast); "
+             "a series not forecast is scored as seasonal naive and counted. \"model better\": "
+             "share of series where the model's sMAPE is lower (a fallback ties seasonal "
+             "naive). Times are wall seconds on 2 CPU cores shared with other sessions "
+             "(1-minute load average at the end of each run shown), under `nice -n 10`.", ""]
     for name in GROUPS:
         runs = [r for r in rows if r["group"] == name]
         if not runs:
@@ -258,7 +260,8 @@ def markdown(rows: list[dict[str, Any]]) -> str:
                   "| run (code) | series | method | sMAPE | MASE | model better (sMAPE) | "
                   "forecast | cov 80 / 95 | seconds |", "|---|---|---|---|---|---|---|---|---|"]
         for r in runs:
-            run = f"{r['label']}" + (f" `{r['train_args']}`" if r["train_args"] else "")
+            run = (f"{r['label']}" + (f" `{r['train_args']}`" if r["train_args"] else "")
+                   + f"<br>{r.get('date', '')}, load {r.get('load_avg', ['?'])[0]}")
             cov = " / ".join("—" if r["coverage"].get(str(lv)) is None
                              else f"{100 * r['coverage'][str(lv)]:.1f} %" for lv in LEVELS)
             for method, sc in r["scores"].items():
