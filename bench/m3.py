@@ -309,7 +309,6 @@ def main(argv: list[str] | None = None) -> int:
                            capture_output=True, text=True, env=cli_env(a.forecast_pythonpath),
                            cwd=tempfile.gettempdir(), check=False).stdout.strip()
     print(f"forecast_cli from {where or '?'}; label {a.label}", file=sys.stderr)
-    rows = []
     for name in a.period.split(","):
         t0 = time.perf_counter()
         row = run_group(a, GROUPS[name])
@@ -318,17 +317,21 @@ def main(argv: list[str] | None = None) -> int:
                    load_avg=[round(v, 1) for v in os.getloadavg()], cpus=os.cpu_count(),
                    machine=platform.machine(),
                    command="python bench/m3.py " + " ".join(argv or sys.argv[1:]))
-        rows.append(row)
         sc = row["scores"]
         print(json.dumps({k: row[k] for k in ("group", "label", "series", "forecast_by_model",
                                               "train_s", "predict_s", "coverage")}), flush=True)
         print("  " + ", ".join(f"{k} {v['smape']:.2f}/{v['mase']:.3f}" for k, v in sc.items()),
               flush=True)
-    json_path = a.out.with_suffix(".json")
+        save(a.out, [row])  # after each group: a long run killed later keeps what it measured
+    return 0
+
+
+def save(out: Path, rows: list[dict[str, Any]]) -> None:
+    """Merge ``rows`` into OUT's JSON and rewrite OUT (Markdown) from all of it."""
+    json_path = out.with_suffix(".json")
     all_rows = merge(json_path, rows)
     json_path.write_text(json.dumps(all_rows, indent=1) + "\n", encoding="utf-8")
-    a.out.write_text(markdown(all_rows), encoding="utf-8")
-    return 0
+    out.write_text(markdown(all_rows), encoding="utf-8")
 
 
 if __name__ == "__main__":
