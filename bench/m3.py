@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shlex
 import subprocess
 import sys
@@ -68,6 +69,7 @@ class Forecast:
     train_s: float
     predict_s: float
     error: str = ""
+    train_cpu_s: float = 0.0  # user + system CPU seconds of the train process
 
 
 def load(group: Group, limit: int) -> list[Any]:
@@ -126,6 +128,12 @@ def cli_env(pythonpath: str) -> dict[str, str]:
     return env
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished children so far."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run_cli(a: argparse.Namespace, frame: pd.DataFrame, h: int, m: int, work: Path) -> Forecast:
     """Train one global model on ``frame`` and predict every series, through the CLI."""
     data = work / "train.csv"
@@ -135,10 +143,10 @@ def run_cli(a: argparse.Namespace, frame: pd.DataFrame, h: int, m: int, work: Pa
     train = [*cli, "train", str(data), "--id-col", "series", "--horizon", str(h),
              "--season", str(m), "-o", str(work / "out"), "--quiet",
              *shlex.split(a.train_args)]
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), children_cpu()
     # cwd=work: ``python -m`` puts the working directory first on sys.path, before PYTHONPATH.
     r = subprocess.run(train, capture_output=True, text=True, env=env, cwd=work, check=False)
-    train_s = time.perf_counter() - t0
+    train_s, train_cpu = time.perf_counter() - t0, children_cpu() - cpu0
     if r.returncode != 0:
         return Forecast({}, {}, train_s, 0.0, f"train exit {r.returncode}: {r.stderr[-1500:]}")
     out = work / "forecast.csv"
@@ -156,7 +164,7 @@ def run_cli(a: argparse.Namespace, frame: pd.DataFrame, h: int, m: int, work: Pa
     bounds = {lv: {k: (g[f"value_lower_{lv}"].to_numpy(float),
                        g[f"value_upper_{lv}"].to_numpy(float)) for k, g in groups.items()}
               for lv in LEVELS if f"value_lower_{lv}" in fc.columns}
-    return Forecast(point, bounds, train_s, predict_s)
+    return Forecast(point, bounds, train_s, predict_s, train_cpu_s=train_cpu)
 
 
 def run_stats(frame: pd.DataFrame, group: Group, h: int, arima: bool
@@ -225,7 +233,8 @@ def run_group(a: argparse.Namespace, group: Group) -> dict[str, Any]:
     row = {"group": group.name, "period": group.period, "freq_written": group.freq, "h": h,
            "series": len(series), "limit": a.limit, "label": a.label,
            "train_args": a.train_args, "train_s": round(fc.train_s, 1),
-           "predict_s": round(fc.predict_s, 1), "cli_error": fc.error,
+           "predict_s": round(fc.predict_s, 1), "train_cpu_s": round(fc.train_cpu_s, 1),
+           "cli_error": fc.error,
            "stats_s": {k: round(v, 1) for k, v in stats_s.items()},
            **score(series, group.period, fc, stats)}
     row["forecast_by_model"] = len(series) - len(row["missing"])
@@ -266,7 +275,8 @@ def markdown(rows: list[dict[str, Any]]) -> str:
                              else f"{100 * r['coverage'][str(lv)]:.1f} %" for lv in LEVELS)
             for method, sc in r["scores"].items():
                 is_model = method == "model"
-                secs = (f"train {r['train_s']}, predict {r['predict_s']}" if is_model
+                cpu = f" (CPU {r['train_cpu_s']})" if r.get("train_cpu_s") else ""
+                secs = (f"train {r['train_s']}{cpu}, predict {r['predict_s']}" if is_model
                         else next((str(v) for k, v in r["stats_s"].items()
                                    if k.startswith(method)), ""))
                 better = "" if is_model else f"{100 * r['model_better_share'][method]:.0f} %"
