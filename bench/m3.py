@@ -286,6 +286,8 @@ def markdown(rows: list[dict[str, Any]]) -> str:
                     f"{sc['mase']:.3f} | {better} | "
                     f"{str(r['forecast_by_model']) + '/' + str(r['series']) if is_model else ''}"
                     f" | {cov if is_model else ''} | {secs} |")
+            if len(r["scores"]) == 1:
+                lines.append("| | | baselines not run in this run (`--no-stats`) | | | | | | |")
             if r["cli_error"]:
                 lines.append(f"| | | CLI error: {r['cli_error'][:200]!r} | | | | | | |")
         lines.append("")
