@@ -11,6 +11,11 @@ CPU budget: training windows and validation windows may be thinned (``--train-st
 ``--val-stride``) and epochs capped; every test window is always scored. Usage::
 
     .venv/bin/python bench/etth.py --out bench/results/etth.md
+    # one cell (the full grid is 2 data × 2 settings × 4 horizons):
+    .venv/bin/python bench/etth.py --data ETTh1 --settings M --horizons 96 --out /tmp/cell.md
+
+"All windows" (the fair number: every stride-1 test window, none dropped) and "dl32" (the
+published code's drop-last-32) are reported side by side.
 """
 
 from __future__ import annotations
@@ -151,7 +156,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default="ETTh1,ETTh2")
     p.add_argument("--settings", default="S,M")
-    p.add_argument("--horizons", default="96,336")
+    p.add_argument("--horizons", default="96,192,336,720")
     p.add_argument("--lookback", type=int, default=336)
     p.add_argument("--units", type=int, default=64)
     p.add_argument("--patch-len", type=int, default=1)
