@@ -96,7 +96,10 @@ def test_a_network_larger_than_its_weights_file_is_refused(tiny_model: tuple[Pat
                  lambda c: (c["network"].update(lstm_units=4096),
                             c["settings"].update(lstm_units=4096)))
     size = (copy / "model.weights.h5").stat().st_size
-    _refused(copy, f"config.json's network has 67,158,020 weights (268,632,080 bytes as "
+    # 4 LSTM gates over 1 input + 4,096 units, the Dense head to horizon 4, and the linear
+    # skip from lookback 8 to horizon 4 (weights and biases each)
+    n = 4 * (4096 * (1 + 4096) + 4096) + (4096 * 4 + 4) + (8 * 4 + 4)
+    _refused(copy, f"config.json's network has {n:,} weights ({4 * n:,} bytes as "
                    f"float32); model.weights.h5 holds {size:,} bytes. The two do not belong "
                    "together: restore the bundle or retrain.")
 
@@ -317,7 +320,7 @@ def test_a_horizon_the_onnx_graph_does_not_have_is_refused(tiny_model: tuple[Pat
     assert proc.returncode == 65
     assert re.fullmatch(
         rf"Error: {re.escape(str(copy))}/model.onnx: the exported network does not match "
-        r"config.json: its output has shape \(\S+, 4, 1\); config.json's network says "
+        r"config.json: its output has shape \(\S+, 4, \S+\); config.json's network says "
         r"\(batch, 5, 1\). Restore the bundle or retrain.", proc.stderr.strip()), proc.stderr
 
 

@@ -172,7 +172,7 @@ def test_the_cli_choices_are_the_library_vocabulary() -> None:
     library = {"fill": lo.FILLS, "dedupe": lo.DEDUPES, "time_unit": lo.TIME_UNITS,
                "dst_gap": lo.DST_GAPS, "scaler": st.SCALERS, "optimizer": st.OPTIMIZERS,
                "window_norm": st.WINDOW_NORMS, "train_window": st.TRAIN_WINDOWS,
-               "engine": st.ENGINES, "fmt": st.OUTPUT_FORMATS}
+               "engine": st.ENGINES, "fmt": st.OUTPUT_FORMATS, "fallback": st.FALLBACKS}
     assert st.ENGINES == ENGINES  # the pipeline's own copy (until it imports settings')
     seen = set()
     for info in app.registered_commands:

@@ -44,12 +44,12 @@ def _copy_run(run: Path, dest: Path, **settings: object) -> Path:
     return root
 
 
-def test_the_bundle_carries_the_run_s_scores(run: Path) -> None:
+def test_the_bundle_carries_the_run_s_scores(run: Path, tmp_path: Path) -> None:
     metrics = json.loads((run / "metrics.json").read_text())
     manifest = json.loads((run / "model" / "manifest.json").read_text())
     assert "scores.json" in manifest["files"]
     assert json.loads((run / "model" / "scores.json").read_text()) == metrics
-    copied = run.parent / "copied-bundle"
+    copied = tmp_path / "copied-bundle"  # the shared run stays as it is
     shutil.copytree((run / "model").resolve(), copied)  # away from its metrics.json
     info = describe(copied)
     assert info["scores"]["test"] == metrics["test"]

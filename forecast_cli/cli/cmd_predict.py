@@ -138,10 +138,10 @@ def evaluate(
     from forecast_cli.pipeline.scoring import score_bundle
 
     result = score_bundle(model_dir, data, reading_given(reading))
-    if quiet:
-        return
-    if as_json:
+    if as_json:  # the result asked for: --quiet silences only the tables and messages
         typer.echo(json.dumps(json_safe(result.to_json(precision)), indent=2))
+        return
+    if quiet:
         return
     render.stdout().print(render.scores_table(
         f"{model_dir} on {len(result.origins)} unseen windows of {data}",

@@ -85,10 +85,10 @@ def train(
     for warning in (*result.frame.warnings, *result.warnings):
         render.message(f"Warning: {warning}", quiet)
     draw_plot(plot, "plot_train", result, quiet=quiet, series=plot_series(plot_series_ids))
-    if quiet:
-        return
-    if as_json:
+    if as_json:  # the result asked for: --quiet silences only the tables and messages
         typer.echo(json.dumps(json_safe(metrics_report(result)), indent=2))
+        return
+    if quiet:
         return
     render.stdout().print(render.metrics_table(result))
     if result.series_scores is not None:
@@ -145,10 +145,10 @@ def backtest(
         result = run_backtest(data, settings, on_fold=None if advance is None else
                               lambda done, total, fold: advance(done, total, fold_note(fold)))
     draw_plot(plot, "plot_backtest", result, quiet=quiet, series=plot_series(plot_series_ids))
-    if quiet:
-        return
-    if as_json:
+    if as_json:  # the result asked for: --quiet silences only the tables and messages
         typer.echo(json.dumps(json_safe(result.to_json(settings.precision)), indent=2))
+        return
+    if quiet:
         return
     render.stdout().print(render.backtest_table(result))
     if result.intervals:

@@ -82,8 +82,9 @@ ConfigOpt = Annotated[Path | None, typer.Option(
                       "none"), metavar="PATH", rich_help_panel=OUTPUT_PANEL, show_default=False)]
 ModelDir = Annotated[Path, typer.Option("--model", "-m", help="Model bundle directory "
                                         "(written by `forecast train`).", metavar="DIR")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.",
-                                     metavar="", rich_help_panel=OUTPUT_PANEL)]
+Quiet = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="Print nothing but errors and the result asked for (--json, -o -).",
+    metavar="", rich_help_panel=OUTPUT_PANEL)]
 PLOT_FORMATS = (".png", ".svg", ".pdf")  # matplotlib writes each; the extension chooses
 PlotOpt = Annotated[Path | None, typer.Option("--plot", help=with_default(
                                                   "Also draw a figure here: PNG, SVG or PDF by "

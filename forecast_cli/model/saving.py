@@ -5,6 +5,8 @@ Importing this module is cheap; TensorFlow (and tf2onnx) are loaded when they ar
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from io import StringIO
 from pathlib import Path
@@ -17,6 +19,10 @@ from forecast_cli.model.network import build_network
 from forecast_cli.model.runtime import stderr_silenced, tf_module
 from forecast_cli.model.spec import ONNX_FUTURE, ONNX_INPUT, NetworkSpec, parameter_count
 
+# HDF5's own bytes beside the float32 values (a tiny model's file is ~40 KB for ~5 KB of
+# values): room asked for on top of the values before a save starts
+WEIGHTS_OVERHEAD = 256 * 1024
+
 
 def save_weights(model: Any, path: Path) -> None:
     """Keras HDF5 weights file (name must end in ``.weights.h5``); no pickle involved.
@@ -26,6 +32,7 @@ def save_weights(model: Any, path: Path) -> None:
     user expects one ``Error:`` line). What the save prints on stderr is held back, and dropped
     when the save failed on a disk error.
     """
+    _check_room(path, 4 * int(model.count_params()))
     shown, held = sys.stderr, StringIO()
     sys.stderr = held
     try:
@@ -125,3 +132,13 @@ def check_weights(path: Path, n_params: int) -> None:
         raise BundleError(f"{where} declares {total:,} values; config.json's network has "
                           f"{n_params:,} weights. The two do not belong together: restore "
                           "the bundle or retrain.")
+
+
+def _check_room(path: Path, weight_bytes: int) -> None:
+    """OSError(ENOSPC) before h5py starts when the filesystem cannot hold the weights (float32
+    values plus HDF5's overhead): h5py crashes the process (SIGSEGV in ``File.close``) when the
+    disk fills up while it writes, instead of raising."""
+    st = os.statvfs(path.parent)
+    if st.f_bavail * st.f_frsize < weight_bytes + WEIGHTS_OVERHEAD:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
