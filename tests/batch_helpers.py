@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import sqlite3
 from pathlib import Path
@@ -68,3 +69,16 @@ def runs(state_dir: Path, job: str) -> list[dict[str, Any]]:
         conn.row_factory = sqlite3.Row
         rows = conn.execute("SELECT * FROM runs WHERE job = ? ORDER BY id DESC", (job,))
         return [dict(r) for r in rows.fetchall()]
+
+
+def lock_is_held(path: Path) -> bool:
+    """Whether another process holds ``path``'s flock (a batch's or a job's lock)."""
+    if not path.exists():
+        return False
+    with path.open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    return False

@@ -6,7 +6,6 @@ test starts from a published model and forecast without training it again.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -25,7 +24,7 @@ from forecast_cli.model.bundle import read_bundle
 from forecast_cli.ops.batch import lock_path
 from forecast_cli.ops.job_run import HANG_ENV
 from forecast_cli.ops.worker import KILL_GRACE
-from tests.batch_helpers import TINY_JOB, runs, snapshot, write_batch
+from tests.batch_helpers import TINY_JOB, lock_is_held, runs, snapshot, write_batch
 from tests.conftest import run_forecast, seasonal_series, write_series
 
 HORIZON = TINY_JOB["horizon"]
@@ -94,25 +93,13 @@ def test_unchanged_second_run_retrains_nothing(work: Path) -> None:
     assert "is up to date" in (work / ".forecast-state" / "batch.log").read_text()
 
 
-def _lock_is_held(path: Path) -> bool:
-    if not path.exists():
-        return False
-    with path.open("a") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(fh, fcntl.LOCK_UN)
-        return False
-
-
 def test_overlapping_runs_second_exits_75_first_completes(work: Path) -> None:
     batch = _job_dir(work, seed=8)  # new settings: the first run retrains, holding the lock
     lock = lock_path(work / ".forecast-state", batch.resolve())
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     first = subprocess.Popen([sys.executable, "-m", "forecast_cli", "batch", str(batch)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    while not _lock_is_held(lock):
+    while not lock_is_held(lock):
         assert first.poll() is None, "the first run ended before it was seen holding its lock"
         time.sleep(0.02)
     second = run_forecast("batch", batch)
@@ -265,7 +252,7 @@ def test_a_job_over_its_time_limit_is_stopped_and_fails_alone(work: Path) -> Non
     assert run["finished_at"] is not None
     for lock in (lock_path(work / ".forecast-state", batch.resolve()),
                  work / "models" / "busy" / ".lock"):
-        assert not _lock_is_held(lock)
+        assert not lock_is_held(lock)
     assert log.read_text().count("job worker pid") == workers + 2  # one replaced the other
 
 
@@ -284,7 +271,7 @@ def test_a_killed_batch_takes_its_running_job_with_it(work: Path) -> None:
     parent = subprocess.Popen([sys.executable, "-m", "forecast_cli", "batch", str(batch)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     log, lock = work / ".forecast-state" / "batch.log", work / "models" / "busy" / ".lock"
-    while not _lock_is_held(lock):
+    while not lock_is_held(lock):
         assert parent.poll() is None, "the batch ended before its job took its lock"
         time.sleep(0.05)
     pid = int(log.read_text().split("job worker pid ")[-1].split()[0])
@@ -294,7 +281,7 @@ def test_a_killed_batch_takes_its_running_job_with_it(work: Path) -> None:
     while not _gone(pid):
         assert time.monotonic() < deadline, f"the job's worker {pid} outlived its batch"
         time.sleep(0.05)
-    while _lock_is_held(lock):  # freed as the worker's files close (a moment after, on 2 busy
+    while lock_is_held(lock):  # freed as the worker's files close (a moment after, on 2 busy
         assert time.monotonic() < deadline, "the job's lock outlived its worker"  # cores)
         time.sleep(0.05)
 

@@ -8,7 +8,6 @@ Every wait is bounded and every process started here is killed in teardown.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -30,7 +29,7 @@ from forecast_cli.errors import ClusterError, ConfigError
 from forecast_cli.ops import cluster as cluster_module
 from forecast_cli.ops.batch import BatchResult, lock_path, run_batch
 from forecast_cli.ops.cluster_task import KILL_WORKER_ENV
-from tests.batch_helpers import TINY_JOB, runs, write_batch
+from tests.batch_helpers import TINY_JOB, lock_is_held, runs, write_batch
 from tests.conftest import REPO, run_forecast, seasonal_series, write_series
 
 distributed = pytest.importorskip("distributed")
@@ -160,18 +159,6 @@ def _stored(root: Path) -> list[tuple[Any, ...]]:
         return [*points.fetchall(), *bounds.fetchall()]
 
 
-def _lock_is_held(path: Path) -> bool:
-    if not path.exists():
-        return False
-    with path.open("a") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(fh, fcntl.LOCK_UN)
-    return False
-
-
 def test_cluster_run_gives_the_local_bytes_silently_and_an_overlapping_run_exits_75(
         cluster: Cluster, reference: Reference, tmp_path: Path) -> None:
     batch = _batch(tmp_path)
@@ -180,7 +167,7 @@ def test_cluster_run_gives_the_local_bytes_silently_and_an_overlapping_run_exits
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     lock = lock_path(tmp_path / ".forecast-state", batch.resolve())
     deadline = time.monotonic() + START_TIMEOUT
-    while not _lock_is_held(lock):
+    while not lock_is_held(lock):
         assert first.poll() is None, first.communicate()
         assert time.monotonic() < deadline, "the first run never took its lock"
         time.sleep(0.05)
@@ -215,7 +202,7 @@ def test_kill_9_of_a_worker_mid_job_costs_a_retry_not_an_output(
     runner.start()
     deadline = time.monotonic() + START_TIMEOUT
     lock = tmp_path / "models" / "a" / ".lock"
-    while not _lock_is_held(lock):  # job a's process runs, holding its lock
+    while not lock_is_held(lock):  # job a's process runs, holding its lock
         assert runner.is_alive(), "the batch ended before job a took its lock"
         assert time.monotonic() < deadline, "job a never took its lock"
         time.sleep(0.05)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,17 +36,23 @@ def test_weekday_data_is_business_daily_with_holidays_as_gaps(tmp_path: Path) ->
     assert filled.returncode == 0, filled.stderr
 
 
-def test_business_days_are_forecast_on_weekdays_with_a_weekly_season(tmp_path: Path) -> None:
-    data = _trading_days(tmp_path / "stock.csv")
+def _train_and_predict(data: Path, tmp_path: Path) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Tiny `train` then `predict` (both with --fill interpolate): the bundle's config.json
+    and the forecast table."""
     trained = run_forecast("train", data, *TINY_ARGS, "--fill", "interpolate", "-o",
                            tmp_path / "run", "--quiet")
     assert trained.returncode == 0, trained.stderr
     config = json.loads((tmp_path / "run" / "model" / "config.json").read_text())
-    assert (config["data"]["freq"], config["data"]["season"]) == ("B", 5)
     result = run_forecast("predict", "--model", tmp_path / "run" / "model", data, "--fill",
                           "interpolate")
     assert result.returncode == 0, result.stderr
-    table = pd.read_csv(io.StringIO(result.stdout))
+    return config, pd.read_csv(io.StringIO(result.stdout))
+
+
+def test_business_days_are_forecast_on_weekdays_with_a_weekly_season(tmp_path: Path) -> None:
+    data = _trading_days(tmp_path / "stock.csv")
+    config, table = _train_and_predict(data, tmp_path)
+    assert (config["data"]["freq"], config["data"]["season"]) == ("B", 5)
     assert list(table["timestamp"]) == ["2024-06-03T00:00:00", "2024-06-04T00:00:00",
                                         "2024-06-05T00:00:00", "2024-06-06T00:00:00"]
 
@@ -72,15 +79,8 @@ def test_office_hours_are_business_hours_forecast_after_the_weekend(tmp_path: Pa
     assert report["freq"] == "bh"
     assert [(g["from"], g["steps"]) for g in report["series"][0]["gaps"]] == [
         ("2024-01-17 13:00:00", 1)]  # row 100 = business day 12 (Wed 17th) × 8 h + 4 h
-    trained = run_forecast("train", data, *TINY_ARGS, "--fill", "interpolate", "-o",
-                           tmp_path / "run", "--quiet")
-    assert trained.returncode == 0, trained.stderr
-    config = json.loads((tmp_path / "run" / "model" / "config.json").read_text())
+    config, table = _train_and_predict(data, tmp_path)
     assert (config["data"]["freq"], config["data"]["season"]) == ("bh", 8)
-    result = run_forecast("predict", "--model", tmp_path / "run" / "model", data, "--fill",
-                          "interpolate")
-    assert result.returncode == 0, result.stderr
-    table = pd.read_csv(io.StringIO(result.stdout))
     assert list(table["timestamp"]) == [f"2024-02-26T{h:02d}:00:00" for h in (9, 10, 11, 12)]
 
 
