@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from forecast_cli.core.baselines import naive, seasonal_naive
 from forecast_cli.data.frame import Frame
 from forecast_cli.model.bundle import Bundle
 from forecast_cli.pipeline import bundle_series
@@ -21,10 +22,10 @@ def serves_baseline(bundle: Bundle) -> bool:
 def latest_seasonal_naive(rows: np.ndarray, horizon: int, season: int) -> np.ndarray:
     """Seasonal naive after the last row: step h repeats row n − m + (h mod m). rows (n, k) →
     (horizon, k); a series shorter than one season repeats its last row (naive)."""
-    n = len(rows)
-    if n < season or season < 2:
-        return np.repeat(rows[-1:], horizon, axis=0)
-    return np.asarray(rows[n - season + np.arange(horizon) % season])
+    origin = np.array([len(rows)])  # the one origin: right after the last row
+    if len(rows) < season or season < 2:
+        return np.asarray(naive(rows, origin, horizon)[0])
+    return np.asarray(seasonal_naive(rows, origin, horizon, season)[0])
 
 
 def scaled_baseline(bundle: Bundle, frame: Frame, kept: list[str]) -> np.ndarray:
