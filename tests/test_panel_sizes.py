@@ -92,3 +92,19 @@ def test_per_series_intervals_of_one_series_are_the_single_series_intervals() ->
                               np.ones((1, 2)), (80.0, 95.0, 99.0))
     np.testing.assert_array_equal(series.series["a"].half_widths, single.half_widths)
     assert np.isinf(single.half_widths[2]).all()
+
+
+def test_overall_mase_of_series_with_no_scale_is_undefined_without_a_warning() -> None:
+    """Two flat series (in-sample scale 0): MASE is NaN, and nothing is printed (a numpy
+    RuntimeWarning on stderr broke the silent batch on such data)."""
+    import warnings
+
+    from forecast_cli.pipeline.panel import scores
+
+    actual = np.ones((4, 3, 1))
+    forecast = np.full((4, 3, 1), 2.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        overall, _ = scores(actual, forecast, np.array([0, 0, 1, 1]), np.zeros((2, 1)))
+    assert np.isnan(overall["mase"])
+    assert overall["mae"] == 1.0

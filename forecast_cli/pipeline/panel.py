@@ -208,7 +208,8 @@ def scores(actual: np.ndarray, forecast: np.ndarray, which: np.ndarray,
     overall = metrics.score(actual, forecast, np.ones(actual.shape[-1]))
     with np.errstate(divide="ignore", invalid="ignore"):
         scaled = np.abs(actual - forecast) / scales[which][:, None, :]
-    overall["mase"] = float(np.nanmean(np.where(np.isfinite(scaled), scaled, np.nan)))
+    finite = scaled[np.isfinite(scaled)]  # none when every series' scale is 0: undefined
+    overall["mase"] = float(finite.mean()) if finite.size else float("nan")
     return overall, per
 
 
