@@ -37,6 +37,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+# runnable as `python bench/NAME.py` from the repository root: `bench` is a package there
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from bench.adversarial_base import REPO, Broken, Ctx, Result, Shared, all_cases
 
 RESULTS = REPO / "bench" / "results" / "adversarial.md"

@@ -18,11 +18,15 @@ import argparse
 import hashlib
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+# runnable as `python bench/NAME.py` from the repository root: `bench` is a package there
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import PY, Run, run_child, write_results
 
