@@ -10,6 +10,11 @@ peak RSS (GNU time: the largest process of the run's tree), and checks that ever
 configuration wrote byte-identical forecasts.
 
 Usage: nice -n 10 .venv/bin/python bench/bench_cluster.py [--jobs 64] [--workers 1,2,4]
+
+``--panel`` runs the partitioned panel instead (``bench_partitions``): one file of
+``--series`` × ``--rows`` (10,000 × 500 by default), trained and forecast unpartitioned, with
+``--partitions K`` in-process and on ``--panel-workers`` local workers, in one invocation;
+results in bench/results/cluster_partitions.md.
 """
 
 from __future__ import annotations
@@ -97,5 +102,15 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=64)
     parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--panel", action="store_true", help="the partitioned panel instead")
+    parser.add_argument("--series", type=int, default=10_000)
+    parser.add_argument("--rows", type=int, default=500)
+    parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--panel-workers", type=int, default=2)
     ns = parser.parse_args()
-    main(ns.jobs, [int(k) for k in ns.workers.split(",")])
+    if ns.panel:
+        from bench import bench_partitions
+
+        bench_partitions.main(ns.series, ns.rows, ns.partitions, ns.panel_workers)
+    else:
+        main(ns.jobs, [int(k) for k in ns.workers.split(",")])

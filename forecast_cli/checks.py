@@ -16,7 +16,7 @@ LIMITS: dict[str, int] = {
     "lstm_units": 4_096, "lstm_layers": 16, "epochs": 100_000, "batch_size": 65_536,
     "folds": 1_000, "refit_every": 1_000, "patch_len": 100_000, "patience": 100_000,
     "seed": 2**32 - 1, "dense_units": 4_096, "fill_limit": 1_000_000,
-    "max_rows": 2_000_000_000, "keep_runs": 10_000,
+    "max_rows": 2_000_000_000, "keep_runs": 10_000, "partitions": 4_096,
     "time_limit": 7 * 86_400, "wait": 86_400,  # seconds: a batch job's run, a lock's wait
 }
 MAX_DENSE_LAYERS = 16
@@ -50,7 +50,7 @@ def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
 
 BOOL_SETTINGS = ("calendar", "dayfirst", "allow_missing", "strict", "channel_independence")
 TEXT_SETTINGS = ("time_col", "sep", "freq", "id_col", "decimal", "thousands", "encoding",
-                 "time_format", "tz")
+                 "time_format", "tz", "partition_col")
 
 
 def check_types(s: Any) -> None:
@@ -78,3 +78,23 @@ def check_marks(decimal: str | None, thousands: str | None) -> None:
         if value.isdigit() or value in '\r\n"':
             raise ConfigError(f"`{name}` cannot be {value!r}: a digit, a line end or the quote "
                               "character would be read as part of the data.")
+
+
+def check_partitions(s: Any) -> None:
+    """``partitions`` / ``partition_col``: one of them, over a panel (``id_col``)."""
+    if s.partitions is not None:
+        check_range("partitions", s.partitions, int, 1)
+    if s.partition_col is not None and not s.partition_col.strip():
+        raise ConfigError(f"`partition_col` must be a column name. Got {s.partition_col!r}.")
+    if s.partitions is not None and s.partition_col is not None:
+        raise ConfigError("`partitions` and `partition_col` exclude each other: partition by "
+                          f"a hash of the series id ({s.partitions}) or by the column "
+                          f"{s.partition_col!r}, not both.")
+    if (s.partitions is not None or s.partition_col is not None) and s.id_col is None:
+        which = "partitions" if s.partitions is not None else "partition_col"
+        raise ConfigError(f"`{which}` partitions the series of a panel: name its series id "
+                          "column with --id-col (id_col). A file of one series is one "
+                          "model; train it without partitions.")
+    if s.partition_col is not None and s.partition_col in (*s.target, *s.features):
+        raise ConfigError(f"`partition_col` {s.partition_col!r} is also a target or feature; "
+                          "it names a grouping column, not a value column.")

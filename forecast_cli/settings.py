@@ -21,6 +21,7 @@ from forecast_cli.checks import (
     MAX_DENSE_LAYERS,
     check_choice,
     check_marks,
+    check_partitions,
     check_range,
     check_types,
 )
@@ -127,15 +128,17 @@ class Settings:
     output_dir: Path = field(default_factory=lambda: Path("forecast-output"))
     keep_runs: int = 3  # `forecast train`: runs kept in output_dir/runs, the latest included
     precision: int | None = None
+    partitions: int | None = None  # one model per partition: K by a hash of the series id,
+    partition_col: str | None = None  # or one per value of this column (partition_train.py)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (tuples as lists, paths as strings).
 
-        ``keep_runs`` is left out: it is housekeeping of the output directory, not how a model
-        was made, and a batch job's config hash (its retrain trigger) must not change with it.
+        Left out: ``keep_runs`` (housekeeping, not how a model was made: a batch job's config
+        hash, its retrain trigger, must not change with it); unset partition settings, likewise.
         """
-        out = asdict(self)
-        del out["keep_runs"]
+        out = {k: v for k, v in asdict(self).items() if k != "keep_runs"
+               and not (k in ("partitions", "partition_col") and v is None)}
         out["target"] = list(self.target)
         out["features"] = list(self.features)
         out["dense_units"] = list(self.dense_units)
@@ -211,6 +214,7 @@ def validate(s: Settings) -> Settings:
                           "go there); standard output cannot hold them. Got '-'.")
     check_range("seed", s.seed, int, 0)
     check_range("keep_runs", s.keep_runs, int, 1)
+    check_partitions(s)
     if len(s.dense_units) > MAX_DENSE_LAYERS:
         raise ConfigError(f"`dense_units` may name at most {MAX_DENSE_LAYERS} layers. Got "
                           f"{len(s.dense_units)}.")

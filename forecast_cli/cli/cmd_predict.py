@@ -32,6 +32,7 @@ from forecast_cli.cli.options import (
     shared,
     with_default,
 )
+from forecast_cli.cli.options_partitions import PredictCluster, PredictWorkers
 from forecast_cli.errors import ConfigError
 from forecast_cli.settings import Engine, OutputFormat, reading_given
 
@@ -72,11 +73,17 @@ def predict(
     engine: Annotated[Engine, typer.Option(help="Inference engine: onnx (ONNX Runtime on the "
                       "bundle's export, no TensorFlow: fast start), keras, or auto (onnx when "
                       "the bundle has the export).")] = "auto",
+    cluster: PredictCluster = None,
+    workers: PredictWorkers = None,
     quiet: Quiet = False,
     *,
     reading: Given,
 ) -> None:
     """Forecast the next horizon after the last row of DATA with a trained bundle.
+
+    A partitioned model (train --partitions) forecasts each series with its partition's
+    bundle, on a Dask cluster with --cluster/--workers, into one output; --format parquet with
+    an -o DIR that has no extension writes a Parquet dataset directory (docs/scaling.md).
 
     With intervals in the bundle, columns TARGET_lower_LEVEL and TARGET_upper_LEVEL follow.
     Timestamps are in the data's zone with their offset (--tz), Z for UTC, naive for naive data.
@@ -91,6 +98,28 @@ def predict(
 
     if out is not None and str(out) == STDOUT:
         out = None
+    from forecast_cli.pipeline.partition_index import is_partitioned
+
+    chosen = tuple(x.strip() for x in joined(series).split(",") if x.strip()) if series else None
+    if is_partitioned(model_dir):
+        from forecast_cli.cli.render_partitions import predict_partitioned
+
+        dataset = out is not None and fmt == "parquet" and out.suffix == ""
+        if out is not None and not dataset:
+            atomic.check_output(out, (data,))
+        chosen_format = "parquet" if dataset else output_format(out, "json" if as_json else fmt)
+        if out is None and chosen_format == "parquet":
+            check_binary_stdout()
+        if plot is not None:
+            raise ConfigError("`--plot` draws one bundle's forecast; a partitioned model has "
+                              "one per partition.")
+        predict_partitioned(model_dir, data, out, chosen_format, cluster, workers,
+                            reading=reading_given(reading), series=chosen,
+                            precision=precision, engine=engine, quiet=quiet)
+        return
+    from forecast_cli.cli.options_partitions import target
+
+    target(cluster, workers, partitioned=False)  # --cluster for a plain model: refused
     # before any work: a regular file that is not the data itself (73), then the formats (2)
     if out is not None:
         atomic.check_output(out, (data,))
@@ -98,7 +127,6 @@ def predict(
     if out is None and chosen_format == "parquet":
         check_binary_stdout()
     check_plot(plot, data)
-    chosen = tuple(x.strip() for x in joined(series).split(",") if x.strip()) if series else None
     result = predict_output(model_dir, data, chosen, engine=engine, fmt=chosen_format,
                             keep=plot is not None, reading=reading_given(reading),
                             precision=precision)
@@ -134,9 +162,11 @@ def evaluate(
     Example: forecast evaluate -m runs/co2/model new_data.csv
     """
     from forecast_cli.cli import render
+    from forecast_cli.pipeline.partition_info import refuse
     from forecast_cli.pipeline.publish import json_safe
     from forecast_cli.pipeline.scoring import score_bundle
 
+    refuse(model_dir, "evaluate")
     result = score_bundle(model_dir, data, reading_given(reading))
     if as_json:  # the result asked for: --quiet silences only the tables and messages
         typer.echo(json.dumps(json_safe(result.to_json(precision)), indent=2))

@@ -28,6 +28,8 @@ def inspect(
 ) -> None:
     """Say what a model bundle is: data, settings, scores against the baselines, checks.
 
+    A partitioned model (train --partitions): its partitions, their series and scores.
+
     The bundle is verified as predict verifies it (checksums, signature, every field); its
     scores travel inside it (scores.json), so a copied bundle still shows them.
 
@@ -36,7 +38,13 @@ def inspect(
     from forecast_cli.cli import render
     from forecast_cli.cli.render_report import inspect_lines
     from forecast_cli.pipeline.bundle_info import describe
+    from forecast_cli.pipeline.partition_index import is_partitioned
 
+    if is_partitioned(model):
+        from forecast_cli.cli.render_partitions import inspect_partitioned
+
+        inspect_partitioned(model, as_json)
+        return
     info = describe(model)
     if as_json:
         typer.echo(json.dumps(info, indent=2))

@@ -33,6 +33,7 @@ from forecast_cli.cli.options import (
 )
 from forecast_cli.cli.options_figures import PlotSeriesOpt, plot_series
 from forecast_cli.cli.options_model import MODEL
+from forecast_cli.cli.options_partitions import PartitionCol, Partitions, TrainCluster, TrainWorkers
 from forecast_cli.settings import TrainWindow
 
 OutputDir = Annotated[Path | None, setting_option(
@@ -55,6 +56,10 @@ def train(
     plot: PlotOpt = None,
     plot_series_ids: PlotSeriesOpt = None,
     precision: PrecisionOpt = None,
+    partitions: Partitions = None,
+    partition_col: PartitionCol = None,
+    cluster: TrainCluster = None,
+    workers: TrainWorkers = None,
     quiet: Quiet = False,
     *,
     reading: Given,
@@ -63,7 +68,9 @@ def train(
     """Train an LSTM on DATA, score it against naive baselines, and save a model bundle.
 
     Each run is kept in OUT/runs/NNNN; OUT/model, OUT/metrics.json, OUT/test_forecasts.csv and
-    OUT/history.csv show the latest, all switched together when a run is complete.
+    OUT/history.csv show the latest, all switched together when a run is complete. With
+    --partitions K or --partition-col COL, one model per partition (OUT/model holds them all;
+    docs/scaling.md), on a Dask cluster with --cluster/--workers.
 
     Example: forecast train sample_data/co2_monthly.csv -o runs/co2
     """
@@ -74,7 +81,17 @@ def train(
 
     check_plot(plot, data)
     settings = build_settings({**reading, **model, "output_dir": output_dir,
-                               "precision": precision, "keep_runs": keep_runs}, config)
+                               "precision": precision, "keep_runs": keep_runs,
+                               "partitions": partitions, "partition_col": partition_col},
+                              config)
+    if settings.partitions is not None or settings.partition_col is not None:
+        from forecast_cli.cli.render_partitions import train_partitioned
+
+        train_partitioned(data, settings, cluster, workers, plot, as_json, quiet)
+        return
+    from forecast_cli.cli.options_partitions import target
+
+    target(cluster, workers, partitioned=False)  # --cluster without partitions: refused
     with render.epoch_progress(settings.epochs, enabled=not quiet) as on_epoch:
         result = run_training(data, settings, on_epoch=on_epoch)
     if result.cleaned:
@@ -141,6 +158,9 @@ def backtest(
     from forecast_cli.cli.progress import fold_note, steps
 
     settings = build_settings({**reading, **model, **own}, config)
+    from forecast_cli.pipeline.partition_info import refuse_settings
+
+    refuse_settings(settings, "backtest")
     with steps("fold", settings.folds, enabled=not quiet) as advance:
         result = run_backtest(data, settings, on_fold=None if advance is None else
                               lambda done, total, fold: advance(done, total, fold_note(fold)))

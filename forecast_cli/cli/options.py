@@ -35,8 +35,9 @@ TRAINING_PANEL = "Training"
 INTERVALS_PANEL = "Intervals"
 OUTPUT_PANEL = "Output"
 BACKTEST_PANEL = "Backtest"
+PARTITIONS_PANEL = "Partitions and cluster (large panels, docs/scaling.md)"
 PANEL_ORDER = (None, READING_PANEL, READING_OVER_PANEL, WINDOWS_PANEL, NETWORK_PANEL,
-               TRAINING_PANEL, INTERVALS_PANEL, BACKTEST_PANEL, OUTPUT_PANEL)
+               TRAINING_PANEL, INTERVALS_PANEL, BACKTEST_PANEL, PARTITIONS_PANEL, OUTPUT_PANEL)
 
 _DEFAULTS: dict[str, Any] = {f.name: f.default if f.default_factory is MISSING
                              else f.default_factory() for f in fields(Settings)}

@@ -150,6 +150,11 @@ def parse_job(name: str, raw: dict[str, Any], base: Path) -> Job:
     if "output_dir" in raw:
         raise ConfigError("`output_dir` is not used by batch jobs; set `model_dir` and "
                           "`output` instead.")
+    for key in ("partitions", "partition_col"):  # a job's registry holds one bundle a version
+        if key in raw:
+            raise ConfigError(f"`{key}` is not used by batch jobs (one model per job); train "
+                              f"a partitioned model with `forecast train --{key.replace('_', '-')}"
+                              "` (docs/scaling.md).")
     if "data" not in raw:
         raise ConfigError("`data` is required (a CSV or Parquet path, or a glob).")
     _refuse_stdin(raw["data"], f"job {name!r}")
