@@ -68,6 +68,7 @@ def main(n_series: int, n_rows: int, k: int, workers: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         data = build(root / "panel.csv", n_series, n_rows)
+        print(f"built {n_series} x {n_rows}", flush=True)
         size = data.stat().st_size / 1e6
         runs = {"unpartitioned": [], f"--partitions {k}": ["--partitions", str(k)],
                 f"--partitions {k} --workers {workers}": ["--partitions", str(k), "--workers",
@@ -81,6 +82,8 @@ def main(n_series: int, n_rows: int, k: int, workers: int) -> None:
             report = json.loads(run.stdout)
             tasks[label] = [p.get("peak_rss_mb") for p in report.get("partitions", {}).values()]
             rows.append(("train", label, run, tasks[label]))
+            print(f"train {label}: {run.wall:.1f} s wall, {run.cpu:.1f} s CPU, "
+                  f"peak {run.peak_mb:.0f} MB, per partition {tasks[label]}", flush=True)
         for label, out in outs.items():
             target = root / f"forecast{len(rows)}.csv"
             if label == "unpartitioned":
@@ -94,6 +97,8 @@ def main(n_series: int, n_rows: int, k: int, workers: int) -> None:
                     raise SystemExit(f"predict {label}: exit {run.code}")
                 peaks = json.loads(run.stdout.strip().splitlines()[-1])
             rows.append(("predict", label, run, peaks))
+            print(f"predict {label}: {run.wall:.1f} s wall, {run.cpu:.1f} s CPU, "
+                  f"peak {run.peak_mb:.0f} MB, per partition {peaks}", flush=True)
             outs[label] = target
         local, cluster = (outs[f"--partitions {k}"],
                           outs[f"--partitions {k} --workers {workers}"])

@@ -68,7 +68,10 @@ def compare(
     from forecast_cli.cli import render
     from forecast_cli.cli.render_report import compare_table
     from forecast_cli.pipeline.compare import compare as run_compare
+    from forecast_cli.pipeline.partition_info import refuse
 
+    for run in runs:
+        refuse(run, "compare")
     result = run_compare(runs)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
@@ -98,8 +101,10 @@ def report(
     Example: forecast report runs/co2 -o co2-report.html
     """
     from forecast_cli.cli import render
+    from forecast_cli.pipeline.partition_info import refuse
     from forecast_cli.pipeline.report import write_report
 
+    refuse(run, "report")
     wanted = [s.strip() for s in series.split(",") if s.strip()] if series else None
     path = write_report(run, out, wanted, backtest)
     render.message(f"Report written to {path}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -44,8 +45,10 @@ def run_all(kind: str, tasks: list[dict[str, Any]], target: cluster.Target | Non
             if on_done is not None:
                 on_done(i + 1, len(tasks), task["name"])
         return results
-    with cluster.connected(target, log) as client:
-        return _on_cluster(client, kind, tasks, on_done)
+    with warnings.catch_warnings():  # a local cluster's "port 8787 in use": not the user's
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"distributed\..*")
+        with cluster.connected(target, log) as client:
+            return _on_cluster(client, kind, tasks, on_done)
 
 
 def _on_cluster(client: Any, kind: str, tasks: list[dict[str, Any]],

@@ -166,7 +166,9 @@ def route(index: Index, ids: list[str], where: str) -> dict[str, list[str]]:
         raise DataError(f"{where}: series {shown}{more} of column {index.id_col!r} "
                         f"{'is' if len(unknown) == 1 else 'are'} not in the partitioned "
                         f"model {index.root} (not in its training data): no partition "
-                        "serves it. Train again with it, or leave it out (--series).")
+                        f"serves {'it' if len(unknown) == 1 else 'them'}. Train again with "
+                        f"{'it' if len(unknown) == 1 else 'them'}, or leave "
+                        f"{'it' if len(unknown) == 1 else 'them'} out (--series).")
     out: dict[str, list[str]] = {}
     for sid in ids:
         out.setdefault(index.series[sid], []).append(sid)

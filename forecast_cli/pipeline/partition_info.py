@@ -2,8 +2,8 @@
 
 The index is read and every partition's bundle verified as ``inspect`` verifies one bundle
 (``bundle_info.describe``: listing, checksums, signature); no pandas, no TensorFlow. Verbs that
-need one bundle's windows (``evaluate``; ``backtest`` and batch jobs with partition settings)
-refuse a partitioned model with a message saying what works instead (``refuse``).
+need one bundle or run (``evaluate``, ``report``, ``compare``; ``backtest`` and batch jobs with
+partition settings) refuse it with a message saying what works instead (``refuse``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def refuse(path: Path, verb: str) -> None:
     """ConfigError (exit 2) when ``path`` is a partitioned model, which ``verb`` cannot use."""
     if pindex.is_partitioned(Path(path)):
         raise ConfigError(f"{path}: is a partitioned model (train --partitions); `forecast "
-                          f"{verb}` takes one bundle. Use one partition's bundle "
+                          f"{verb}` takes one bundle or run. Use one partition's "
                           f"({pindex.model_root(Path(path))}/pNNN; `forecast inspect` lists "
                           "them and their series), or `forecast predict` with the whole model.")
 
