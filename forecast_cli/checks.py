@@ -16,7 +16,7 @@ LIMITS: dict[str, int] = {
     "lstm_units": 4_096, "lstm_layers": 16, "epochs": 100_000, "batch_size": 65_536,
     "folds": 1_000, "refit_every": 1_000, "patch_len": 100_000, "patience": 100_000,
     "seed": 2**32 - 1, "dense_units": 4_096, "fill_limit": 1_000_000,
-    "max_rows": 2_000_000_000, "keep_runs": 10_000, "partitions": 4_096,
+    "max_rows": 2_000_000_000, "keep_runs": 10_000,
     "time_limit": 7 * 86_400, "wait": 86_400,  # seconds: a batch job's run, a lock's wait
 }
 MAX_DENSE_LAYERS = 16
@@ -80,10 +80,13 @@ def check_marks(decimal: str | None, thousands: str | None) -> None:
                               "character would be read as part of the data.")
 
 
+MAX_PARTITIONS = 4_096
+
+
 def check_partitions(s: Any) -> None:
     """``partitions`` / ``partition_col``: one of them, over a panel (``id_col``)."""
     if s.partitions is not None:
-        check_range("partitions", s.partitions, int, 1)
+        check_range("partitions", s.partitions, int, 1, MAX_PARTITIONS)
     if s.partition_col is not None and not s.partition_col.strip():
         raise ConfigError(f"`partition_col` must be a column name. Got {s.partition_col!r}.")
     if s.partitions is not None and s.partition_col is not None:
