@@ -80,6 +80,16 @@ def target_for(address: str | None, workers: int | None, from_file: str | None
     return None
 
 
+def worker_env(workers: int) -> dict[str, str]:
+    """The environment of a local cluster's workers, which their jobs' processes inherit: each
+    job's TensorFlow on its share of this machine's cores (``$FORECAST_THREADS``, unless the
+    user set it)."""
+    from forecast_cli.model.runtime import THREADS_ENV, cores
+
+    share = os.environ.get(THREADS_ENV) or str(max(1, cores() // workers))
+    return {THREADS_ENV: share}
+
+
 @contextmanager
 def connected(target: Target, log: Log) -> Iterator[Any]:
     """A ``distributed.Client`` on the target, with at least one worker; closed after."""
@@ -100,7 +110,7 @@ def connected(target: Target, log: Log) -> Iterator[Any]:
             cluster = distributed.LocalCluster(
                 n_workers=target.workers, threads_per_worker=1, processes=True,
                 host="127.0.0.1", scheduler_port=0, dashboard_address=None,
-                silence_logs=logging.CRITICAL)
+                silence_logs=logging.CRITICAL, env=worker_env(target.workers))
             client = distributed.Client(cluster, timeout=CONNECT_SECONDS)
         else:
             cluster = None
