@@ -1,4 +1,5 @@
-"""$FORECAST_THREADS: each job of `forecast batch --workers N` on its share of the cores."""
+"""How jobs share a cluster's workers: one job per worker at a time (the ``forecast_job``
+resource) and each job's TensorFlow on its share of the cores ($FORECAST_THREADS)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 import pytest
 
 from forecast_cli.model.runtime import THREADS_ENV, cores, thread_count
-from forecast_cli.ops.cluster import worker_env
+from forecast_cli.ops.cluster import JOB_RESOURCE, task_resources, worker_env
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("3", 3), (" 1 ", 1), ("0", None), ("-2", None),
@@ -36,3 +37,16 @@ def test_tensorflow_runs_on_the_threads_given() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**os.environ, THREADS_ENV: "1"}, timeout=120, check=True)
     assert out.stdout.split() == ["1", "1"]
+
+
+@pytest.mark.parametrize("offered", [{JOB_RESOURCE: 1}, None])
+def test_tasks_take_the_job_resource_only_where_every_worker_offers_it(
+        offered: dict[str, float] | None) -> None:
+    """A task asking for a resource no worker has would never run: without it on every
+    worker, tasks go unrestricted."""
+    import distributed
+
+    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None,
+                                  resources=offered) as cluster, \
+            distributed.Client(cluster) as client:
+        assert task_resources(client) == offered
