@@ -73,7 +73,8 @@ class Cluster:
         have = len(self.client.scheduler_info(n_workers=-1)["workers"])
         for _ in range(n):  # no nanny: a killed worker stays dead, as a lost machine does
             self.procs.append(_dask("worker", self.address, "--nthreads", "1", "--no-nanny",
-                                    "--host", "127.0.0.1", "--no-dashboard"))
+                                    "--host", "127.0.0.1", "--no-dashboard",
+                                    "--resources", f"{cluster_module.JOB_RESOURCE}=1"))
         self.client.wait_for_workers(have + n, timeout=START_TIMEOUT)
 
     def worker_running(self, prefix: str) -> int | None:

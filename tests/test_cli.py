@@ -74,7 +74,9 @@ def test_predict_to_file_and_as_json(trained: Trained, tmp_path: Path) -> None:
     proc = run_forecast("predict", "-m", out / "model", csv, "--out", dest)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""
-    assert f"written to {dest}" in proc.stderr
+    last = pd.Timestamp(pd.read_csv(csv)["timestamp"].iloc[-1]).strftime("%Y-%m-%d")
+    # daily data: the last row's date without a time of day that the data does not have
+    assert proc.stderr.strip() == f"Forecast of 4 steps after {last} written to {dest}"
     assert len(pd.read_csv(dest)) == 4
     proc = run_forecast("predict", "-m", out / "model", csv, "--format", "json", "-q")
     doc = json.loads(proc.stdout)

@@ -71,7 +71,22 @@ def test_coverage_and_width_are_counted_exactly() -> None:
     forecast = np.zeros((5, 1, 1))
     actual = np.array([-3.0, -2.0, 0.0, 2.0, 2.5]).reshape(5, 1, 1)  # 3 of 5 inside ±2
     scores = coverage(cal, actual, forecast)
-    assert scores == {"80": {"coverage": 60.0, "mean_width": 4.0}}
+    assert scores == {"80": {"coverage": 60.0, "mean_width": 4.0, "unbounded": 0.0}}
+
+
+def test_unbounded_intervals_are_left_out_of_coverage_and_width() -> None:
+    """Too few calibration windows for 95 %: an infinite interval 'covers' every value, which
+    says nothing; coverage and width are over the bounded points, and the share is said."""
+    widths = np.array([[[2.0], [np.inf]], [[np.inf], [np.inf]]])  # (2 levels, H=2, k=1)
+    cal = Intervals((80.0, 95.0), widths, n_calibration=7)
+    forecast = np.zeros((4, 2, 1))
+    actual = np.array([[1.0, 50.0], [3.0, -9.0], [-1.0, 0.0], [5.0, 5.0]])[:, :, None]
+    scores = coverage(cal, actual, forecast)
+    # 80 %: step 1 bounded (±2): 1 and -1 inside, 3 and 5 outside; step 2 unbounded
+    assert scores["80"] == {"coverage": 50.0, "mean_width": 4.0, "unbounded": 50.0}
+    assert math.isnan(scores["95"]["coverage"])
+    assert math.isnan(scores["95"]["mean_width"])
+    assert scores["95"]["unbounded"] == 100.0
 
 
 def test_json_round_trip_keeps_infinite_widths() -> None:

@@ -91,7 +91,7 @@ def test_forecast_starts_one_local_hour_after_the_last_row_across_the_clock_chan
     stamps = [line.split(",")[0] for line in out.read_text().splitlines()[1:]]
     assert stamps == ["2024-03-31T03:00:00+02:00", "2024-03-31T04:00:00+02:00",
                       "2024-03-31T05:00:00+02:00", "2024-03-31T06:00:00+02:00"]
-    assert "from 2024-03-31T01:00:00+01:00 written to" in proc.stderr
+    assert "after 2024-03-31T01:00:00+01:00 written to" in proc.stderr
     # data ending 23:00 local (summer time): the forecast starts at midnight, not 22:00
     assert (later_json["origin"], later_json["tz"]) == ("2024-03-31T23:00:00+02:00", ZONE)
     assert later_json["forecast"][0]["timestamp"] == "2024-04-01T00:00:00+02:00"

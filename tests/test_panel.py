@@ -184,9 +184,12 @@ def test_predict_after_training_warns_once_with_magnitude(macro_model: Path,
     """The trending series lie within the range their test evaluation saw: no warning for
     the training data itself. One series tripled and one stopped early: one summary line with
     the magnitude, and one naming the series that ends early."""
-    clean = run_forecast("predict", "--model", macro_model / "model", MACRO)
+    dest = tmp_path / "clean.csv"
+    clean = run_forecast("predict", "--model", macro_model / "model", MACRO, "-o", dest)
     assert clean.returncode == 0, clean.stderr
     assert "Warning" not in clean.stderr
+    last = pd.read_csv(MACRO)["quarter"].max()  # a date: quarterly data has no time of day
+    assert clean.stderr.strip() == f"Forecast of 4 steps of 8 series after {last} written to {dest}"
     data = pd.read_csv(MACRO)
     data = data[~((data["series"] == "cpi") & (data["quarter"] >= "2008-01-01"))]
     late = (data["series"] == "realgdp") & (data["quarter"] >= "2008-01-01")

@@ -103,10 +103,10 @@ def test_coverage_overall_and_per_series_by_hand() -> None:
     test_which = np.array([0, 0, 1, 1])
     overall, per = series_coverage(si, actual, forecast, test_which, ("a", "b"))
     # a: 5 in, 20 out, 9 out, 10 in → 50 %; b: the bounds themselves count as inside → 100 %
-    assert per["a"]["test"]["80"] == {"coverage": 50.0, "mean_width": 24.0}
-    assert per["b"]["test"]["80"] == {"coverage": 100.0, "mean_width": 240.0}
+    assert per["a"]["test"]["80"] == {"coverage": 50.0, "mean_width": 24.0, "unbounded": 0.0}
+    assert per["b"]["test"]["80"] == {"coverage": 100.0, "mean_width": 240.0, "unbounded": 0.0}
     assert per["a"]["calibration"] == {"80": OWN}
-    assert overall["80"] == {"coverage": 75.0, "mean_width": 132.0}
+    assert overall["80"] == {"coverage": 75.0, "mean_width": 132.0, "unbounded": 0.0}
     cols = bounds_columns(si, forecast, ["a", "a", "b", "b"])
     assert cols["upper_80"][:, :, 0].tolist() == [[8, 16], [8, 16], [80, 160], [80, 160]]
     assert cols["lower_80"][0, :, 0].tolist() == [-8, -16]

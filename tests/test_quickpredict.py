@@ -173,7 +173,7 @@ def test_out_file_holds_the_forecast_and_stderr_says_so(trained: tuple[Path, Pat
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""
     assert out.read_text() == full_text(bundle, csv)
-    assert (f"Forecast of {HORIZON} steps from 2021-01-17 15:00:00 written to {out}"
+    assert (f"Forecast of {HORIZON} steps after 2021-01-17 15:00:00 written to {out}"
             in proc.stderr)
     rows = out.read_text().splitlines()
     assert rows[1].startswith("2021-01-17T16:00:00,1,")

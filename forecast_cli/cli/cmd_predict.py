@@ -141,7 +141,7 @@ def predict(
         sys.stdout.write(result.text)
         return
     atomic.write_bytes(out, result.content)
-    render.message(f"Forecast of {result.rows} steps from {result.origin} written to {out}",
+    render.message(f"Forecast of {result.summary} written to {out}",
                    quiet)
 
 

@@ -71,14 +71,18 @@ def metrics_table(result: TrainResult) -> Table:
                         f"({', '.join(s.target)}; season {s.season})", ev.scores)
 
 
-def coverage_table(scores: dict[str, dict[str, float]], n_calibration: int | None) -> Table:
+def coverage_table(scores: dict[str, dict[str, float]], n_calibration: int | None,
+                   where: str = "") -> Table:
     """Empirical coverage and mean width of the conformal intervals, per level."""
     source = f", {n_calibration} validation windows" if n_calibration else ""
-    table = _table(f"Prediction intervals (split conformal{source})")
-    for name in ("level", "coverage %", "mean width"):
+    table = _table(f"Prediction intervals {where}(split conformal{source})")
+    # unbounded intervals (too few calibration windows) are left out of coverage and width
+    unbounded = any(sc.get("unbounded", 0.0) > 0 for sc in scores.values())
+    for name in ("level", "coverage %", "mean width", *(("unbounded %",) if unbounded else ())):
         table.add_column(name, justify="right")
     for level, sc in scores.items():
-        table.add_row(f"{level} %", _fmt(sc["coverage"]), _fmt(sc["mean_width"]))
+        extra = (_fmt(sc.get("unbounded", 0.0)),) if unbounded else ()
+        table.add_row(f"{level} %", _fmt(sc["coverage"]), _fmt(sc["mean_width"]), *extra)
     return table
 
 
@@ -176,13 +180,7 @@ def by_step_table(by_step: dict[str, list[float]]) -> Table:
 def intervals_table(result: TrainResult) -> Table:
     """Empirical coverage and mean width of the conformal intervals on the test windows."""
     n = result.intervals.n_calibration if result.intervals else 0
-    table = _table(f"Prediction intervals on the test period (split conformal, {n} "
-                        "validation windows)")
-    for name in ("level", "coverage %", "mean width"):
-        table.add_column(name, justify="right")
-    for level, sc in result.interval_scores.items():
-        table.add_row(f"{level} %", _fmt(sc["coverage"]), _fmt(sc["mean_width"]))
-    return table
+    return coverage_table(result.interval_scores, n, "on the test period ")
 
 
 def train_summary(result: TrainResult) -> str:

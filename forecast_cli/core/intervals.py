@@ -113,14 +113,27 @@ def coverage(intervals: Intervals, actual: np.ndarray,
              forecast: np.ndarray) -> dict[str, dict[str, float]]:
     """Empirical coverage (%) and mean width per level, on windows (m, horizon, k).
 
-    Keys are level labels such as ``"80"``; width is upper − lower in original units.
+    Keys are level labels such as ``"80"``; width is upper − lower in original units. See
+    ``interval_scores``.
     """
-    out: dict[str, dict[str, float]] = {}
-    for level, (lower, upper) in intervals.bounds(forecast).items():
-        inside = (actual >= lower) & (actual <= upper)
-        out[level_label(level)] = {"coverage": float(100.0 * inside.mean()),
-                                   "mean_width": float(np.mean(upper - lower))}
-    return out
+    return {level_label(level): interval_scores(actual, lower, upper)
+            for level, (lower, upper) in intervals.bounds(forecast).items()}
+
+
+def interval_scores(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> dict[str, float]:
+    """Coverage % and mean width of the bounded intervals, and the % of points unbounded.
+
+    actual, lower, upper: one shape. An unbounded interval (too few calibration windows for
+    its level) holds every value without saying anything: counting it would report 100 %
+    coverage of an interval no one can use, so coverage and width are over the bounded points
+    only (NaN when there are none) and ``unbounded`` says how many were left out.
+    """
+    bounded = np.isfinite(upper - lower)
+    inside = (actual >= lower) & (actual <= upper)
+    n = int(bounded.sum())
+    return {"coverage": float(100.0 * inside[bounded].mean()) if n else math.nan,
+            "mean_width": float(np.mean((upper - lower)[bounded])) if n else math.nan,
+            "unbounded": float(100.0 * (1.0 - n / bounded.size)) if bounded.size else 0.0}
 
 
 def level_label(level: float) -> str:

@@ -29,6 +29,7 @@ from forecast_cli.core.intervals import (
     check_levels,
     conformal_quantile,
     conformal_rank,
+    interval_scores,
     level_label,
     monotone_in_horizon,
     widths_from_json,
@@ -145,13 +146,9 @@ def window_coverage(widths: np.ndarray, levels: tuple[float, ...], actual: np.nd
     widths (m, L, H, k) half-widths per window; actual, forecast (m, H, k). For the windows of
     one series this is ``intervals.coverage`` of that series' intervals, number for number.
     """
-    out: dict[str, dict[str, float]] = {}
-    for j, level in enumerate(levels):
-        lower, upper = forecast - widths[:, j], forecast + widths[:, j]
-        inside = (actual >= lower) & (actual <= upper)
-        out[level_label(level)] = {"coverage": float(100.0 * inside.mean()),
-                                   "mean_width": float(np.mean(upper - lower))}
-    return out
+    return {level_label(level): interval_scores(actual, forecast - widths[:, j],
+                                                forecast + widths[:, j])
+            for j, level in enumerate(levels)}
 
 
 def series_coverage(si: SeriesIntervals, actual: np.ndarray, forecast: np.ndarray,

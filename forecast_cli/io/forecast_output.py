@@ -95,8 +95,12 @@ def stamp(ts: Any, tz: str | None) -> str:
 
 
 def shown(ts: Any, tz: str | None) -> str:
-    """A timestamp in a message: ``2021-01-17 15:00:00`` when naive, else as ``stamp``."""
-    return str(np.datetime64(ts, "s")).replace("T", " ") if tz is None else stamp(ts, tz)
+    """A timestamp in a message: ``2021-01-17 15:00:00`` when naive, ``2001-12-01`` at
+    midnight (daily, monthly… data has no time of day to show), else as ``stamp``."""
+    if tz is not None:
+        return stamp(ts, tz)
+    text = str(np.datetime64(ts, "s")).replace("T", " ")
+    return text.removesuffix(" 00:00:00")
 
 
 def json_float(value: float) -> float | None:

@@ -30,14 +30,31 @@ def stderr_silenced() -> Iterator[None]:
         os.close(devnull)
 
 
+THREADS_ENV = "FORECAST_THREADS"  # TensorFlow threads of this process (docs/scaling.md)
+
+
 @cache
 def tf_module() -> Any:
-    """Import TensorFlow once, quietly."""
+    """Import TensorFlow once, quietly, on ``$FORECAST_THREADS`` threads when that is set."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with stderr_silenced():
         import tensorflow as tf
     tf.get_logger().setLevel("ERROR")
+    threads = thread_count()
+    if threads is not None:  # before any op runs: the thread pools are made by the first
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
     return tf
+
+
+def thread_count() -> int | None:
+    """``$FORECAST_THREADS`` as a count ≥ 1; None (TensorFlow's own choice: every core) when
+    unset or not a positive integer. Several jobs side by side on one machine (``forecast
+    batch --workers N``) each get their share of the cores instead of all of them: TensorFlow's
+    thread pools spin while they wait for work, so oversubscribed cores are burnt, not shared.
+    """
+    raw = os.environ.get(THREADS_ENV, "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else None
 
 
 def keras_module() -> Any:

@@ -80,6 +80,32 @@ def target_for(address: str | None, workers: int | None, from_file: str | None
     return None
 
 
+# A worker resource that each task takes whole: a worker then holds only the job it runs, so
+# when a job takes its worker down no other job was waiting there to be blamed (Dask counts a
+# death against every task the worker held). Without it a small batch (no more tasks than
+# twice the threads) is sent to workers at once, two to a worker, queued behind each other.
+JOB_RESOURCE = "forecast_job"
+
+
+def task_resources(client: Any) -> dict[str, float] | None:
+    """``{JOB_RESOURCE: 1}`` when every worker offers the resource (``--workers N``, or
+    ``dask worker --resources forecast_job=1``); None otherwise: a task asking for a resource
+    that no worker has would wait forever."""
+    workers = client.scheduler_info(n_workers=-1)["workers"].values()
+    every = workers and all(JOB_RESOURCE in (w.get("resources") or {}) for w in workers)
+    return {JOB_RESOURCE: 1} if every else None
+
+
+def worker_env(workers: int) -> dict[str, str]:
+    """The environment of a local cluster's workers, which their jobs' processes inherit: each
+    job's TensorFlow on its share of this machine's cores (``$FORECAST_THREADS``, unless the
+    user set it)."""
+    from forecast_cli.model.runtime import THREADS_ENV, cores
+
+    share = os.environ.get(THREADS_ENV) or str(max(1, cores() // workers))
+    return {THREADS_ENV: share}
+
+
 @contextmanager
 def connected(target: Target, log: Log) -> Iterator[Any]:
     """A ``distributed.Client`` on the target, with at least one worker; closed after."""
@@ -89,9 +115,9 @@ def connected(target: Target, log: Log) -> Iterator[Any]:
 
     quiet = {"distributed.worker.daemon": False,  # a worker's task may start a process
              "distributed.admin.system-monitor.gil.enabled": False,
-             # a worker holds only the job it runs: when it dies, no job queued behind that
-             # one is counted as having killed it (local cluster; a remote scheduler: its own
-             # configuration, see docs/scaling.md)
+             # a big batch's tasks (more than twice the cluster's threads: "root-ish") are
+             # queued on the scheduler, not on busy workers (a remote scheduler: its own
+             # configuration, see docs/scaling.md); any batch's: JOB_RESOURCE below
              "distributed.scheduler.worker-saturation": 1.0}
     # Silent on success, one line per failed job: the scheduler's and client's own log lines
     # (a worker lost, a task retried) would break cron's contract; the jobs' outcomes say it.
@@ -100,7 +126,8 @@ def connected(target: Target, log: Log) -> Iterator[Any]:
             cluster = distributed.LocalCluster(
                 n_workers=target.workers, threads_per_worker=1, processes=True,
                 host="127.0.0.1", scheduler_port=0, dashboard_address=None,
-                silence_logs=logging.CRITICAL)
+                silence_logs=logging.CRITICAL, env=worker_env(target.workers),
+                resources={JOB_RESOURCE: 1})
             client = distributed.Client(cluster, timeout=CONNECT_SECONDS)
         else:
             cluster = None
@@ -155,8 +182,9 @@ def run_tasks(client: Any, payloads: dict[str, str], bound: float, log: Log
     from forecast_cli.ops.cluster_task import run_task
 
     token = uuid.uuid4().hex[:8]
-    pending = {client.submit(run_task, payload, key=f"forecast-{name}-{token}", pure=False):
-               name for name, payload in payloads.items()}
+    resources = task_resources(client)
+    pending = {client.submit(run_task, payload, key=f"forecast-{name}-{token}", pure=False,
+                             resources=resources): name for name, payload in payloads.items()}
     deadline = time.monotonic() + bound
     workerless_since: float | None = None
     while pending:

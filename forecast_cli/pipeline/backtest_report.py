@@ -119,8 +119,14 @@ def pool_intervals(per_fold: list[Coverage]) -> Coverage:
     """Mean coverage and width over folds: each fold has the same number of points."""
     if not per_fold or not per_fold[0]:
         return {}
-    return {lv: {key: float(np.mean([c[lv][key] for c in per_fold]))
-                 for key in ("coverage", "mean_width")} for lv in per_fold[0]}
+    return {lv: {key: _mean([c[lv].get(key, 0.0) for c in per_fold])
+                 for key in ("coverage", "mean_width", "unbounded")} for lv in per_fold[0]}
+
+
+def _mean(values: list[float]) -> float:
+    """Mean over the folds that have a value: NaN (no bounded interval) only when all are."""
+    finite = [v for v in values if not math.isnan(v)]
+    return float(np.mean(finite)) if finite else math.nan
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,17 @@ class Prediction:
     warnings: list[str]
     forecast: Any = None
     binary: bytes | None = None
+    horizon: int = 0  # steps per series (rows = horizon × series)
+
+    @property
+    def summary(self) -> str:
+        """"18 steps after 2001-12-01", "18 steps of 8 series after 2001-12-01": what a
+        message says of the forecast (the origin is the last observed row, not the first
+        forecast one)."""
+        steps = self.horizon or self.rows
+        n_series = self.rows // steps if steps else 0
+        of = f" of {n_series:,} series" if n_series > 1 else ""
+        return f"{steps} steps{of} after {self.origin}"
 
     @property
     def content(self) -> bytes:
@@ -80,9 +91,9 @@ def predict_output(bundle_dir: Path, data_path: Path, series: tuple[str, ...] | 
     origin = shown(fc.origin, fc.bundle.schema.tz)
     if fmt == "parquet":
         return Prediction("", len(fc.table), origin, fc.warnings, fc,
-                          forecast_bytes(fc, fmt, precision))
+                          forecast_bytes(fc, fmt, precision), fc.bundle.spec.horizon)
     return Prediction(render_forecast(fc, fmt, precision), len(fc.table), origin, fc.warnings,
-                      fc)
+                      fc, horizon=fc.bundle.spec.horizon)
 
 
 def quick_predict(bundle_dir: Path, data_path: Path, fmt: str,
@@ -112,7 +123,7 @@ def quick_predict(bundle_dir: Path, data_path: Path, fmt: str,
     text = (_json(parts, plain.times[-1], times, columns, tz, precision) if fmt == "json"
             else columns_csv(times, columns, tz, precision))
     return Prediction(text, spec.horizon, shown(plain.times[-1], tz),
-                      list(parts.warnings))
+                      list(parts.warnings), horizon=spec.horizon)
 
 
 def _options(parts: Parts) -> LoadOptions:
