@@ -92,7 +92,7 @@ def predict_partitioned(model_dir: Path, data: Path, out: Path | None, fmt: str,
         sys.stdout.buffer.write(result.content)
         return
     what = "Parquet dataset directory" if dataset else ""
-    render.message(f"Forecast of {result.rows} steps from {result.origin} written to "
+    render.message(f"Forecast of {result.summary} written to "
                    f"{what + ' ' if what else ''}{out}", quiet)
 
 

@@ -57,9 +57,11 @@ def _on_cluster(client: Any, kind: str, tasks: list[dict[str, Any]],
     from distributed.scheduler import KilledWorker
 
     token = uuid.uuid4().hex[:8]
+    resources = cluster.task_resources(client)  # one partition per worker at a time, as jobs
     pending = {client.submit(partition_task.in_fresh_process,
                              json.dumps({"kind": kind, "task": task}),
-                             key=f"forecast-{kind}-{task['name']}-{token}", pure=False): i
+                             key=f"forecast-{kind}-{task['name']}-{token}", pure=False,
+                             resources=resources): i
                for i, task in enumerate(tasks)}
     results: dict[int, dict[str, Any]] = {}
     workerless_since: float | None = None

@@ -85,6 +85,14 @@ class PartitionedPrediction:
     warnings: list[str]
     content: bytes | None = None  # None: written to the output path
     tasks: list[dict[str, Any]] = field(default_factory=list)
+    horizon: int = 0  # steps per series
+
+    @property
+    def summary(self) -> str:
+        """"7 steps of 200 series after 2021-03-21", as a plain predict's message says it."""
+        n_series = self.rows // self.horizon if self.horizon else 0
+        of = f" of {n_series:,} series" if n_series > 1 else ""
+        return f"{self.horizon} steps{of} after {self.origin}"
 
 
 def predict(model_dir: Path, data_path: Path, out: Path | None, fmt: str,
@@ -127,4 +135,5 @@ def predict(model_dir: Path, data_path: Path, out: Path | None, fmt: str,
     if data is not None and out is not None:
         atomic.write_bytes(out, data)
         data = None
-    return PartitionedPrediction(rows, origin, warnings, data, results)
+    return PartitionedPrediction(rows, origin, warnings, data, results,
+                                 partition_predict.horizon(p))

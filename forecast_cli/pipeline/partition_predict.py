@@ -136,6 +136,11 @@ def forecast_of(p: PredictPlan, tasks: list[dict[str, Any]], results: list[dict[
                     warnings=warnings)
 
 
+def horizon(p: PredictPlan) -> int:
+    """Steps forecast per series (the same in every partition: settings resolved once)."""
+    return read_parts(p.index.bundle(str(p.index.partitions[0]["name"]))).spec.horizon
+
+
 def origin_text(p: PredictPlan, results: list[dict[str, Any]]) -> str:
     """The latest series end of every partition, as a message shows it (the data's zone)."""
     import pandas as pd
