@@ -47,6 +47,8 @@ OptimizerKind = Literal["adam", "rmsprop"]
 WindowNorm = Literal["none", "last", "mean"]
 Fallback = Literal["none", "seasonal-naive"]
 TrainWindow = Literal["expanding", "sliding"]
+Transform = Literal["none", "log", "boxcox"]  # per series, where its training rows are > 0
+Deseasonalize = Literal["none", "auto", "always"]  # auto: where Theta's test finds the season
 # how `predict` runs the network, and what it writes (not settings: options of that command)
 Engine = Literal["auto", "keras", "onnx"]
 OutputFormat = Literal["csv", "json", "parquet"]  # parquet on stdout: into a pipe only
@@ -56,6 +58,8 @@ OPTIMIZERS: tuple[str, ...] = get_args(OptimizerKind)
 WINDOW_NORMS: tuple[str, ...] = get_args(WindowNorm)
 FALLBACKS: tuple[str, ...] = get_args(Fallback)
 TRAIN_WINDOWS: tuple[str, ...] = get_args(TrainWindow)
+TRANSFORMS: tuple[str, ...] = get_args(Transform)
+DESEASONALIZES: tuple[str, ...] = get_args(Deseasonalize)
 ENGINES: tuple[str, ...] = get_args(Engine)
 OUTPUT_FORMATS: tuple[str, ...] = get_args(OutputFormat)
 
@@ -118,10 +122,12 @@ class Settings:
     fold_step: int | None = None  # rows between fold origins; None: one horizon
     train_window: TrainWindow = "expanding"
     refit_every: int = 1
-    # accuracy (issue 15): NLinear map of the normalised lookback added to the forecast;
-    # what the bundle serves when the network loses to seasonal naive on validation
+    # accuracy (issue 15): NLinear skip; what is served when the network loses on validation;
+    # each series' target transform and seasonal indices, chosen on its training rows
     linear_skip: bool = True
     fallback: Fallback = "none"
+    transform: Transform = "none"
+    deseasonalize: Deseasonalize = "none"
     # where results go, and how: decimals of the values written (None: the training data's
     # own + 3, see core.precision; train records the number it used in the bundle)
     output_dir: Path = field(default_factory=lambda: Path("forecast-output"))
@@ -136,10 +142,8 @@ class Settings:
         """
         out = asdict(self)
         del out["keep_runs"]
-        out["target"] = list(self.target)
-        out["features"] = list(self.features)
-        out["dense_units"] = list(self.dense_units)
-        out["levels"] = list(self.levels)
+        for name in ("target", "features", "dense_units", "levels"):
+            out[name] = list(getattr(self, name))
         out["output_dir"] = str(self.output_dir)
         return out
 
@@ -198,9 +202,8 @@ def validate(s: Settings) -> Settings:
     """Check every setting; return ``s`` unchanged or raise ConfigError naming the first bad one."""
     check_types(s)
     for name in ("lookback", "horizon", "season", "fold_step", "batch_size"):
-        value = getattr(s, name)
-        if value is not None:
-            check_range(name, value, int, 1)
+        if getattr(s, name) is not None:
+            check_range(name, getattr(s, name), int, 1)
     for name in ("lstm_units", "lstm_layers", "epochs", "folds", "refit_every", "patch_len"):
         check_range(name, getattr(s, name), int, 1)
     check_range("patience", s.patience, int, 0)
@@ -227,10 +230,10 @@ def validate(s: Settings) -> Settings:
             f"`train_frac` + `val_frac` + `test_frac` must be 1. Got "
             f"{s.train_frac} + {s.val_frac} + {s.test_frac} = {total:g}."
         )
-    check_choice("scaler", s.scaler, SCALERS)
-    check_choice("optimizer", s.optimizer, OPTIMIZERS)
-    check_choice("window_norm", s.window_norm, WINDOW_NORMS)
-    check_choice("fallback", s.fallback, FALLBACKS)
+    for name, choices in (("scaler", SCALERS), ("optimizer", OPTIMIZERS),
+                          ("window_norm", WINDOW_NORMS), ("fallback", FALLBACKS),
+                          ("transform", TRANSFORMS), ("deseasonalize", DESEASONALIZES)):
+        check_choice(name, getattr(s, name), choices)
     _validate_reading(s)
     check_choice("train_window", s.train_window, TRAIN_WINDOWS)
     if s.lookback is not None and s.patch_len > s.lookback:

@@ -29,8 +29,7 @@ from forecast_cli.errors import DataError
 from forecast_cli.io import links
 from forecast_cli.io.forecast_output import SCHEMA_VERSION, stamp
 from forecast_cli.model.bundle import Bundle, read_bundle
-from forecast_cli.pipeline import bundle_series, panel
-from forecast_cli.pipeline.fitting import Feed
+from forecast_cli.pipeline import bundle_series, panel, transforming
 from forecast_cli.pipeline.inputs import check_compatible, load_for
 
 
@@ -115,7 +114,8 @@ def score_bundle(bundle_dir: Path, data_path: Path,
     scalers = SeriesScalers(tuple(by_id[sid] for sid in ids))
     future = calendar_features.future_columns(frame, spec.n_future)  # (n, n_future) or None
     net = model.load_network(spec, bundle.weights)
-    pred = Feed.of(frame.values, scalers, future).forecast(net, origins, which, spec)
+    feed = transforming.bundle_feed(bundle, frame, frame.values, ids, scalers, future)
+    pred = feed.forecast(net, origins, which, spec)
     targets = frame.values[:, list(spec.target_index)]
     actual = WindowSpec(spec.lookback, spec.horizon).targets(targets, origins)
     forecasts = {MODEL: pred, **baseline_forecasts(targets, origins, spec.horizon,
