@@ -139,12 +139,14 @@ def served(bundle: Bundle, ids: list[str] | tuple[str, ...]) -> Served | None:
 
 
 def bundle_feed(bundle: Bundle, frame: Frame, values: np.ndarray, ids: list[str],
-                scalers: SeriesScalers, future: np.ndarray | None) -> Feed:
+                scalers: SeriesScalers, future: np.ndarray | None,
+                starts: np.ndarray | None = None) -> Feed:
     """The Feed of a bundle's network over ``frame``'s series ``ids`` (evaluate, champion):
-    values (n, F) in the network's column order, transformed as the bundle says."""
+    values (n, F) in the network's column order, transformed as the bundle says. ``starts``
+    (S,): each series' first row, when some window is padded (a short series)."""
     s = served(bundle, ids)
     if s is None:
-        return Feed.of(values, scalers, future)
+        return Feed.of(values, scalers, future, starts)
     all_ids = list(frame.series_ids) if frame.id_col is not None else [""]
     edges = frame.bounds()
     spans = np.asarray([(edges[all_ids.index(sid)], edges[all_ids.index(sid) + 1])
@@ -152,4 +154,4 @@ def bundle_feed(bundle: Bundle, frame: Frame, values: np.ndarray, ids: list[str]
     bases = np.asarray([a - s.phase_at(i, frame.timestamps[a]) for i, (a, _) in
                         enumerate(spans)], np.int64)
     return Feed(transformed(values, s.transforms, spans, bases), scalers, scalers, future,
-                transforms=s.transforms, bases=bases)
+                starts, transforms=s.transforms, bases=bases)
