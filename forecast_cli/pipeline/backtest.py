@@ -74,11 +74,12 @@ def _fit_fold(lay: FoldLayout, j: int, values: np.ndarray, spec: Any, s: Setting
             for a, f in zip(lay.starts, lay.fold(j), strict=True)]
     spans = np.stack([lay.starts, lay.starts + lay.lengths], axis=1)
     # each series' scaler (and target transform) on its fold-training rows
-    feed = transforming.feed_for(values, spans, fits, s, future)
+    starts = lay.starts if lay.short else None  # short series: padded windows
+    feed = transforming.feed_for(values, spans, fits, s, future, starts)
     train = lay.origins(j, "train", s.lookback, s.horizon)
     val = lay.origins(j, "val", s.lookback, s.horizon)
     net, history = fitting.fit_network(feed.values, train, val, spec, s, future=future,
-                                       scaler=feed.scalers)
+                                       scaler=feed.scalers, starts=starts)
     calibration = fitting.calibrate(net, feed, val, values[:, list(spec.target_index)], spec,
                                     s.levels, lay.ids)
     return _Fitted(net, feed, calibration, len(history["loss"]))
@@ -95,7 +96,7 @@ def _score_fold(lay: FoldLayout, j: int, fitted: _Fitted, values: np.ndarray, sp
     which = np.arange(len(at))
     pred = fitted.feed.forecast(fitted.net, at, which, spec)
     forecasts = {MODEL: pred, **baseline_forecasts(targets, at, s.horizon, s.season)}
-    actual = WindowSpec(s.lookback, s.horizon).targets(targets, at)  # (S, H, k)
+    actual = WindowSpec(0, s.horizon).targets(targets, at)  # (S, H, k); padded: at < lookback
     folds = lay.fold(j)
     scales = np.stack([mase_scale(targets[a + f.train_start:a + f.origin], s.season)
                        for a, f in zip(lay.starts, folds, strict=True)])  # (S, k)
