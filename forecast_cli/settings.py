@@ -126,8 +126,8 @@ class Settings:
     # each series' target transform and seasonal indices, chosen on its training rows
     linear_skip: bool = True
     fallback: Fallback = "none"
-    transform: Transform = "none"
-    deseasonalize: Deseasonalize = "none"
+    transform: Transform = "log"  # measured: bench/results/m3_transform.md
+    deseasonalize: Deseasonalize = "auto"
     # where results go, and how: decimals of the values written (None: the training data's
     # own + 3, see core.precision; train records the number it used in the bundle)
     output_dir: Path = field(default_factory=lambda: Path("forecast-output"))
