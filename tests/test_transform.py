@@ -124,7 +124,8 @@ def test_the_record_round_trips_and_malformed_ones_are_refused() -> None:
 def test_none_and_none_feed_the_data_itself() -> None:
     values = multiplicative(48)
     spans, fits = np.array([[0, 48]]), [slice(0, 40)]  # 40 training rows: > 3 seasons
-    feed = transforming.feed_for(values, spans, fits, Settings(target=("y",), season=M), None)
+    none = Settings(target=("y",), season=M, transform="none", deseasonalize="none")
+    feed = transforming.feed_for(values, spans, fits, none, None)
     assert feed.values is values
     assert feed.transforms is None
     chosen = Settings(target=("y",), season=M, transform="log", deseasonalize="auto")
