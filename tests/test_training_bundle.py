@@ -21,7 +21,9 @@ from forecast_cli.pipeline.training import train
 from forecast_cli.settings import build_settings
 from tests.conftest import seasonal_series, write_series
 
-TINY = dict(lookback=8, horizon=4, lstm_units=8, epochs=4, batch_size=16, patience=2, seed=7)
+# no target transform: the scaler's numbers are the raw training rows' (checked below)
+TINY = dict(lookback=8, horizon=4, lstm_units=8, epochs=4, batch_size=16, patience=2, seed=7,
+            transform="none", deseasonalize="none")
 
 
 def _train(tmp: Path, csv: Path, name: str, **kw: object) -> TrainResult:
@@ -33,8 +35,7 @@ def _train(tmp: Path, csv: Path, name: str, **kw: object) -> TrainResult:
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, TrainResult]:
     tmp = tmp_path_factory.mktemp("train")
     csv = write_series(tmp / "daily.csv", seasonal_series(200))
-    # no target transform: the scaler's numbers are the raw training rows' (test below)
-    return csv, _train(tmp, csv, "run", transform="none", deseasonalize="none")
+    return csv, _train(tmp, csv, "run")
 
 
 def _weights(path: Path) -> list[np.ndarray]:
