@@ -101,3 +101,27 @@ def check_partitions(s: Any) -> None:
     if s.partition_col is not None and s.partition_col in (*s.target, *s.features):
         raise ConfigError(f"`partition_col` {s.partition_col!r} is also a target or feature; "
                           "it names a grouping column, not a value column.")
+
+
+def check_columns(s: Any) -> None:
+    """Each column named once: `target` and `features` are the value columns, in order."""
+    for name in ("target", "features"):
+        names = getattr(s, name)
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ConfigError(f"`{name}` names {twice[0]!r} more than once. Got "
+                              f"{','.join(names)!r}.")
+    both = [n for n in s.features if n in s.target]
+    if both:
+        raise ConfigError(f"`features` must not repeat a `target` column (targets are inputs "
+                          f"already). Got {both[0]!r} in both.")
+
+
+def check_levels(levels: tuple[float, ...]) -> None:
+    """Interval levels: each in (0, 100), no two alike (two columns of one name otherwise)."""
+    if len(set(levels)) != len(levels):
+        raise ConfigError(f"`levels` must differ from each other. Got {list(levels)}.")
+    for level in levels:
+        if not 0.0 < level < 100.0:
+            raise ConfigError(f"`levels` must each be between 0 and 100 (exclusive). "
+                              f"Got {level!r}.")

@@ -20,6 +20,8 @@ from forecast_cli.checks import (
     MAX_DECIMALS,
     MAX_DENSE_LAYERS,
     check_choice,
+    check_columns,
+    check_levels,
     check_marks,
     check_partitions,
     check_range,
@@ -48,6 +50,8 @@ OptimizerKind = Literal["adam", "rmsprop"]
 WindowNorm = Literal["none", "last", "mean"]
 Fallback = Literal["none", "seasonal-naive"]
 TrainWindow = Literal["expanding", "sliding"]
+Transform = Literal["none", "log", "boxcox"]  # per series, where its training rows are > 0
+Deseasonalize = Literal["none", "auto", "always"]  # auto: where Theta's test finds the season
 # how `predict` runs the network, and what it writes (not settings: options of that command)
 Engine = Literal["auto", "keras", "onnx"]
 OutputFormat = Literal["csv", "json", "parquet"]  # parquet on stdout: into a pipe only
@@ -57,6 +61,8 @@ OPTIMIZERS: tuple[str, ...] = get_args(OptimizerKind)
 WINDOW_NORMS: tuple[str, ...] = get_args(WindowNorm)
 FALLBACKS: tuple[str, ...] = get_args(Fallback)
 TRAIN_WINDOWS: tuple[str, ...] = get_args(TrainWindow)
+TRANSFORMS: tuple[str, ...] = get_args(Transform)
+DESEASONALIZES: tuple[str, ...] = get_args(Deseasonalize)
 ENGINES: tuple[str, ...] = get_args(Engine)
 OUTPUT_FORMATS: tuple[str, ...] = get_args(OutputFormat)
 
@@ -119,10 +125,12 @@ class Settings:
     fold_step: int | None = None  # rows between fold origins; None: one horizon
     train_window: TrainWindow = "expanding"
     refit_every: int = 1
-    # accuracy (issue 15): NLinear map of the normalised lookback added to the forecast;
-    # what the bundle serves when the network loses to seasonal naive on validation
+    # accuracy (issue 15): NLinear skip; what is served when the network loses on validation;
+    # each series' target transform and seasonal indices, chosen on its training rows
     linear_skip: bool = True
     fallback: Fallback = "none"
+    transform: Transform = "log"  # measured: bench/results/m3_transform.md
+    deseasonalize: Deseasonalize = "auto"
     # where results go, and how: decimals of the values written (None: the training data's
     # own + 3, see core.precision; train records the number it used in the bundle)
     output_dir: Path = field(default_factory=lambda: Path("forecast-output"))
@@ -139,10 +147,8 @@ class Settings:
         """
         out = {k: v for k, v in asdict(self).items() if k != "keep_runs"
                and not (k in ("partitions", "partition_col") and v is None)}
-        out["target"] = list(self.target)
-        out["features"] = list(self.features)
-        out["dense_units"] = list(self.dense_units)
-        out["levels"] = list(self.levels)
+        for name in ("target", "features", "dense_units", "levels"):
+            out[name] = list(getattr(self, name))
         out["output_dir"] = str(self.output_dir)
         return out
 
@@ -201,9 +207,8 @@ def validate(s: Settings) -> Settings:
     """Check every setting; return ``s`` unchanged or raise ConfigError naming the first bad one."""
     check_types(s)
     for name in ("lookback", "horizon", "season", "fold_step", "batch_size"):
-        value = getattr(s, name)
-        if value is not None:
-            check_range(name, value, int, 1)
+        if getattr(s, name) is not None:
+            check_range(name, getattr(s, name), int, 1)
     for name in ("lstm_units", "lstm_layers", "epochs", "folds", "refit_every", "patch_len"):
         check_range(name, getattr(s, name), int, 1)
     check_range("patience", s.patience, int, 0)
@@ -231,20 +236,15 @@ def validate(s: Settings) -> Settings:
             f"`train_frac` + `val_frac` + `test_frac` must be 1. Got "
             f"{s.train_frac} + {s.val_frac} + {s.test_frac} = {total:g}."
         )
-    check_choice("scaler", s.scaler, SCALERS)
-    check_choice("optimizer", s.optimizer, OPTIMIZERS)
-    check_choice("window_norm", s.window_norm, WINDOW_NORMS)
-    check_choice("fallback", s.fallback, FALLBACKS)
+    for name, choices in (("scaler", SCALERS), ("optimizer", OPTIMIZERS),
+                          ("window_norm", WINDOW_NORMS), ("fallback", FALLBACKS),
+                          ("transform", TRANSFORMS), ("deseasonalize", DESEASONALIZES)):
+        check_choice(name, getattr(s, name), choices)
     _validate_reading(s)
     check_choice("train_window", s.train_window, TRAIN_WINDOWS)
     if s.lookback is not None and s.patch_len > s.lookback:
         raise ConfigError(f"`patch_len` must be ≤ `lookback` ({s.lookback}). Got {s.patch_len}.")
-    if len(set(s.levels)) != len(s.levels):  # two columns of one name in every output
-        raise ConfigError(f"`levels` must differ from each other. Got {list(s.levels)}.")
-    for level in s.levels:
-        if not 0.0 < level < 100.0:
-            raise ConfigError(f"`levels` must each be between 0 and 100 (exclusive). "
-                              f"Got {level!r}.")
+    check_levels(s.levels)
     return s
 
 
@@ -268,24 +268,10 @@ def _validate_reading(s: Settings) -> None:
     check_encoding(s.encoding)
     check_freq(s.freq)
     check_time_format(s.time_format)
-    _check_columns(s)
+    check_columns(s)
     if s.sep is not None and s.sep == s.decimal:
         raise ConfigError(f"`sep` and `decimal` must differ. Got {s.sep!r} for both; a "
                           "European export usually needs --sep ';' --decimal ','.")
-
-
-def _check_columns(s: Settings) -> None:
-    """Each column named once: `target` and `features` are the value columns, in order."""
-    for name in ("target", "features"):
-        names = getattr(s, name)
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise ConfigError(f"`{name}` names {twice[0]!r} more than once. Got "
-                              f"{','.join(names)!r}.")
-    both = [n for n in s.features if n in s.target]
-    if both:
-        raise ConfigError(f"`features` must not repeat a `target` column (targets are inputs "
-                          f"already). Got {both[0]!r} in both.")
 
 
 def read_config_file(path: Path) -> dict[str, Any]:

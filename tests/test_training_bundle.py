@@ -21,7 +21,9 @@ from forecast_cli.pipeline.training import train
 from forecast_cli.settings import build_settings
 from tests.conftest import seasonal_series, write_series
 
-TINY = dict(lookback=8, horizon=4, lstm_units=8, epochs=4, batch_size=16, patience=2, seed=7)
+# no target transform: the scaler's numbers are the raw training rows' (checked below)
+TINY = dict(lookback=8, horizon=4, lstm_units=8, epochs=4, batch_size=16, patience=2, seed=7,
+            transform="none", deseasonalize="none")
 
 
 def _train(tmp: Path, csv: Path, name: str, **kw: object) -> TrainResult:

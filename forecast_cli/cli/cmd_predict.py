@@ -173,6 +173,9 @@ def evaluate(
         return
     if quiet:
         return
+    if result.short:
+        render.message(f"{len(result.short)} series have a short history: scored on padded "
+                       "windows (short_history in --json).", quiet)
     render.stdout().print(render.scores_table(
         f"{model_dir} on {len(result.origins)} unseen windows of {data}",
         result.evaluation.scores))

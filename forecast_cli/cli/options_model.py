@@ -15,7 +15,14 @@ from forecast_cli.cli.options import (
     reading_option,
     setting_option,
 )
-from forecast_cli.settings import Fallback, OptimizerKind, ScalerKind, WindowNorm
+from forecast_cli.settings import (
+    Deseasonalize,
+    Fallback,
+    OptimizerKind,
+    ScalerKind,
+    Transform,
+    WindowNorm,
+)
 
 MODEL: Mapping[str, Any] = {
     "target": Annotated[list[str] | None, reading_option(
@@ -93,4 +100,13 @@ MODEL: Mapping[str, Any] = {
     "fallback": Annotated[Fallback | None, setting_option(
         "fallback", TRAINING_PANEL, "seasonal-naive: when the network does not beat seasonal "
         "naive on validation, the bundle serves seasonal naive (predict, batch).")],
+    "transform": Annotated[Transform | None, setting_option(
+        "transform", NETWORK_PANEL, "Power transform of each series' targets before scaling, "
+        "where all its training values are > 0 (others: none): log, or Box-Cox with λ in "
+        "[0, 1] by Guerrero's method.")],
+    "deseasonalize": Annotated[Deseasonalize | None, setting_option(
+        "deseasonalize", NETWORK_PANEL, "Seasonal indices (classical decomposition, after "
+        "the transform) subtracted from each series: auto where its training rows pass "
+        "Theta's 90 % autocorrelation test at lag --season (3 seasons at least), always "
+        "wherever 2 seasons exist.")],
 }

@@ -33,6 +33,13 @@ def _pairs(title: str, rows: list[tuple[str, Any]]) -> Table:
     return table
 
 
+def transform_words(t: dict[str, Any]) -> str:
+    """The per-series target transforms in words: "log: 1,200 of 1,428 series; …"."""
+    total = t.get("series") or 0
+    return "; ".join(f"{name}: {t.get(key) or 0:,} of {total:,} series" for name, key in
+                     (("log", "log"), ("Box-Cox", "boxcox"), ("deseasonalised", "deseasonalized")))
+
+
 def inspect_lines(info: dict[str, Any]) -> list[Any]:
     """The bundle's description: a table of facts, then its scores and coverage."""
     from rich.table import Table
@@ -50,6 +57,7 @@ def inspect_lines(info: dict[str, Any]) -> list[Any]:
              ("windows", f"lookback {n['lookback']}, horizon {n['horizon']}, season "
               f"{d.get('season')}"),
              ("network", f"{n['parameters']:,} weights"),
+             *([("transform", transform_words(d["transform"]))] if d.get("transform") else []),
              ("checks", f"checksums {checks['checksums']} ({len(checks['files'])} files), "
               f"signature {checks['signature']}"),
              ("created", info.get("created_at")),

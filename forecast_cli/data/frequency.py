@@ -123,6 +123,22 @@ def future_index(last: pd.Timestamp, freq: str, horizon: int) -> pd.DatetimeInde
     return pd.date_range(start=last, periods=horizon + 1, freq=freq)[1:]
 
 
+def steps_between(a: pd.Timestamp, b: pd.Timestamp, freq: str) -> int:
+    """Steps of ``freq`` from ``a`` to ``b`` (negative when b is earlier), both on one grid:
+    the timestamp of row r of a series is ``steps_between(first, ·) = r`` rows after its
+    first. A fixed step divides; a calendar one (MS, B, W…) counts the grid between them."""
+    if b < a:
+        return -steps_between(b, a, freq)
+    offset = to_offset(freq)
+    try:
+        nanos = offset.nanos
+    except ValueError:
+        nanos = 0
+    if nanos > 0:
+        return int((b - a).value // nanos)
+    return len(pd.date_range(a, b, freq=offset)) - 1
+
+
 MAX_DEFAULT_HORIZON = 96
 MAX_DEFAULT_LOOKBACK = 336
 

@@ -87,6 +87,17 @@ def following(last: np.datetime64, freq: str, horizon: int) -> np.ndarray:
     return last + step * ahead
 
 
+def steps_between(a: np.datetime64, b: np.datetime64, freq: str) -> int:
+    """Steps of a plain ``freq`` from ``a`` to ``b`` on its grid (negative when b is
+    earlier): as ``frequency.steps_between`` counts them, without pandas."""
+    if freq == MONTH_START:
+        return int((b.astype("datetime64[M]") - a.astype("datetime64[M]")).astype(np.int64))
+    step = _fixed_step(freq)
+    if step is None:
+        raise ValueError(f"not a plain frequency: {freq!r}")
+    return int((b - a) // step)
+
+
 def _text(path: Path) -> str | None:
     """The file's text when it is small, UTF-8 and free of quotes and carriage returns."""
     if str(path) == "-":  # standard input: the full loader spools it (``stdin``)

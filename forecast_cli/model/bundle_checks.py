@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from forecast_cli.checks import LIMITS, MAX_DENSE_LAYERS, MAX_MAGNITUDE
+from forecast_cli.core import transform
 from forecast_cli.core.intervals import level_label
 from forecast_cli.core.panel_intervals import METHOD, OWN, POOLED
 from forecast_cli.core.scaling import SCALER_KINDS
@@ -214,6 +215,12 @@ def data(raw: Any, spec: NetworkSpec) -> dict[str, Any]:
             raise FieldError(f"`{w}panel.series` must hold the scaler of every series. Got {{}}.")
         for sid, s in series.items():
             scaler(s, f"{w}panel.series[{sid[:40]!r}]", spec.n_inputs)
+    if get(d, "transform", w, None) is not None:  # per-series target transforms
+        ids = list(d["panel"]["series"]) if panel is not None else [""]
+        try:
+            transform.from_json(d["transform"], ids, spec.n_targets)
+        except ValueError as exc:
+            raise FieldError(f"`{w}transform`: {exc}") from None
     for sid, r in mapping(get(d, "seen", w, {}), w + "seen").items():  # absent in old bundles
         _numbers(mapping(r, f"{w}seen[{sid[:40]!r}]"), f"{w}seen[{sid[:40]!r}].",
                  spec.n_inputs, ("data_min", "data_max"))

@@ -30,13 +30,16 @@ class DataSchema:
     # per series id ("" without --id-col): {"data_min": [F], "data_max": [F]} of all the rows
     # seen at training, test rows too; {} in bundles made before it was recorded
     seen: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    # per-series target transforms (pipeline.transforming.record); None: none (older bundles)
+    transform: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"time_col": self.time_col, "inputs": list(self.inputs),
                 "targets": list(self.targets), "freq": self.freq, "season": self.season,
                 "first_timestamp": self.first_timestamp.isoformat(),
                 "last_timestamp": self.last_timestamp.isoformat(), "tz": self.tz,
-                "fixes": list(self.fixes), "panel": self.panel, "seen": self.seen}
+                "fixes": list(self.fixes), "panel": self.panel, "seen": self.seen,
+                **({} if self.transform is None else {"transform": self.transform})}
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> DataSchema:
@@ -52,4 +55,5 @@ class DataSchema:
                    fixes=tuple(map(str, raw.get("fixes", ()))),
                    panel=dict(raw["panel"]) if raw.get("panel") else None,
                    seen={str(k): {b: [float(x) for x in v[b]] for b in ("data_min", "data_max")}
-                         for k, v in (raw.get("seen") or {}).items()})
+                         for k, v in (raw.get("seen") or {}).items()},
+                   transform=dict(raw["transform"]) if raw.get("transform") else None)

@@ -22,8 +22,7 @@ from forecast_cli.core.scaling import Scaler, SeriesScalers
 from forecast_cli.errors import ForecastError
 from forecast_cli.model import api as model
 from forecast_cli.model.bundle import Bundle, read_bundle
-from forecast_cli.pipeline import bundle_series
-from forecast_cli.pipeline.fitting import Feed
+from forecast_cli.pipeline import bundle_series, transforming
 from forecast_cli.pipeline.train_result import TrainResult
 
 
@@ -97,7 +96,8 @@ def _champion_forecasts(bundle: Bundle, result: TrainResult, w: HoldoutWindows,
     which = np.searchsorted(ids, w.series.astype(str))  # (m,) index into ids
     own = SeriesScalers(tuple(scalers[sid] for sid in ids))
     net = model.load_network(bundle.spec, bundle.weights)
-    return Feed.of(inputs, own, future).forecast(net, w.origins, which, bundle.spec)
+    feed = transforming.bundle_feed(bundle, frame, inputs, ids, own, future)
+    return feed.forecast(net, w.origins, which, bundle.spec)
 
 
 def compare(champion_bundle: Path | None, result: TrainResult) -> Comparison:

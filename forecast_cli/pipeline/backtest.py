@@ -32,7 +32,6 @@ import numpy as np
 from forecast_cli.core.evaluation import MODEL, NAIVE, SEASONAL, baseline_forecasts
 from forecast_cli.core.metrics import mase_scale
 from forecast_cli.core.panel_intervals import SeriesIntervals, window_coverage
-from forecast_cli.core.scaling import SeriesScalers, fit_scaler
 from forecast_cli.core.windowing import WindowSpec
 from forecast_cli.data import calendar_features
 from forecast_cli.errors import DataError
@@ -67,17 +66,20 @@ def _fit_fold(lay: FoldLayout, j: int, values: np.ndarray, spec: Any, s: Setting
     values (n, F) original units; future (n, n_future) calendar inputs of the forecast steps,
     or None.
     """
-    from forecast_cli.pipeline import fitting
+    from forecast_cli.pipeline import fitting, transforming
 
     assert s.lookback is not None
     assert s.horizon is not None
-    scalers = SeriesScalers(tuple(fit_scaler(s.scaler, values[a + f.train_start:a + f.val_start])
-                                  for a, f in zip(lay.starts, lay.fold(j), strict=True)))
+    fits = [slice(int(a) + f.train_start, int(a) + f.val_start)
+            for a, f in zip(lay.starts, lay.fold(j), strict=True)]
+    spans = np.stack([lay.starts, lay.starts + lay.lengths], axis=1)
+    # each series' scaler (and target transform) on its fold-training rows
+    starts = lay.starts if lay.short else None  # short series: padded windows
+    feed = transforming.feed_for(values, spans, fits, s, future, starts)
     train = lay.origins(j, "train", s.lookback, s.horizon)
     val = lay.origins(j, "val", s.lookback, s.horizon)
-    net, history = fitting.fit_network(values, train, val, spec, s, future=future,
-                                       scaler=scalers)
-    feed = Feed.of(values, scalers, future)
+    net, history = fitting.fit_network(feed.values, train, val, spec, s, future=future,
+                                       scaler=feed.scalers, starts=starts)
     calibration = fitting.calibrate(net, feed, val, values[:, list(spec.target_index)], spec,
                                     s.levels, lay.ids)
     return _Fitted(net, feed, calibration, len(history["loss"]))
@@ -94,7 +96,7 @@ def _score_fold(lay: FoldLayout, j: int, fitted: _Fitted, values: np.ndarray, sp
     which = np.arange(len(at))
     pred = fitted.feed.forecast(fitted.net, at, which, spec)
     forecasts = {MODEL: pred, **baseline_forecasts(targets, at, s.horizon, s.season)}
-    actual = WindowSpec(s.lookback, s.horizon).targets(targets, at)  # (S, H, k)
+    actual = WindowSpec(0, s.horizon).targets(targets, at)  # (S, H, k); padded: at < lookback
     folds = lay.fold(j)
     scales = np.stack([mase_scale(targets[a + f.train_start:a + f.origin], s.season)
                        for a, f in zip(lay.starts, folds, strict=True)])  # (S, k)

@@ -177,6 +177,8 @@ class BacktestResult:
                         "series": {sid: {"overall": self.series[sid],
                                          "intervals": self.series_intervals[sid]}
                                    for sid in self.layout.ids}})
+            if self.layout.short_ids:  # series backtested on padded windows
+                out["short_history"] = list(self.layout.short_ids)
         kept = ("settings", "seconds")
         return {k: v if k in kept else rounded_floats(v, precision) for k, v in out.items()}
 

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from forecast_cli.core.transform import record_counts
 from forecast_cli.errors import InputMissingError
 from forecast_cli.io.forecast_output import SCHEMA_VERSION
 from forecast_cli.model.bundle import MANIFEST, SCORES, read_parts
@@ -69,7 +70,9 @@ def _data(raw: dict[str, Any]) -> dict[str, Any]:
             "targets": raw.get("targets"), "freq": raw.get("freq"), "season": raw.get("season"),
             "first": raw.get("first_timestamp"), "last": raw.get("last_timestamp"),
             "tz": raw.get("tz"), "id_col": panel.get("id_col") if panel else None,
-            "series_count": len(panel.get("series", {})) if panel else 1}
+            "series_count": len(panel.get("series", {})) if panel else 1,
+            "transform": record_counts(raw["transform"], len(panel.get("series", {})) if panel
+                                       else 1) if raw.get("transform") else None}
 
 
 def _scores(raw: dict[str, Any]) -> dict[str, Any]:

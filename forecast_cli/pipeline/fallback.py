@@ -30,9 +30,13 @@ def latest_seasonal_naive(rows: np.ndarray, horizon: int, season: int) -> np.nda
 
 def scaled_baseline(bundle: Bundle, frame: Frame, kept: list[str]) -> np.ndarray:
     """Seasonal naive of each kept series, scaled as the network's output is (each series'
-    target scaler), so ``forecast_table`` turns it back into the same numbers. (S, H, k)."""
+    target scaler, after its target transform), so ``forecast_table`` turns it back into the
+    same numbers. (S, H, k)."""
+    from forecast_cli.pipeline import transforming
+
     spec, season = bundle.spec, int(bundle.schema.season or 1)
     scalers, ids = bundle_series.scalers(bundle), bundle_series.frame_ids(frame)
+    served = transforming.served(bundle, ids)
     edges = frame.bounds()
     cols = list(spec.target_index)
     out = []
@@ -41,5 +45,8 @@ def scaled_baseline(bundle: Bundle, frame: Frame, kept: list[str]) -> np.ndarray
         rows = frame.values[int(edges[i]): int(edges[i + 1]), cols]
         rows = rows[np.isfinite(rows).all(axis=1)]
         f = latest_seasonal_naive(rows, spec.horizon, season)
+        if served is not None:
+            f = served.forward(i, f, served.phase_at(i, frame.timestamps[int(edges[i + 1]) - 1])
+                               + 1)
         out.append(scalers[sid].select(cols).transform(f))
     return np.stack(out)

@@ -15,11 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from forecast_cli.core import keepout
+from forecast_cli.core import keepout, seasonality
 from forecast_cli.core.evaluation import MODEL, SEASONAL, Evaluation, baseline_forecasts
 from forecast_cli.core.panel_intervals import SeriesIntervals, calibrate_series
 from forecast_cli.core.scaling import Scaler, SeriesScalers
 from forecast_cli.core.splits import PARTS
+from forecast_cli.core.transform import Transforms
 from forecast_cli.core.windowing import WindowSpec
 from forecast_cli.data.frame import Frame
 from forecast_cli.errors import TrainingError
@@ -120,6 +121,9 @@ class Feed:
 
     ``scaling`` is None when ``values`` is scaled already, else ``scalers`` themselves, applied
     window by window inside the input pipeline, so no scaled copy of the data is made.
+    With ``transforms`` (``core.transform``), ``values``' targets are transformed and the
+    forecasts are turned back into original units, each row at its phase
+    (``seasonality.phases`` from ``bases``).
     """
 
     values: np.ndarray
@@ -127,12 +131,21 @@ class Feed:
     scalers: SeriesScalers
     future: np.ndarray | None
     starts: np.ndarray | None = None  # (S,) first row of each series: padding of short ones
+    transforms: Transforms | None = None  # the targets' transforms, per series
+    bases: np.ndarray | None = None  # (S,) global row of phase 0 of each series
+    unit_scales: np.ndarray | None = None  # (S, k) target scales in original units
 
     @classmethod
     def of(cls, values: np.ndarray, scalers: SeriesScalers, future: np.ndarray | None,
            starts: np.ndarray | None = None) -> Feed:
         """Data in original units, scaled on the fly by ``scalers``."""
         return cls(values, scalers, scalers, future, starts)
+
+    def target_scales(self, spec: model.NetworkSpec) -> np.ndarray:
+        """(S, k) each series' target scale in original units (the pooled intervals')."""
+        if self.unit_scales is not None:
+            return self.unit_scales
+        return self.scalers.select(list(spec.target_index)).scale
 
     def forecast(self, net: Any, origins: np.ndarray, which: np.ndarray,
                  spec: model.NetworkSpec) -> np.ndarray:
@@ -146,6 +159,12 @@ class Feed:
                                  first_rows=_firsts(self.starts, which))
         targets = self.scalers.select(list(spec.target_index))
         pred = targets.inverse(model.predict(net, x), which)
+        if self.transforms is not None:
+            assert self.bases is not None
+            rows = origins[:, None] + np.arange(spec.horizon)  # (m, H) global rows
+            phase = seasonality.phases(rows, self.bases[which][:, None], self.transforms.season)
+            pred = self.transforms.inverse(pred, np.broadcast_to(which[:, None], rows.shape),
+                                           phase)
         if not np.isfinite(pred).all():
             raise TrainingError("the trained network produced non-finite forecasts; nothing "
                                 "saved.")
@@ -162,7 +181,7 @@ def calibrate(net: Any, feed: Feed, val: tuple[np.ndarray, np.ndarray], actual_r
     origins, which = val
     actual = WindowSpec(0, spec.horizon).targets(actual_rows, origins)  # padded: t < lookback
     errors = np.abs(actual - feed.forecast(net, origins, which, spec))
-    scales = feed.scalers.select(list(spec.target_index)).scale  # (S, k)
+    scales = feed.target_scales(spec)  # (S, k)
     return calibrate_series(errors, which, ids, scales, levels)
 
 

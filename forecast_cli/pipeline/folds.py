@@ -10,9 +10,11 @@ seen.
 
 With several series (``--id-col``) each series gets the folds of its own length ``n``, in rows
 local to it: fold ``i`` of a series that ends later starts later, and no window crosses from
-one series into the next. A series too short for the folds is left out with a warning (as
-``panel.layout`` does for ``train``); the backtest is refused when none is long enough, or with
-``strict``. One series is the same computation with ``S = 1``, and keeps today's messages.
+one series into the next. A series of a panel too short for the folds with the lookback gets
+them with padded windows (reading at least ``SHORT_REACH`` rows of its own, the rest its first
+row's, as ``train``'s short series), flagged ``short_history``; one too short even so is left
+out with a warning; the backtest is refused when none is left, or with ``strict``. One series
+is the same computation with ``S = 1``, and keeps today's messages.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from forecast_cli.data.frame import Frame
 from forecast_cli.errors import DataError
 
 SHOWN = 20  # skipped series named in a message
+SHORT_REACH = 1  # a padded window reads at least this many rows of its own (panel.SHORT_REACH)
 
 
 @dataclass(frozen=True)
@@ -43,14 +46,17 @@ class Fold:
 
 
 def fold_plan(n: int, lookback: int, horizon: int, folds: int, step: int, window: str,
-              val_share: float, refit_every: int, source: str = "data") -> list[Fold]:
-    """The folds of a rolling-origin backtest over ``n`` rows; DataError when too short."""
+              val_share: float, refit_every: int, source: str = "data",
+              short: bool = False) -> list[Fold]:
+    """The folds of a rolling-origin backtest over ``n`` rows; DataError when too short.
+    ``short``: the validation part is the last horizon before each origin (train's short
+    layout), not ``val_share`` of the training part."""
     first = n - horizon - (folds - 1) * step  # origin of fold 0 = length of its training part
     plan = []
     for i in range(folds):
         origin = first + i * step
         start = 0 if window == "expanding" else origin - first
-        val_start = origin - round((origin - start) * val_share)
+        val_start = origin - (horizon if short else round((origin - start) * val_share))
         plan.append(Fold(i, start, val_start, origin, i - i % refit_every))
     _check_plan(plan[0], n, lookback, horizon, folds, step, source)
     return plan
@@ -92,6 +98,16 @@ class FoldLayout:
     plans: tuple[tuple[Fold, ...], ...]  # (S,) × K
     skipped: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    short: tuple[bool, ...] = ()  # per series: too short for the lookback, padded windows
+
+    def reach(self, i: int, lookback: int) -> int:
+        """Rows of its own series ``i``'s first window reads: ``lookback``, or ``SHORT_REACH``
+        for a short series, whose windows are padded with its first row (as train's)."""
+        return min(SHORT_REACH, lookback) if self.short and self.short[i] else lookback
+
+    @property
+    def short_ids(self) -> tuple[str, ...]:
+        return tuple(sid for i, sid in enumerate(self.ids) if self.short and self.short[i])
 
     @property
     def n_folds(self) -> int:
@@ -110,7 +126,7 @@ class FoldLayout:
                 horizon: int) -> tuple[np.ndarray, np.ndarray]:
         """Global origins of fold ``j``'s ``part`` ("train" or "val") windows of every series,
         and the series index of each. (m,), (m,) int64."""
-        found = [self.starts[i] + fold_origins(f, lookback, horizon)[part]
+        found = [self.starts[i] + fold_origins(f, self.reach(i, lookback), horizon)[part]
                  for i, f in enumerate(self.fold(j))]
         glob = np.concatenate(found).astype(np.int64, copy=False)
         which = np.concatenate([np.full(len(o), i, np.int64) for i, o in enumerate(found)])
@@ -125,21 +141,28 @@ def layout(frame: Frame, lookback: int, horizon: int, season: int, folds: int, s
     ids = frame.series_ids if panel else ("",)
     keep: list[int] = []
     plans: list[tuple[Fold, ...]] = []
+    padded: list[bool] = []
     short: list[tuple[str, int]] = []  # (id, rows)
     for i, name in enumerate(ids):
         n = int(edges[i + 1] - edges[i])
         source = f"{frame.path}, series {name!r}" if panel else str(frame.path)
-        try:
-            plan = fold_plan(n, lookback, horizon, folds, step, window, val_share,
-                             refit_every, source)
-            _check_season(plan[0], season, source)
-        except DataError:
-            if not panel:
-                raise
+        plan = None
+        for reach in (lookback, SHORT_REACH) if panel else (lookback,):
+            try:  # a panel's series too short for the lookback: padded windows, as train's
+                plan = fold_plan(n, reach, horizon, folds, step, window, val_share,
+                                 refit_every, source, short=reach != lookback)
+                _check_season(plan[0], season, source)
+                break
+            except DataError:
+                if not panel:
+                    raise
+                plan = None
+        if plan is None:
             short.append((name, n))
             continue
         keep.append(i)
         plans.append(tuple(plan))
+        padded.append(reach != lookback)
     warnings: tuple[str, ...] = ()
     if short:
         text = (f"{frame.path}: {len(short)} series too short for {folds} folds {step} rows "
@@ -151,11 +174,17 @@ def layout(frame: Frame, lookback: int, horizon: int, season: int, folds: int, s
             raise DataError(text + ". Fix: drop them from the file, or use fewer --folds, a "
                             "smaller --fold-step, a shorter lookback or horizon.")
         warnings = (text + ".",)
+    if any(padded):
+        names = [ids[i] for i, p in zip(keep, padded, strict=True) if p]
+        warnings += (f"{frame.path}: {len(names)} series too short for lookback {lookback} "
+                     "are backtested on padded windows, validated on the horizon before each "
+                     "origin (short_history): " + ", ".join(names[:SHOWN])
+                     + (" …" if len(names) > SHOWN else "") + ".",)
     return FoldLayout(ids=tuple(ids[i] for i in keep),
                       starts=np.asarray([edges[i] for i in keep], np.int64),
                       lengths=np.asarray([edges[i + 1] - edges[i] for i in keep], np.int64),
                       plans=tuple(plans), skipped=tuple(sid for sid, _ in short),
-                      warnings=warnings)
+                      warnings=warnings, short=tuple(padded) if any(padded) else ())
 
 
 def _check_season(f: Fold, season: int, source: str) -> None:

@@ -25,7 +25,7 @@ from forecast_cli.errors import BundleError
 from forecast_cli.io.forecast_output import forecast_head, table_csv, table_json, table_parquet
 from forecast_cli.model import api as model
 from forecast_cli.model.bundle import Bundle, read_bundle
-from forecast_cli.pipeline import bundle_series, fallback
+from forecast_cli.pipeline import bundle_series, fallback, transforming
 from forecast_cli.pipeline.inputs import check_compatible, latest_windows, load_for, short_ids
 from forecast_cli.settings import ENGINES
 
@@ -104,7 +104,8 @@ def predict(bundle_dir: Path, data_path: Path, series: tuple[str, ...] | None = 
                 "validation (--fallback seasonal-naive)."]
     else:
         scaled = run_network(bundle, x, engine, future_inputs(bundle, lasts))  # (S, H, k)
-    table = forecast_table(bundle, kept, lasts, scaled)
+    table = forecast_table(bundle, kept, lasts, scaled,
+                           transforming.served(bundle, bundle_series.frame_ids(frame)))
     if frame.id_col is not None:
         table.insert(0, frame.id_col, np.repeat(np.asarray(kept, dtype=object),
                                                 bundle.spec.horizon))
@@ -121,14 +122,19 @@ def predict(bundle_dir: Path, data_path: Path, series: tuple[str, ...] | None = 
 
 
 def forecast_table(bundle: Bundle, ids: list[str], lasts: list[pd.Timestamp],
-                   scaled: np.ndarray) -> pd.DataFrame:
-    """timestamp, step, targets and bounds of every series: scaled (S, H, k) forecasts."""
+                   scaled: np.ndarray,
+                   served: transforming.Served | None = None) -> pd.DataFrame:
+    """timestamp, step, targets and bounds of every series: scaled (S, H, k) forecasts,
+    their target transforms (``served``) undone, step 1 at the phase after each's last row."""
     spec, schema = bundle.spec, bundle.schema
     scalers, widths = bundle_series.scalers(bundle), bundle_series.intervals(bundle)
     columns: dict[str, list[Any]] = {}  # one DataFrame at the end, not one per series
     stamps, steps_after = [], {}  # series usually end together: one date_range per end
     for j, (sid, last) in enumerate(zip(ids, lasts, strict=True)):
         values = scalers[sid].select(list(spec.target_index)).inverse(scaled[j])  # (H, k)
+        if served is not None:
+            i = served.ids.index(sid)
+            values = served.inverse(i, values, served.phase_at(i, last) + 1)
         if last not in steps_after:
             steps_after[last] = future_index(last, schema.freq, spec.horizon)
         stamps.append(steps_after[last])

@@ -25,7 +25,7 @@ from forecast_cli.errors import DataError
 from forecast_cli.io import parquetread
 from forecast_cli.loadoptions import LoadOptions, given_over
 from forecast_cli.model.bundle import Bundle
-from forecast_cli.pipeline import bundle_series, ranges
+from forecast_cli.pipeline import bundle_series, ranges, transforming
 
 TEXT_ONLY = ("sep", "encoding", "decimal", "thousands")  # how a CSV's text is read
 
@@ -128,12 +128,15 @@ def chosen(frame: Frame, series: tuple[str, ...] | None) -> list[str]:
 def latest_windows(bundle: Bundle, frame: Frame, series: tuple[str, ...] | None,
                    strict: bool) -> tuple[list[str], np.ndarray, list[pd.Timestamp], list[str]]:
     """Ids kept, their scaled last windows (S, lookback, F), last timestamps, warnings.
+    A bundle with target transforms (``transforming``) has them applied before the scaling,
+    each row at its phase.
 
     One series was checked whole by ``check_compatible``; each series of a panel is checked
     here and left out (a warning; DataError with ``strict`` or when none is left) when the
     model does not know it, it is shorter than the lookback or its latest rows miss a value.
     """
     scalers, lookback = bundle_series.scalers(bundle), bundle.spec.lookback
+    served = transforming.served(bundle, bundle_series.frame_ids(frame))
     checked, ids, edges = range_checked(bundle), bundle_series.frame_ids(frame), frame.bounds()
     kept, xs, lasts, warnings = [], [], [], []
     outside: dict[str, ranges.Outside] = {}
@@ -152,6 +155,10 @@ def latest_windows(bundle: Bundle, frame: Frame, series: tuple[str, ...] | None,
         if found is not None:
             outside[sid] = found
         kept.append(sid)
+        if served is not None:  # the rows transformed, then padded as in training
+            recent = rows[-lookback:]
+            start = served.phase_at(i, frame.timestamps[b - len(recent)])
+            window = padded_window(served.forward(i, recent, start), lookback)
         xs.append(scalers[sid].transform(window))
         lasts.append(frame.timestamps[b - 1])
     summary = ranges.panel_line(outside, len(kept))

@@ -177,11 +177,11 @@ def series_scalers(frame: Frame, panel: Panel, kind: str) -> SeriesScalers:
     """One scaler per kept series, fitted on its own training rows only (a short series with
     fewer than ``MIN_ROWS`` complete training rows: on its rows before the test part)."""
     return SeriesScalers(tuple(
-        fit_scaler(kind, frame.values[_fit_rows(frame, panel, i)])
+        fit_scaler(kind, frame.values[fit_rows(frame, panel, i)])
         for i in range(len(panel.ids))))
 
 
-def _fit_rows(frame: Frame, panel: Panel, i: int) -> slice:
+def fit_rows(frame: Frame, panel: Panel, i: int) -> slice:
     """The global rows series ``i``'s scaler is fitted on."""
     a, b = int(panel.starts[i]), panel.bounds[i]
     rows = slice(a, a + b.train_end)

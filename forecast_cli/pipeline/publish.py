@@ -9,6 +9,7 @@ exactly as before panels and single series shared a pipeline.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import numpy as np
 from forecast_cli.core.evaluation import MODEL, NAIVE, SEASONAL, forecasts_table
 from forecast_cli.core.panel_intervals import SeriesIntervals, bounds_columns
 from forecast_cli.core.scaling import Scaler, SeriesScalers, fit_scaler
+from forecast_cli.core.transform import record_counts
 from forecast_cli.io import atomic, killpoints
 from forecast_cli.io.forecast_output import SCHEMA_VERSION, prepared, stamp
 from forecast_cli.model import api as model
@@ -31,14 +33,19 @@ from forecast_cli.pipeline.train_result import (
 )
 
 
-def publish(r: TrainResult, spec: model.NetworkSpec, scalers: SeriesScalers, net: Any) -> None:
+def publish(r: TrainResult, spec: model.NetworkSpec, scalers: SeriesScalers, net: Any,
+            transform: dict[str, Any] | None = None) -> None:
     """Write every output atomically: forecasts and history, the bundle, metrics.json last.
-    The bundle carries metrics.json's content as scores.json (``forecast inspect``)."""
+    The bundle carries metrics.json's content as scores.json (``forecast inspect``).
+    ``transform``: the per-series target transforms' record (``transforming.record``)."""
     out = atomic.ensure_dir(r.output_dir)
     report = json_safe(metrics_report(r))
+    if transform is not None:
+        report["transform"] = record_counts(transform, len(r.panel.ids))
     atomic.write_text(out / FORECASTS_FILE, _test_table(r).to_csv(index=False))
     atomic.write_text(out / HISTORY_FILE, history_csv(r.history))
     scaler, schema = _bundle_shape(r, scalers)
+    schema = replace(schema, transform=transform)
     calib = r.calibration
     intervals = (calib.to_json() if r.frame.id_col is not None
                  else None if r.intervals is None else r.intervals.to_json())

@@ -21,6 +21,7 @@ import numpy as np
 
 from forecast_cli.core import precision as digits
 from forecast_cli.core.intervals import level_label
+from forecast_cli.core.transform import Transforms, forward_rows, from_json, inverse_steps
 from forecast_cli.io.forecast_output import (
     columns_csv,
     forecast_head,
@@ -29,7 +30,7 @@ from forecast_cli.io.forecast_output import (
     json_float,
     shown,
 )
-from forecast_cli.io.plaincsv import PlainSeries, following, read_plain
+from forecast_cli.io.plaincsv import PlainSeries, following, read_plain, steps_between
 from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.model.bundle import ONNX, Parts, read_parts
 
@@ -110,10 +111,20 @@ def quick_predict(bundle_dir: Path, data_path: Path, fmt: str,
     from forecast_cli.model.onnx_engine import OnnxNetwork
 
     spec = parts.spec
-    window = parts.scaler.transform(plain.values[-spec.lookback:])  # (L, F)
+    recent, last_phase = plain.values[-spec.lookback:], 0
+    t = _transforms(parts)
+    if t is not None:  # as transforming.Served does: targets transformed at their phases
+        transforms, anchor = t
+        if anchor is not None:
+            last_phase = steps_between(np.datetime64(anchor, "s"), plain.times[-1],
+                                       str(data["freq"])) % transforms.season
+        recent = forward_rows(transforms, recent, 0, last_phase - spec.lookback + 1)
+    window = parts.scaler.transform(recent)  # (L, F)
     net = OnnxNetwork(parts.root / ONNX, spec=spec, sha256=parts.manifest["files"][ONNX])
     scaled = net.predict(window[None, :, :])[0]  # (H, k)
     values = parts.scaler.select(list(spec.target_index)).inverse(scaled)
+    if t is not None:
+        values = inverse_steps(t[0], values, 0, last_phase + 1)
     times = following(plain.times[-1], str(data["freq"]), spec.horizon)
     columns = _columns(parts, values)
     tz = parts.data.get("tz")
@@ -124,6 +135,15 @@ def quick_predict(bundle_dir: Path, data_path: Path, fmt: str,
             else columns_csv(times, columns, tz, precision))
     return Prediction(text, spec.horizon, shown(plain.times[-1], tz),
                       list(parts.warnings), horizon=spec.horizon)
+
+
+def _transforms(parts: Parts) -> tuple[Transforms, str | None] | None:
+    """The lone series' target transforms and anchor (checked when the bundle was read)."""
+    record = parts.data.get("transform")
+    if record is None:
+        return None
+    t, anchors = from_json(record, [""], parts.spec.n_targets)
+    return t, anchors[0]
 
 
 def _options(parts: Parts) -> LoadOptions:

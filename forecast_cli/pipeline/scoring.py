@@ -7,6 +7,9 @@ seasonal naive are scored on the identical windows in original units, overall an
 (shown for ``--id-col`` models). MASE uses each series' in-sample seasonal-naive error of the
 rows before its first unseen row. When the bundle carries prediction intervals their empirical
 coverage and mean width are reported too. A file without ``--id-col`` is the panel of one.
+A series of a panel too short for one such window (fewer than ``lookback`` rows before it) is
+scored on padded windows, as ``train`` forecasts its short series, and flagged
+``short_history``.
 """
 
 from __future__ import annotations
@@ -29,9 +32,9 @@ from forecast_cli.errors import DataError
 from forecast_cli.io import links
 from forecast_cli.io.forecast_output import SCHEMA_VERSION, stamp
 from forecast_cli.model.bundle import Bundle, read_bundle
-from forecast_cli.pipeline import bundle_series, panel
-from forecast_cli.pipeline.fitting import Feed
+from forecast_cli.pipeline import bundle_series, panel, transforming
 from forecast_cli.pipeline.inputs import check_compatible, load_for
+from forecast_cli.pipeline.panel import SHORT_REACH
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class BundleScore:
     # many series (--id-col): series id → method → metric, and per-series interval scores
     series: dict[str, dict[str, dict[str, float]]] | None = None
     series_intervals: dict[str, dict[str, Any]] | None = None
+    short: tuple[str, ...] = ()  # series scored on padded windows (fewer rows than needed)
 
     def to_json(self, precision: int | None = None) -> dict[str, Any]:
         """The report; scores, coverages and widths to ``precision`` decimal places
@@ -63,6 +67,8 @@ class BundleScore:
             out["series"] = self.series
         if self.series_intervals is not None:
             out["series_intervals"] = self.series_intervals
+        if self.short:
+            out["short_history"] = list(self.short)
         return {k: rounded_floats(v, precision) for k, v in out.items()}
 
 
@@ -80,6 +86,9 @@ def unseen_origins(frame: Frame, bundle: Bundle,
         first_new = int(frame.timestamps[a:b].searchsorted(last, side="right"))
         local = np.arange(max(first_new, spec.lookback, bundle.schema.season),
                           b - a - spec.horizon + 1, dtype=np.int64)
+        if not len(local) and frame.id_col is not None:  # short: padded windows, as train's
+            local = np.arange(max(first_new, SHORT_REACH, bundle.schema.season),
+                              b - a - spec.horizon + 1, dtype=np.int64)
         if len(local):
             ids.append(sid)
             found.append(a + local)
@@ -115,12 +124,17 @@ def score_bundle(bundle_dir: Path, data_path: Path,
     scalers = SeriesScalers(tuple(by_id[sid] for sid in ids))
     future = calendar_features.future_columns(frame, spec.n_future)  # (n, n_future) or None
     net = model.load_network(spec, bundle.weights)
-    pred = Feed.of(frame.values, scalers, future).forecast(net, origins, which, spec)
+    edges, all_ids = frame.bounds(), bundle_series.frame_ids(frame)
+    starts = np.asarray([edges[all_ids.index(sid)] for sid in ids], np.int64)  # (S,)
+    short = tuple(sid for i, sid in enumerate(ids)
+                  if (origins[which == i] - starts[i] < spec.lookback).any())
+    feed = transforming.bundle_feed(bundle, frame, frame.values, ids, scalers, future,
+                                    starts if short else None)
+    pred = feed.forecast(net, origins, which, spec)
     targets = frame.values[:, list(spec.target_index)]
     actual = WindowSpec(spec.lookback, spec.horizon).targets(targets, origins)
     forecasts = {MODEL: pred, **baseline_forecasts(targets, origins, spec.horizon,
                                                    schema.season)}
-    edges, all_ids = frame.bounds(), bundle_series.frame_ids(frame)
     scales = np.stack([mase_scale(targets[int(edges[all_ids.index(sid)]):
                                           int(origins[which == i].min())], schema.season)
                        for i, sid in enumerate(ids)])  # (S, k): rows before the first target
@@ -133,4 +147,5 @@ def score_bundle(bundle_dir: Path, data_path: Path,
     many = frame.id_col is not None
     return BundleScore(bundle, frame, origins,
                        Evaluation(actual=actual, forecasts=forecasts, scores=overall), cov,
-                       series=per if many else None, series_intervals=cov_per if many else None)
+                       series=per if many else None, series_intervals=cov_per if many else None,
+                       short=short)

@@ -28,7 +28,7 @@ from forecast_cli.io import atomic
 from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.model import api as model
 from forecast_cli.model import signing
-from forecast_cli.pipeline import fitting, panel
+from forecast_cli.pipeline import fitting, panel, transforming
 from forecast_cli.pipeline.publish import publish
 from forecast_cli.pipeline.train_result import TrainResult
 from forecast_cli.settings import Settings
@@ -152,14 +152,15 @@ def fit_and_write(prep: Prepared, write_to: Path, on_epoch: model.EpochCallback 
     frame, s, p = prep.frame, prep.settings, prep.panel
     assert s.lookback is not None
     assert s.horizon is not None
-    scalers = panel.series_scalers(frame, p, s.scaler)  # targets and features, per series
     spec = _network_spec(s, len(frame.columns))
     parts = {part: p.origins(part, s.lookback, s.horizon) for part in PARTS}  # origins, series
     frame = fitting.with_keepout_note(frame, p, {k: len(o) for k, (o, _) in parts.items()}, s)
     future = calendar_features.future_columns(frame, spec.n_future)  # (n, n_future) or None
     starts = p.starts if p.short else None  # short series: padded windows
-    feed = fitting.Feed.of(frame.values, scalers, future, starts)  # scaled per window: no copy
-    net, history = fitting.fit_network(frame.values, parts["train"], parts["val"], spec, s,
+    # per-series scalers (and target transforms), applied per window: no scaled copy
+    feed = transforming.train_feed(frame, p, s, future, starts)
+    scalers = feed.scalers
+    net, history = fitting.fit_network(feed.values, parts["train"], parts["val"], spec, s,
                                        on_epoch, backup_dir=backup_dir, future=future,
                                        scaler=scalers, starts=starts)
     calib = fitting.calibrate(net, feed, parts["val"], frame.values[:, :len(s.target)], spec,
@@ -180,7 +181,7 @@ def fit_and_write(prep: Prepared, write_to: Path, on_epoch: model.EpochCallback 
         series_interval_scores=cov_per,
         intervals=Intervals(calib.levels, only.half_widths, only.n_calibration) if single
         else None, validation=verdict, serving=serving(s, verdict))
-    publish(result, spec, scalers, net)
+    publish(result, spec, scalers, net, transforming.record(feed.transforms, frame, p, s))
     return result
 
 
