@@ -20,6 +20,8 @@ from forecast_cli.checks import (
     MAX_DECIMALS,
     MAX_DENSE_LAYERS,
     check_choice,
+    check_columns,
+    check_ensemble,
     check_marks,
     check_range,
     check_types,
@@ -122,6 +124,11 @@ class Settings:
     # what the bundle serves when the network loses to seasonal naive on validation
     linear_skip: bool = True
     fallback: Fallback = "none"
+    # the ensemble: ``ensemble_seeds`` members per lookback share of ``lookback`` (1, (1.0,): one
+    # network), its median's members chosen on validation; ``refit`` on every window after
+    ensemble_seeds: int = 2
+    ensemble_lookbacks: tuple[float, ...] = (1.0, 0.5)
+    refit: bool = True
     # where results go, and how: decimals of the values written (None: the training data's
     # own + 3, see core.precision; train records the number it used in the bundle)
     output_dir: Path = field(default_factory=lambda: Path("forecast-output"))
@@ -140,6 +147,7 @@ class Settings:
         out["features"] = list(self.features)
         out["dense_units"] = list(self.dense_units)
         out["levels"] = list(self.levels)
+        out["ensemble_lookbacks"] = list(self.ensemble_lookbacks)
         out["output_dir"] = str(self.output_dir)
         return out
 
@@ -182,7 +190,7 @@ def _coerce(name: str, value: Any) -> Any:
         return _as_tuple(name, value, str)
     if name == "dense_units":
         return _as_tuple(name, value, int)
-    if name == "levels":
+    if name in ("levels", "ensemble_lookbacks"):
         # The CLI gives a list of strings, each possibly comma-separated ("80,95").
         parts = value if isinstance(value, (list, tuple)) else [value]
         joined = ",".join(str(p) for p in parts)
@@ -204,6 +212,7 @@ def validate(s: Settings) -> Settings:
     for name in ("lstm_units", "lstm_layers", "epochs", "folds", "refit_every", "patch_len"):
         check_range(name, getattr(s, name), int, 1)
     check_range("patience", s.patience, int, 0)
+    check_ensemble(s.ensemble_seeds, s.ensemble_lookbacks)
     if s.precision is not None:
         check_range("precision", s.precision, int, 0, MAX_DECIMALS)
     if str(s.output_dir) == "-":
@@ -264,24 +273,10 @@ def _validate_reading(s: Settings) -> None:
     check_encoding(s.encoding)
     check_freq(s.freq)
     check_time_format(s.time_format)
-    _check_columns(s)
+    check_columns(s.target, s.features)
     if s.sep is not None and s.sep == s.decimal:
         raise ConfigError(f"`sep` and `decimal` must differ. Got {s.sep!r} for both; a "
                           "European export usually needs --sep ';' --decimal ','.")
-
-
-def _check_columns(s: Settings) -> None:
-    """Each column named once: `target` and `features` are the value columns, in order."""
-    for name in ("target", "features"):
-        names = getattr(s, name)
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise ConfigError(f"`{name}` names {twice[0]!r} more than once. Got "
-                              f"{','.join(names)!r}.")
-    both = [n for n in s.features if n in s.target]
-    if both:
-        raise ConfigError(f"`features` must not repeat a `target` column (targets are inputs "
-                          f"already). Got {both[0]!r} in both.")
 
 
 def read_config_file(path: Path) -> dict[str, Any]:

@@ -93,4 +93,16 @@ MODEL: Mapping[str, Any] = {
     "fallback": Annotated[Fallback | None, setting_option(
         "fallback", TRAINING_PANEL, "seasonal-naive: when the network does not beat seasonal "
         "naive on validation, the bundle serves seasonal naive (predict, batch).")],
+    "ensemble_seeds": Annotated[int | None, setting_option(
+        "ensemble_seeds", NETWORK_PANEL, "Ensemble members per lookback, each of its own seed; "
+        "the bundle serves the median of the members chosen on validation.", min=1,
+        metavar="N")],
+    "ensemble_lookbacks": Annotated[list[str] | None, setting_option(
+        "ensemble_lookbacks", NETWORK_PANEL, "Lookbacks of the ensemble's members as shares "
+        "of --lookback (each reads that many of the latest rows), comma-separated; 1 with "
+        "--ensemble-seeds 1: one network.", metavar="X,…")],
+    "refit": Annotated[bool | None, setting_option(
+        "refit", TRAINING_PANEL, "Refit the chosen configuration on every window (test "
+        "included) for the best epoch count before saving the bundle; the test scores come "
+        "from the fit that did not see them.", "--refit/--no-refit")],
 }

@@ -26,7 +26,7 @@ from forecast_cli.core.intervals import level_label
 from forecast_cli.core.panel_intervals import METHOD, OWN, POOLED
 from forecast_cli.core.scaling import SCALER_KINDS
 from forecast_cli.errors import ConfigError
-from forecast_cli.model.spec import MAX_INPUTS, NetworkSpec
+from forecast_cli.model.spec import MAX_INPUTS, NetworkSpec, with_members
 
 WINDOW_NORMS = ("none", "last", "mean")
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?([+-]\d{2}:\d{2})?")
@@ -112,8 +112,8 @@ def names(value: Any, name: str, length: int | None = None, empty: bool = False)
 def network(raw: Any) -> NetworkSpec:
     """config.json's ``network`` → the spec, every size within ``checks.LIMITS``."""
     n, w = mapping(raw, "network"), "network."
-    sizes = {key: integer(get(n, key, w), w + key, 1, LIMITS[key])
-             for key in ("lookback", "horizon", "lstm_units", "lstm_layers")}
+    sizes: dict[str, Any] = {key: integer(get(n, key, w), w + key, 1, LIMITS[key])
+                             for key in ("lookback", "horizon", "lstm_units", "lstm_layers")}
     n_inputs = integer(get(n, "n_inputs", w), w + "n_inputs", 1, MAX_INPUTS)
     index = seq(get(n, "target_index", w), w + "target_index")
     if not 1 <= len(index) <= n_inputs:
@@ -134,7 +134,7 @@ def network(raw: Any) -> NetworkSpec:
     if norm not in WINDOW_NORMS:
         raise FieldError(f"`{w}window_norm` must be one of {', '.join(WINDOW_NORMS)}. "
                          f"Got {_show(norm)}.")
-    return NetworkSpec(
+    spec = NetworkSpec(
         **sizes, n_inputs=n_inputs, target_index=targets,
         dense_units=tuple(integer(v, f"{w}dense_units[{i}]", 1, LIMITS["dense_units"])
                           for i, v in enumerate(dense)),
@@ -145,6 +145,10 @@ def network(raw: Any) -> NetworkSpec:
         patch_len=integer(get(n, "patch_len", w, 1), w + "patch_len", 1, sizes["lookback"]),
         n_future=integer(get(n, "n_future", w, 0), w + "n_future", 0, MAX_INPUTS),
         linear_skip=flag(get(n, "linear_skip", w, False), w + "linear_skip"))
+    try:  # an ensemble's members and the ones served (none: one network)
+        return with_members(spec, n.get("members", []))
+    except ValueError as exc:
+        raise FieldError(f"`{w}members`: {exc}.") from None
 
 
 def scaler(raw: Any, name: str, n: int) -> dict[str, Any]:
@@ -228,7 +232,7 @@ def settings(raw: Any, spec: NetworkSpec) -> dict[str, Any]:
     s = mapping(raw, "settings")
     known = {k: v for k, v in s.items() if k in SETTING_NAMES}
     for key, kind in (("target", str), ("features", str), ("dense_units", int),
-                      ("levels", float)):
+                      ("levels", float), ("ensemble_lookbacks", float)):
         if key in known:
             items = seq(known[key], f"settings.{key}")
             if kind is str:

@@ -30,7 +30,8 @@ from forecast_cli.settings import Settings
 Windows = tuple[np.ndarray, np.ndarray]  # origins (m,) and their series indices (m,)
 
 
-def fit_network(values: np.ndarray, train: Windows, val: Windows, spec: model.NetworkSpec,
+def fit_network(values: np.ndarray, train: Windows, val: Windows | None,
+                spec: model.NetworkSpec,
                 s: Settings, on_epoch: model.EpochCallback | None = None, *,
                 backup_dir: Path | None = None, future: np.ndarray | None = None,
                 scaler: Scaler | SeriesScalers | None = None,
@@ -45,8 +46,10 @@ def fit_network(values: np.ndarray, train: Windows, val: Windows, spec: model.Ne
     ``spec.n_future > 0`` (``future_columns``). Raises TrainingError when the validation loss
     never became finite. ``starts`` (S,): each series' first row, which no window reads
     before (the inputs of a short series' early windows are padded with it; see ``panel``).
+    ``val`` None: ``s.epochs`` epochs on ``train`` without early stopping (a refit on every
+    window, ``ensemble.refit``).
     """
-    for at, which in (train, val):  # nothing NaN ever reaches the network
+    for at, which in (train,) if val is None else (train, val):  # nothing NaN reaches it
         keepout.check_windows(values, at, reads(at, which, starts, spec.lookback),
                               spec.horizon)
     batch = s.batch_size or auto_batch(len(train[0]))
@@ -56,13 +59,14 @@ def fit_network(values: np.ndarray, train: Windows, val: Windows, spec: model.Ne
                                     shuffle_seed=s.seed, future=future, scaler=scaler,
                                     series=_series(scaler, train[1]),
                                     first_rows=_firsts(starts, train[1]))
-    val_ds = model.window_dataset(values, values, val[0], spec, batch, future=future,
-                                  scaler=scaler, series=_series(scaler, val[1]),
-                                  first_rows=_firsts(starts, val[1]))
+    val_ds = None if val is None else model.window_dataset(
+        values, values, val[0], spec, batch, future=future, scaler=scaler,
+        series=_series(scaler, val[1]), first_rows=_firsts(starts, val[1]))
     history = model.fit(net, train_ds, val_ds, model.FitOptions(
         s.optimizer, s.learning_rate, s.clipnorm, s.epochs, s.patience), on_epoch,
         backup_dir=backup_dir)
-    if not np.isfinite(np.asarray(history.get("val_loss", []), dtype=np.float64)).any():
+    watched = history.get("loss" if val is None else "val_loss", [])
+    if not np.isfinite(np.asarray(watched, dtype=np.float64)).any():
         raise TrainingError("training diverged (non-finite loss); nothing was saved. Try a "
                             "lower --learning-rate or --clipnorm.")
     return model.portable_network(net, spec), history
