@@ -110,7 +110,7 @@ class Settings:
     epochs: int = 200
     batch_size: int | None = None  # None: 32, more for big panels (fitting.auto_batch)
     learning_rate: float = 1e-3
-    patience: int = 20
+    patience: int | None = None  # None: 20, 5 for big panels (fitting.auto_patience)
     clipnorm: float = 1.0
     seed: int = 42
     # prediction intervals (split conformal, calibrated on the validation windows)
@@ -211,7 +211,8 @@ def validate(s: Settings) -> Settings:
             check_range(name, value, int, 1)
     for name in ("lstm_units", "lstm_layers", "epochs", "folds", "refit_every", "patch_len"):
         check_range(name, getattr(s, name), int, 1)
-    check_range("patience", s.patience, int, 0)
+    if s.patience is not None:
+        check_range("patience", s.patience, int, 0)
     check_ensemble(s.ensemble_seeds, s.ensemble_lookbacks)
     if s.precision is not None:
         check_range("precision", s.precision, int, 0, MAX_DECIMALS)

@@ -105,7 +105,7 @@ def test_bad_ensemble_settings_are_refused() -> None:
     for bad in ({"ensemble_seeds": 0}, {"ensemble_lookbacks": "0"},
                 {"ensemble_lookbacks": "1.5"}, {"ensemble_lookbacks": "1,1"},
                 {"refit": "yes"}):
-        with pytest.raises(ConfigError, match="ensemble|refit"):
+        with pytest.raises(ConfigError, match=r"ensemble|refit"):
             build_settings(bad)
     assert build_settings({"ensemble_lookbacks": ["1", "0.25"]}).ensemble_lookbacks == (1.0,
                                                                                        0.25)

@@ -80,7 +80,8 @@ MODEL: Mapping[str, Any] = {
         "learning_rate", TRAINING_PANEL, "Step size of the optimizer.", metavar="X")],
     "patience": Annotated[int | None, setting_option(
         "patience", TRAINING_PANEL, "Epochs without validation improvement before stopping "
-        "(the best epoch's weights are kept).", min=0, metavar="N")],
+        "(the best epoch's weights are kept).", min=0, metavar="N",
+        default="20; 5 from 10,000 training windows")],
     "clipnorm": Annotated[float | None, setting_option(
         "clipnorm", TRAINING_PANEL, "Gradient clipping norm.", metavar="X")],
     "seed": Annotated[int | None, setting_option(

@@ -118,9 +118,11 @@ def prepare(data_path: Path, settings: Settings) -> Prepared:
     assert s.horizon is not None
     assert s.season is not None
     p = panel.layout(frame, s.train_frac, s.val_frac, s.lookback, s.horizon, s.season, s.strict)
+    n_train = len(p.origins("train", s.lookback, s.horizon)[0])
     if s.batch_size is None:  # recorded as used (metrics.json, the bundle's settings)
-        s = replace(s, batch_size=fitting.auto_batch(len(p.origins("train", s.lookback,
-                                                                    s.horizon)[0])))
+        s = replace(s, batch_size=fitting.auto_batch(n_train))
+    if s.patience is None:
+        s = replace(s, patience=fitting.auto_patience(n_train))
     signing.bundle_key()  # a bad bundle key (FORECAST_BUNDLE_KEY…) fails before training
     return Prepared(frame=frame, settings=s, panel=p, started=started)
 
