@@ -21,7 +21,10 @@ from forecast_cli.pipeline.training import train
 from forecast_cli.settings import build_settings
 from tests.conftest import seasonal_series, write_series
 
-TINY = dict(lookback=8, horizon=4, lstm_units=8, epochs=4, batch_size=16, patience=2, seed=7)
+# one network, no refit: the bundle holds the held-out fit these tests check (the ensemble and
+# the refit: test_ensemble.py)
+TINY = dict(lookback=8, horizon=4, lstm_units=8, epochs=4, batch_size=16, patience=2, seed=7,
+            ensemble_seeds=1, ensemble_lookbacks=(1.0,), refit=False)
 
 
 def _train(tmp: Path, csv: Path, name: str, **kw: object) -> TrainResult:
