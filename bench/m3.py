@@ -27,6 +27,7 @@ import os
 import platform
 import resource
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -161,6 +162,9 @@ def run_cli(a: argparse.Namespace, frame: pd.DataFrame, h: int, m: int, work: Pa
     if r.returncode != 0:
         return Forecast({}, {}, train_s, predict_s,
                         f"predict exit {r.returncode}: {r.stderr[-1500:]}")
+    if a.keep is not None:  # train's own record (ensemble choice, epochs) beside the scores
+        a.keep.mkdir(parents=True, exist_ok=True)
+        shutil.copy(work / "out" / "metrics.json", a.keep / f"m3_h{h}_m{m}_metrics.json")
     fc = pd.read_csv(out, dtype={"series": str})
     groups = {str(k): g for k, g in fc.groupby("series", sort=False)}
     point = {k: g["value"].to_numpy(float) for k, g in groups.items()}
@@ -318,6 +322,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-stats", action="store_true", help="skip the statsforecast models")
     p.add_argument("--stats-only", action="store_true", help="skip the CLI")
     p.add_argument("--out", type=Path, default=RESULTS / "m3.md")
+    p.add_argument("--keep", type=Path, default=None,
+                   help="copy each group's metrics.json (from train) into this directory")
     a = p.parse_args(argv)
     a.label = a.label or git_label(Path(a.forecast_pythonpath or REPO))
     return a

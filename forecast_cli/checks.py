@@ -15,6 +15,7 @@ LIMITS: dict[str, int] = {
     "lookback": 100_000, "horizon": 10_000, "season": 100_000, "fold_step": 10_000_000,
     "lstm_units": 4_096, "lstm_layers": 16, "epochs": 100_000, "batch_size": 65_536,
     "folds": 1_000, "refit_every": 1_000, "patch_len": 100_000, "patience": 100_000,
+    "ensemble_seeds": 8,
     "seed": 2**32 - 1, "dense_units": 4_096, "fill_limit": 1_000_000,
     "max_rows": 2_000_000_000, "keep_runs": 10_000,
     "time_limit": 7 * 86_400, "wait": 86_400,  # seconds: a batch job's run, a lock's wait
@@ -43,12 +44,40 @@ def check_range(name: str, value: Any, kind: type, low: float, high: float | Non
         raise ConfigError(f"`{name}` must be ≤ {limit:,}. Got {value:,}.")
 
 
+MAX_LOOKBACKS = 8  # lookbacks of an ensemble; its members are lookbacks × seeds
+
+
+def check_ensemble(seeds: Any, shares: tuple[Any, ...]) -> None:
+    """``ensemble_seeds`` ≥ 1 and 1 … MAX_LOOKBACKS distinct ``ensemble_lookbacks`` shares of
+    the lookback, each in (0, 1]."""
+    check_range("ensemble_seeds", seeds, int, 1)
+    if not shares or len(shares) > MAX_LOOKBACKS or len(set(shares)) != len(shares):
+        raise ConfigError(f"`ensemble_lookbacks` must name 1 to {MAX_LOOKBACKS} distinct shares "
+                          f"of `lookback`. Got {list(shares)}.")
+    for share in shares:
+        check_range("ensemble_lookbacks", share, float, 0.01, 1.0)
+
+
+def check_columns(target: tuple[str, ...], features: tuple[str, ...]) -> None:
+    """Each column named once: `target` and `features` are the value columns, in order."""
+    for name, names in (("target", target), ("features", features)):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ConfigError(f"`{name}` names {twice[0]!r} more than once. Got "
+                              f"{','.join(names)!r}.")
+    both = [n for n in features if n in target]
+    if both:
+        raise ConfigError(f"`features` must not repeat a `target` column (targets are inputs "
+                          f"already). Got {both[0]!r} in both.")
+
+
 def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ConfigError(f"`{name}` must be one of {', '.join(choices)}. Got {value!r}.")
 
 
-BOOL_SETTINGS = ("calendar", "dayfirst", "allow_missing", "strict", "channel_independence")
+BOOL_SETTINGS = ("calendar", "dayfirst", "allow_missing", "strict", "channel_independence",
+                 "refit")
 TEXT_SETTINGS = ("time_col", "sep", "freq", "id_col", "decimal", "thousands", "encoding",
                  "time_format", "tz", "partition_col")
 
@@ -101,20 +130,6 @@ def check_partitions(s: Any) -> None:
     if s.partition_col is not None and s.partition_col in (*s.target, *s.features):
         raise ConfigError(f"`partition_col` {s.partition_col!r} is also a target or feature; "
                           "it names a grouping column, not a value column.")
-
-
-def check_columns(s: Any) -> None:
-    """Each column named once: `target` and `features` are the value columns, in order."""
-    for name in ("target", "features"):
-        names = getattr(s, name)
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise ConfigError(f"`{name}` names {twice[0]!r} more than once. Got "
-                              f"{','.join(names)!r}.")
-    both = [n for n in s.features if n in s.target]
-    if both:
-        raise ConfigError(f"`features` must not repeat a `target` column (targets are inputs "
-                          f"already). Got {both[0]!r} in both.")
 
 
 def check_levels(levels: tuple[float, ...]) -> None:

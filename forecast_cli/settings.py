@@ -21,6 +21,7 @@ from forecast_cli.checks import (
     MAX_DENSE_LAYERS,
     check_choice,
     check_columns,
+    check_ensemble,
     check_levels,
     check_marks,
     check_partitions,
@@ -115,7 +116,7 @@ class Settings:
     epochs: int = 200
     batch_size: int | None = None  # None: 32, more for big panels (fitting.auto_batch)
     learning_rate: float = 1e-3
-    patience: int = 20
+    patience: int | None = None  # None: 20, 5 for big panels (fitting.auto_patience)
     clipnorm: float = 1.0
     seed: int = 42
     # prediction intervals (split conformal, calibrated on the validation windows)
@@ -131,6 +132,11 @@ class Settings:
     fallback: Fallback = "none"
     transform: Transform = "log"  # measured: bench/results/m3_transform.md
     deseasonalize: Deseasonalize = "auto"
+    # the ensemble: ``ensemble_seeds`` members per lookback share of ``lookback`` (1, (1.0,): one
+    # network), its median's members chosen on validation; ``refit`` on every window after
+    ensemble_seeds: int = 2
+    ensemble_lookbacks: tuple[float, ...] = (1.0, 0.5)
+    refit: bool = True
     # where results go, and how: decimals of the values written (None: the training data's
     # own + 3, see core.precision; train records the number it used in the bundle)
     output_dir: Path = field(default_factory=lambda: Path("forecast-output"))
@@ -149,6 +155,7 @@ class Settings:
                and not (k in ("partitions", "partition_col") and v is None)}
         for name in ("target", "features", "dense_units", "levels"):
             out[name] = list(getattr(self, name))
+        out["ensemble_lookbacks"] = list(self.ensemble_lookbacks)
         out["output_dir"] = str(self.output_dir)
         return out
 
@@ -191,7 +198,7 @@ def _coerce(name: str, value: Any) -> Any:
         return _as_tuple(name, value, str)
     if name == "dense_units":
         return _as_tuple(name, value, int)
-    if name == "levels":
+    if name in ("levels", "ensemble_lookbacks"):
         # The CLI gives a list of strings, each possibly comma-separated ("80,95").
         parts = value if isinstance(value, (list, tuple)) else [value]
         joined = ",".join(str(p) for p in parts)
@@ -211,7 +218,9 @@ def validate(s: Settings) -> Settings:
             check_range(name, getattr(s, name), int, 1)
     for name in ("lstm_units", "lstm_layers", "epochs", "folds", "refit_every", "patch_len"):
         check_range(name, getattr(s, name), int, 1)
-    check_range("patience", s.patience, int, 0)
+    if s.patience is not None:
+        check_range("patience", s.patience, int, 0)
+    check_ensemble(s.ensemble_seeds, s.ensemble_lookbacks)
     if s.precision is not None:
         check_range("precision", s.precision, int, 0, MAX_DECIMALS)
     if str(s.output_dir) == "-":
@@ -268,7 +277,7 @@ def _validate_reading(s: Settings) -> None:
     check_encoding(s.encoding)
     check_freq(s.freq)
     check_time_format(s.time_format)
-    check_columns(s)
+    check_columns(s.target, s.features)
     if s.sep is not None and s.sep == s.decimal:
         raise ConfigError(f"`sep` and `decimal` must differ. Got {s.sep!r} for both; a "
                           "European export usually needs --sep ';' --decimal ','.")

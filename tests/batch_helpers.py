@@ -12,8 +12,10 @@ from tests.conftest import run_forecast
 
 # Tiny but real training: a few seconds on 2 cores. patience = epochs: never stops early, so
 # the number of epochs a run trains is known in advance (the resume test relies on it).
+# One network without refit, as TINY_ARGS (the ensemble and the refit: test_ensemble.py).
 TINY_JOB: dict[str, Any] = {"lookback": 8, "horizon": 4, "lstm_units": 4, "epochs": 4,
-                            "batch_size": 16, "patience": 4, "seed": 7}
+                            "batch_size": 16, "patience": 4, "seed": 7, "ensemble_seeds": 1,
+                            "ensemble_lookbacks": 1.0, "refit": False}
 
 
 def _toml_value(value: Any) -> str:

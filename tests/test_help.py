@@ -50,7 +50,6 @@ def test_train_help_shows_the_settings_defaults_grouped() -> None:
     lines = {m.group(1): line for line in text.splitlines()
              if (m := re.search(r"│\s+(--[a-z-]+)", line))}
     expected = {"--lstm-units": str(d.lstm_units), "--epochs": str(d.epochs),
-                "--patience": str(d.patience),
                 "--learning-rate": f"{d.learning_rate:g}", "--dropout": f"{d.dropout:g}",
                 "--train-frac": f"{d.train_frac:g}", "--scaler": d.scaler,
                 "--fill-limit": str(d.fill_limit), "--encoding": d.encoding,
@@ -60,6 +59,8 @@ def test_train_help_shows_the_settings_defaults_grouped() -> None:
         assert f"[default: {value}]" in lines[flag], (flag, lines[flag])
     assert d.batch_size is None  # automatic: told in words
     assert "[default: 32; big panels" in lines["--batch-size"]
+    assert d.patience is None  # automatic too
+    assert "[default: 20; 5 from 10,000 training windows]" in lines["--patience"]
     assert text.count("[default:") >= 40
     titles = re.findall(r"╭─ (.+?) ─", text)
     order = [t for t in options.PANEL_ORDER if t]

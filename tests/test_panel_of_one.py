@@ -19,7 +19,8 @@ from forecast_cli.settings import build_settings
 from tests.conftest import run_forecast, seasonal_series, write_series
 
 TINY = {"lookback": 8, "horizon": 4, "lstm_units": 8, "epochs": 3, "batch_size": 16,
-        "patience": 2, "seed": 7}
+        "patience": 2, "seed": 7, "ensemble_seeds": 1, "ensemble_lookbacks": (1.0,),
+        "refit": False}  # one network, as TINY_ARGS: the ensemble has its own tests
 RTOL = 1e-9
 
 

@@ -21,9 +21,12 @@ from forecast_cli.pipeline.training import train
 from forecast_cli.settings import build_settings
 from tests.conftest import seasonal_series, write_series
 
-# no target transform: the scaler's numbers are the raw training rows' (checked below)
+# one network, no refit, no target transform: the bundle holds the held-out fit these tests
+# check, and the scaler's numbers are the raw training rows' (the ensemble and the refit:
+# test_ensemble.py; the transforms: test_transform*.py)
 TINY = dict(lookback=8, horizon=4, lstm_units=8, epochs=4, batch_size=16, patience=2, seed=7,
-            transform="none", deseasonalize="none")
+            ensemble_seeds=1, ensemble_lookbacks=(1.0,), refit=False, transform="none",
+            deseasonalize="none")
 
 
 def _train(tmp: Path, csv: Path, name: str, **kw: object) -> TrainResult:

@@ -87,7 +87,8 @@ MODEL: Mapping[str, Any] = {
         "learning_rate", TRAINING_PANEL, "Step size of the optimizer.", metavar="X")],
     "patience": Annotated[int | None, setting_option(
         "patience", TRAINING_PANEL, "Epochs without validation improvement before stopping "
-        "(the best epoch's weights are kept).", min=0, metavar="N")],
+        "(the best epoch's weights are kept).", min=0, metavar="N",
+        default="20; 5 from 10,000 training windows")],
     "clipnorm": Annotated[float | None, setting_option(
         "clipnorm", TRAINING_PANEL, "Gradient clipping norm.", metavar="X")],
     "seed": Annotated[int | None, setting_option(
@@ -109,4 +110,16 @@ MODEL: Mapping[str, Any] = {
         "the transform) subtracted from each series: auto where its training rows pass "
         "Theta's 90 % autocorrelation test at lag --season (3 seasons at least), always "
         "wherever 2 seasons exist.")],
+    "ensemble_seeds": Annotated[int | None, setting_option(
+        "ensemble_seeds", NETWORK_PANEL, "Ensemble members per lookback, each of its own seed; "
+        "the bundle serves the median of the members chosen on validation.", min=1,
+        metavar="N")],
+    "ensemble_lookbacks": Annotated[list[str] | None, setting_option(
+        "ensemble_lookbacks", NETWORK_PANEL, "Lookbacks of the ensemble's members as shares "
+        "of --lookback (each reads that many of the latest rows), comma-separated; 1 with "
+        "--ensemble-seeds 1: one network.", metavar="X,…")],
+    "refit": Annotated[bool | None, setting_option(
+        "refit", TRAINING_PANEL, "Refit the chosen configuration on every window (test "
+        "included) for the best epoch count before saving the bundle; the test scores come "
+        "from the fit that did not see them.", "--refit/--no-refit")],
 }

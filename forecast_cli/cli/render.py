@@ -49,7 +49,7 @@ def message(text: str, quiet: bool = False) -> None:
         sys.stderr.write(text.rstrip("\n") + "\n")
 
 
-def _fmt(value: float) -> str:
+def _fmt(value: float | None) -> str:
     return "n/a" if value is None or math.isnan(value) else f"{value:.4g}"
 
 
@@ -200,7 +200,21 @@ def train_summary(result: TrainResult) -> str:
             f"Metrics: {result.output_dir / 'metrics.json'}  "
             f"Test forecasts: {result.output_dir / 'test_forecasts.csv'}  "
             f"History: {result.output_dir / 'history.csv'}{run}\n"
-            + validation_line(result))
+            + ensemble_line(result) + validation_line(result))
+
+
+def ensemble_line(result: TrainResult) -> str:
+    """What the bundle's network is: the ensemble's candidate chosen on validation, its
+    validation and test scores, and which fit the bundle holds. "" for one network."""
+    e, fit = result.ensemble or {}, result.bundle_fit or {}
+    held = (f"refitted on every window ({fit.get('epochs')} epochs; test scores from the "
+            "held-out fit)" if fit.get("fit") == "refit" else "the held-out fit")
+    if "validation" not in e:
+        return f"Bundle: {held}.\n" if fit.get("fit") == "refit" else ""
+    m, chosen = str(e.get("metric", "mase")), str(e["chosen"])
+    val, test = e["validation"].get(chosen), e["test"].get(chosen)
+    return (f"Ensemble of {len(e['members'])}: serving the {chosen}, chosen on validation "
+            f"({m.upper()} {_fmt(val)}, test {_fmt(test)}); the bundle holds {held}.\n")
 
 
 def validation_line(result: TrainResult) -> str:

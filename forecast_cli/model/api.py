@@ -4,7 +4,8 @@ Re-exports only; each name is defined (and documented) in the module named after
 
 - ``spec``: NetworkSpec, ONNX_INPUT, ONNX_FUTURE
 - ``runtime``: tf_module, keras_module, seed_everything (lazy, quiet TensorFlow)
-- ``network``: build_network, training_network, portable_network (the Keras network)
+- ``network``: build_network, training_network, portable_network, member_networks,
+  select_members (the Keras network, one or an ensemble)
 - ``fused_lstm``: the fused CPU LSTM layer used for training (LSTM_SHARDS)
 - ``dataset``: window_dataset (batches of windows, scaled on the fly; STORED_WINDOWS_BYTES)
 - ``fit``: FitOptions, EpochCallback, fit, use_xla, predict, predict_array
@@ -20,7 +21,13 @@ from __future__ import annotations
 
 from forecast_cli.model.dataset import window_dataset
 from forecast_cli.model.fit import EpochCallback, FitOptions, fit, predict, predict_array, use_xla
-from forecast_cli.model.network import build_network, portable_network, training_network
+from forecast_cli.model.network import (
+    build_network,
+    member_networks,
+    portable_network,
+    select_members,
+    training_network,
+)
 from forecast_cli.model.runtime import keras_module, seed_everything, tf_module
 from forecast_cli.model.saving import export_onnx, load_network, save_weights
 from forecast_cli.model.spec import ONNX_FUTURE, ONNX_INPUT, NetworkSpec
@@ -36,11 +43,13 @@ __all__ = [
     "fit",
     "keras_module",
     "load_network",
+    "member_networks",
     "portable_network",
     "predict",
     "predict_array",
     "save_weights",
     "seed_everything",
+    "select_members",
     "tf_module",
     "training_network",
     "use_xla",

@@ -42,7 +42,7 @@ from forecast_cli.core.panel_intervals import SeriesIntervals
 from forecast_cli.core.scaling import Scaler
 from forecast_cli.errors import BundleError, InputMissingError
 from forecast_cli.io import atomic
-from forecast_cli.model import bundle_checks, bundle_files, signing
+from forecast_cli.model import bundle_checks, bundle_files, interval_checks, signing
 from forecast_cli.model.schema import DataSchema as DataSchema
 from forecast_cli.model.spec import NetworkSpec, parameter_count
 
@@ -281,10 +281,10 @@ def read_parts(path: Path) -> Parts:
     if INTERVALS in texts:
         raw_iv = bundle_files.parse_json(texts[INTERVALS], INTERVALS, shown)
         if data.get("panel"):
-            _checked(shown, INTERVALS, bundle_checks.series_intervals, raw_iv, spec,
+            _checked(shown, INTERVALS, interval_checks.series_intervals, raw_iv, spec,
                      set(data["panel"]["series"]))
         else:
-            _checked(shown, INTERVALS, bundle_checks.intervals, raw_iv, spec)
+            _checked(shown, INTERVALS, interval_checks.intervals, raw_iv, spec)
     scores = bundle_files.parse_json(texts[SCORES], SCORES, shown) if SCORES in texts else None
     try:  # every field was checked above: these only build the objects
         panel = bool(data.get("panel"))

@@ -23,11 +23,9 @@ import numpy as np
 
 from forecast_cli.checks import LIMITS, MAX_DENSE_LAYERS, MAX_MAGNITUDE
 from forecast_cli.core import transform
-from forecast_cli.core.intervals import level_label
-from forecast_cli.core.panel_intervals import METHOD, OWN, POOLED
 from forecast_cli.core.scaling import SCALER_KINDS
 from forecast_cli.errors import ConfigError
-from forecast_cli.model.spec import MAX_INPUTS, NetworkSpec
+from forecast_cli.model.spec import MAX_INPUTS, NetworkSpec, with_members
 
 WINDOW_NORMS = ("none", "last", "mean")
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?([+-]\d{2}:\d{2})?")
@@ -113,8 +111,8 @@ def names(value: Any, name: str, length: int | None = None, empty: bool = False)
 def network(raw: Any) -> NetworkSpec:
     """config.json's ``network`` → the spec, every size within ``checks.LIMITS``."""
     n, w = mapping(raw, "network"), "network."
-    sizes = {key: integer(get(n, key, w), w + key, 1, LIMITS[key])
-             for key in ("lookback", "horizon", "lstm_units", "lstm_layers")}
+    sizes: dict[str, Any] = {key: integer(get(n, key, w), w + key, 1, LIMITS[key])
+                             for key in ("lookback", "horizon", "lstm_units", "lstm_layers")}
     n_inputs = integer(get(n, "n_inputs", w), w + "n_inputs", 1, MAX_INPUTS)
     index = seq(get(n, "target_index", w), w + "target_index")
     if not 1 <= len(index) <= n_inputs:
@@ -135,7 +133,7 @@ def network(raw: Any) -> NetworkSpec:
     if norm not in WINDOW_NORMS:
         raise FieldError(f"`{w}window_norm` must be one of {', '.join(WINDOW_NORMS)}. "
                          f"Got {_show(norm)}.")
-    return NetworkSpec(
+    spec = NetworkSpec(
         **sizes, n_inputs=n_inputs, target_index=targets,
         dense_units=tuple(integer(v, f"{w}dense_units[{i}]", 1, LIMITS["dense_units"])
                           for i, v in enumerate(dense)),
@@ -146,6 +144,10 @@ def network(raw: Any) -> NetworkSpec:
         patch_len=integer(get(n, "patch_len", w, 1), w + "patch_len", 1, sizes["lookback"]),
         n_future=integer(get(n, "n_future", w, 0), w + "n_future", 0, MAX_INPUTS),
         linear_skip=flag(get(n, "linear_skip", w, False), w + "linear_skip"))
+    try:  # an ensemble's members and the ones served (none: one network)
+        return with_members(spec, n.get("members", []))
+    except ValueError as exc:
+        raise FieldError(f"`{w}members`: {exc}.") from None
 
 
 def scaler(raw: Any, name: str, n: int) -> dict[str, Any]:
@@ -235,7 +237,7 @@ def settings(raw: Any, spec: NetworkSpec) -> dict[str, Any]:
     s = mapping(raw, "settings")
     known = {k: v for k, v in s.items() if k in SETTING_NAMES}
     for key, kind in (("target", str), ("features", str), ("dense_units", int),
-                      ("levels", float)):
+                      ("levels", float), ("ensemble_lookbacks", float)):
         if key in known:
             items = seq(known[key], f"settings.{key}")
             if kind is str:
@@ -258,63 +260,3 @@ def settings(raw: Any, spec: NetworkSpec) -> dict[str, Any]:
             raise FieldError(f"`settings.{key}` must equal `network.{key}` "
                              f"({getattr(spec, key):,}). Got {getattr(checked, key):,}.")
     return s
-
-
-def _levels(raw: dict[str, Any]) -> list[float]:
-    levels = [number(v, f"levels[{i}]") for i, v in enumerate(seq(get(raw, "levels", ""),
-                                                                   "levels"))]
-    for i, level in enumerate(levels):
-        if not 0.0 < level < 100.0:
-            raise FieldError(f"`levels[{i}]` must be between 0 and 100 (exclusive). "
-                             f"Got {level!r}.")
-    if len({level_label(lv) for lv in levels}) != len(levels):
-        raise FieldError(f"`levels` names a level twice. Got {_show(levels)}.")
-    return levels
-
-
-def widths(raw: Any, name: str, n_levels: int, spec: NetworkSpec) -> None:
-    """Half-widths of shape (levels, horizon, targets): each ≥ 0, or null (infinite: too few
-    calibration windows for the level)."""
-    for i, level in enumerate(seq(raw, name, n_levels)):
-        for h, step in enumerate(seq(level, f"{name}[{i}]", spec.horizon)):
-            row = seq(step, f"{name}[{i}][{h}]", spec.n_targets)
-            for j, v in enumerate(row):
-                if v is not None and (number(v, f"{name}[{i}][{h}][{j}]") < 0):
-                    raise FieldError(f"`{name}[{i}][{h}][{j}]` must be ≥ 0 or null. "
-                                     f"Got {_show(v)}.")
-
-
-def intervals(raw: dict[str, Any], spec: NetworkSpec) -> None:
-    """intervals.json of one series: method, levels, n_calibration, half_widths."""
-    if get(raw, "method", "") != "split-conformal":
-        raise FieldError(f"`method` must be 'split-conformal'. Got {_show(raw['method'])}.")
-    levels = _levels(raw)
-    integer(get(raw, "n_calibration", ""), "n_calibration", 0, 2**62)
-    widths(get(raw, "half_widths", ""), "half_widths", len(levels), spec)
-
-
-def series_intervals(raw: dict[str, Any], spec: NetworkSpec, ids: set[str]) -> None:
-    """intervals.json of many series: one calibration per series of config.json's panel."""
-    if get(raw, "method", "") != METHOD:
-        raise FieldError(f"`method` must be {METHOD!r}. Got {_show(raw['method'])}.")
-    levels = _levels(raw)
-    integer(get(raw, "n_pooled", ""), "n_pooled", 0, 2**62)
-    series = mapping(get(raw, "series", ""), "series")
-    if set(series) != ids:
-        odd = sorted(set(series) ^ ids)[0]
-        raise FieldError(f"`series` must calibrate exactly the series of config.json; "
-                         f"{odd[:60]!r} is in one of them only.")
-    for sid, c in series.items():
-        w = f"series[{sid[:40]!r}]"
-        c = mapping(c, w)
-        calibration = mapping(get(c, "calibration", w + "."), w + ".calibration")
-        for level in levels:
-            method = get(calibration, level_label(level), w + ".calibration.")
-            if method not in (OWN, POOLED):
-                raise FieldError(f"`{w}.calibration.{level_label(level)}` must be {OWN!r} or "
-                                 f"{POOLED!r}. Got {_show(method)}.")
-        integer(get(c, "n_calibration", w + "."), w + ".n_calibration", 0, 2**62)
-        scale = seq(get(c, "scale", w + "."), w + ".scale", spec.n_targets)
-        positive(np.asarray([number(v, f"{w}.scale[{i}]") for i, v in enumerate(scale)]),
-                 w + ".scale")
-        widths(get(c, "half_widths", w + "."), w + ".half_widths", len(levels), spec)

@@ -63,10 +63,34 @@ def use_xla(model: Any, train_ds: Any, opts: FitOptions) -> bool:
     return bool(wanted and not on_gpu())
 
 
-def fit(model: Any, train_ds: Any, val_ds: Any, opts: FitOptions,
+def _member_mse_class(keras: Any) -> Any:
+    class MemberMSE(keras.losses.Loss):  # type: ignore[misc]
+        """The mean of an ensemble's members' MSE: y (B, H, k), members (B, M, H, k) → (B,).
+
+        A ``Loss`` subclass, not a function: Keras would align a function's ranks by adding
+        an axis at the end of y, which broadcasts against the wrong axes."""
+
+        def call(self, y_true: Any, y_pred: Any) -> Any:
+            ops = keras.ops
+            err = y_pred - ops.expand_dims(y_true, 1)
+            return ops.mean(ops.square(err), axis=(1, 2, 3))
+
+    return MemberMSE(name="member_mse")
+
+
+def _loss(keras: Any, model: Any) -> Any:
+    """MSE; for an ensemble's training network (output (B, M, H, k)) each member's own MSE,
+    averaged, so the members train as M independent networks would."""
+    return _member_mse_class(keras) if len(model.outputs[0].shape) == 4 else "mse"
+
+
+def fit(model: Any, train_ds: Any, val_ds: Any | None, opts: FitOptions,
         on_epoch: EpochCallback | None = None,
         backup_dir: Path | None = None) -> dict[str, list[float]]:
     """Train with MSE, clipping, early stopping (best weights restored), LR decay, NaN guard.
+
+    ``val_ds`` None (a refit on every window: nothing held out): ``opts.epochs`` epochs at the
+    learning rate given, without early stopping or LR decay.
 
     With ``backup_dir``, the weights, optimizer state and epoch are saved there at the end of
     every epoch (Keras BackupAndRestore, keeping the previous state too); a fit interrupted
@@ -80,17 +104,19 @@ def fit(model: Any, train_ds: Any, val_ds: Any, opts: FitOptions,
     cb = keras.callbacks
     jit = use_xla(model, train_ds, opts)
     model.compile(optimizer=_optimizer(keras, opts.optimizer, opts.learning_rate,
-                                       opts.clipnorm), loss="mse", jit_compile=jit,
+                                       opts.clipnorm), loss=_loss(keras, model),
+                  jit_compile=jit,
                   steps_per_execution=1 if jit else STEPS_PER_EXECUTION)
     callbacks = [] if backup_dir is None else [  # first: saved before any later callback runs
         cb.BackupAndRestore(str(backup_dir), double_checkpoint=True)]
-    callbacks += [
-        cb.TerminateOnNaN(),
-        cb.EarlyStopping(monitor="val_loss", patience=opts.patience,
-                         restore_best_weights=True),
-        cb.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
-                             patience=max(1, opts.patience // 3), min_lr=1e-6),
-    ]
+    callbacks.append(cb.TerminateOnNaN())
+    if val_ds is not None:
+        callbacks += [
+            cb.EarlyStopping(monitor="val_loss", patience=opts.patience,
+                             restore_best_weights=True),
+            cb.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
+                                 patience=max(1, opts.patience // 3), min_lr=1e-6),
+        ]
     if on_epoch is not None:
         callbacks.append(cb.LambdaCallback(
             on_epoch_end=lambda epoch, logs: on_epoch(

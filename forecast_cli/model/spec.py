@@ -6,7 +6,7 @@ Numbers only: importing this module loads no TensorFlow.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from forecast_cli.checks import LIMITS, MAX_DENSE_LAYERS
@@ -37,15 +37,31 @@ class NetworkSpec:
     # a Dense map lookback → horizon of the normalised targets, added to the output (NLinear);
     # False in bundles written before it
     linear_skip: bool = False
+    # an ensemble (issue 15): each member's (lookback, seed), the member reading the last
+    # ``lookback`` rows of the window (≤ the spec's); () = one network, the spec's own (bundles
+    # written before it); the network serves the median of its members
+    members: tuple[tuple[int, int], ...] = ()
 
     @property
     def n_targets(self) -> int:
         return len(self.target_index)
 
+    @property
+    def n_members(self) -> int:
+        return max(1, len(self.members))
+
+    def member_specs(self) -> list[NetworkSpec]:
+        """One single-network spec per member (its lookback and seed): [self] for one."""
+        if not self.members:
+            return [self]
+        return [replace(self, lookback=lookback, seed=seed, members=())
+                for lookback, seed in self.members]
+
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["target_index"] = list(self.target_index)
         out["dense_units"] = list(self.dense_units)
+        out["members"] = [list(m) for m in self.members]
         return out
 
     @classmethod
@@ -62,6 +78,7 @@ class NetworkSpec:
             channel_independence=bool(raw.get("channel_independence", False)),
             patch_len=int(raw.get("patch_len", 1)), n_future=int(raw.get("n_future", 0)),
             linear_skip=bool(raw.get("linear_skip", False)))
+        spec = with_members(spec, raw.get("members", []))
         _check_bounds(spec)
         if spec.n_future < 0:
             raise ValueError("n_future must be ≥ 0")
@@ -75,6 +92,35 @@ class NetworkSpec:
         if any(not 0 <= i < spec.n_inputs for i in spec.target_index):
             raise ValueError("target_index out of range")
         return spec
+
+
+MAX_MEMBERS = 64  # members of an ensemble
+
+
+def with_members(spec: NetworkSpec, members: Any) -> NetworkSpec:
+    """``spec`` with config.json's ``members`` ([[lookback, seed], …]), checked: ValueError
+    unless every member reads patch_len … lookback rows and its seed is a seed."""
+    def whole(v: Any) -> int:
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise ValueError(f"{v!r} is not an integer")
+        return v
+
+    if not isinstance(members, list) or any(
+            not isinstance(m, list) or len(m) != 2 for m in members):
+        raise ValueError("members must be a list of [lookback, seed]")
+    out = replace(spec, members=tuple((whole(lb), whole(sd)) for lb, sd in members))
+    _check_members(out)
+    return out
+
+
+def _check_members(spec: NetworkSpec) -> None:
+    if len(spec.members) > MAX_MEMBERS:
+        raise ValueError(f"{len(spec.members)} members exceed the limit {MAX_MEMBERS}")
+    for lookback, seed in spec.members:
+        if not spec.patch_len <= lookback <= spec.lookback:
+            raise ValueError("a member's lookback must lie between patch_len and the lookback")
+        if not 0 <= seed <= LIMITS["seed"]:
+            raise ValueError("a member's seed is out of range")
 
 
 MAX_INPUTS = 10_000  # input columns (targets, features, calendar) of a network
@@ -102,7 +148,11 @@ def _check_bounds(spec: NetworkSpec) -> None:
 
 def parameter_count(spec: NetworkSpec) -> int:
     """The number of weights of the network ``build_network(spec)`` makes (what its weights file
-    must hold as float32, ``4 ×`` this many bytes at least)."""
+    must hold as float32, ``4 ×`` this many bytes at least): the sum over its members."""
+    return sum(_single_count(member) for member in spec.member_specs())
+
+
+def _single_count(spec: NetworkSpec) -> int:
     columns = 1 if spec.channel_independence else spec.n_inputs
     n_out = 1 if spec.channel_independence else spec.n_targets
     units, width = spec.lstm_units, spec.patch_len * columns

@@ -31,7 +31,8 @@ from forecast_cli.settings import Settings
 Windows = tuple[np.ndarray, np.ndarray]  # origins (m,) and their series indices (m,)
 
 
-def fit_network(values: np.ndarray, train: Windows, val: Windows, spec: model.NetworkSpec,
+def fit_network(values: np.ndarray, train: Windows, val: Windows | None,
+                spec: model.NetworkSpec,
                 s: Settings, on_epoch: model.EpochCallback | None = None, *,
                 backup_dir: Path | None = None, future: np.ndarray | None = None,
                 scaler: Scaler | SeriesScalers | None = None,
@@ -46,8 +47,10 @@ def fit_network(values: np.ndarray, train: Windows, val: Windows, spec: model.Ne
     ``spec.n_future > 0`` (``future_columns``). Raises TrainingError when the validation loss
     never became finite. ``starts`` (S,): each series' first row, which no window reads
     before (the inputs of a short series' early windows are padded with it; see ``panel``).
+    ``val`` None: ``s.epochs`` epochs on ``train`` without early stopping (a refit on every
+    window, ``ensemble.refit``).
     """
-    for at, which in (train, val):  # nothing NaN ever reaches the network
+    for at, which in (train,) if val is None else (train, val):  # nothing NaN reaches it
         keepout.check_windows(values, at, reads(at, which, starts, spec.lookback),
                               spec.horizon)
     batch = s.batch_size or auto_batch(len(train[0]))
@@ -57,13 +60,15 @@ def fit_network(values: np.ndarray, train: Windows, val: Windows, spec: model.Ne
                                     shuffle_seed=s.seed, future=future, scaler=scaler,
                                     series=_series(scaler, train[1]),
                                     first_rows=_firsts(starts, train[1]))
-    val_ds = model.window_dataset(values, values, val[0], spec, batch, future=future,
-                                  scaler=scaler, series=_series(scaler, val[1]),
-                                  first_rows=_firsts(starts, val[1]))
+    val_ds = None if val is None else model.window_dataset(
+        values, values, val[0], spec, batch, future=future, scaler=scaler,
+        series=_series(scaler, val[1]), first_rows=_firsts(starts, val[1]))
     history = model.fit(net, train_ds, val_ds, model.FitOptions(
-        s.optimizer, s.learning_rate, s.clipnorm, s.epochs, s.patience), on_epoch,
+        s.optimizer, s.learning_rate, s.clipnorm, s.epochs,
+        auto_patience(len(train[0])) if s.patience is None else s.patience), on_epoch,
         backup_dir=backup_dir)
-    if not np.isfinite(np.asarray(history.get("val_loss", []), dtype=np.float64)).any():
+    watched = history.get("loss" if val is None else "val_loss", [])
+    if not np.isfinite(np.asarray(watched, dtype=np.float64)).any():
         raise TrainingError("training diverged (non-finite loss); nothing was saved. Try a "
                             "lower --learning-rate or --clipnorm.")
     return model.portable_network(net, spec), history
@@ -81,6 +86,17 @@ def auto_batch(n_windows: int) -> int:
     if n_windows <= 32 * 500:
         return 32
     return int(min(512, 2 ** round(math.log2(n_windows / 500))))
+
+
+BIG_PANEL = 10_000  # training windows from which the default patience is 5
+
+
+def auto_patience(n_windows: int) -> int:
+    """The default patience (``patience`` None): 20, or 5 from ``BIG_PANEL`` training windows
+    on. On M3 monthly the best epoch was 4 of 24 (1,428 series) and 1 of 21 (357 series,
+    bench/results/m3_ensemble.md): the last 20 epochs of each were spent finding nothing,
+    and an ensemble makes every epoch cost more."""
+    return 20 if n_windows < BIG_PANEL else 5
 
 
 def _firsts(starts: np.ndarray | None, which: np.ndarray) -> np.ndarray | None:

@@ -48,6 +48,11 @@ class TrainResult:
     # model vs seasonal naive on the validation windows (fitting.validation_verdict)
     validation: dict[str, Any] | None = None
     serving: str = "model"  # what the bundle serves: "model" or "seasonal-naive" (--fallback)
+    # the ensemble's members, the candidates' validation and test scores, the one chosen
+    ensemble: dict[str, Any] | None = None
+    # which fit the bundle holds: "refit" on every window (test scores from the held-out fit)
+    # or "held-out" (--no-refit, or a refit that diverged)
+    bundle_fit: dict[str, Any] | None = None
 
     @property
     def bundle_dir(self) -> Path:

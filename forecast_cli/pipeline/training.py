@@ -28,7 +28,7 @@ from forecast_cli.io import atomic
 from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.model import api as model
 from forecast_cli.model import signing
-from forecast_cli.pipeline import fitting, panel, transforming
+from forecast_cli.pipeline import ensemble, fitting, panel, transforming
 from forecast_cli.pipeline.publish import publish
 from forecast_cli.pipeline.train_result import TrainResult
 from forecast_cli.settings import Settings
@@ -91,7 +91,8 @@ def _network_spec(s: Settings, n_inputs: int) -> model.NetworkSpec:
         target_index=tuple(range(len(s.target))), lstm_units=s.lstm_units,
         lstm_layers=s.lstm_layers, dense_units=s.dense_units, dropout=s.dropout,
         window_norm=s.window_norm, seed=s.seed, channel_independence=s.channel_independence,
-        patch_len=s.patch_len, n_future=n_future, linear_skip=s.linear_skip)
+        patch_len=s.patch_len, n_future=n_future, linear_skip=s.linear_skip,
+        members=ensemble.member_plan(s, s.lookback))
 
 
 @dataclass(frozen=True)
@@ -117,9 +118,11 @@ def prepare(data_path: Path, settings: Settings) -> Prepared:
     assert s.horizon is not None
     assert s.season is not None
     p = panel.layout(frame, s.train_frac, s.val_frac, s.lookback, s.horizon, s.season, s.strict)
+    n_train = len(p.origins("train", s.lookback, s.horizon)[0])
     if s.batch_size is None:  # recorded as used (metrics.json, the bundle's settings)
-        s = replace(s, batch_size=fitting.auto_batch(len(p.origins("train", s.lookback,
-                                                                    s.horizon)[0])))
+        s = replace(s, batch_size=fitting.auto_batch(n_train))
+    if s.patience is None:
+        s = replace(s, patience=fitting.auto_patience(n_train))
     signing.bundle_key()  # a bad bundle key (FORECAST_BUNDLE_KEY…) fails before training
     return Prepared(frame=frame, settings=s, panel=p, started=started)
 
@@ -163,6 +166,9 @@ def fit_and_write(prep: Prepared, write_to: Path, on_epoch: model.EpochCallback 
     net, history = fitting.fit_network(feed.values, parts["train"], parts["val"], spec, s,
                                        on_epoch, backup_dir=backup_dir, future=future,
                                        scaler=scalers, starts=starts)
+    # the median of the members chosen on validation: (its spec, its network)
+    spec, net, chosen = ensemble.choose(frame, p, s, feed, net, spec, parts["val"],
+                                        parts["test"])
     calib = fitting.calibrate(net, feed, parts["val"], frame.values[:, :len(s.target)], spec,
                               s.levels, p.ids)
     verdict = fitting.validation_verdict(frame, p, s, net, feed, parts["val"], spec)
@@ -180,8 +186,12 @@ def fit_and_write(prep: Prepared, write_to: Path, on_epoch: model.EpochCallback 
         calibration=calib, warnings=(*p.warnings, *unbounded_warnings(calib)), interval_scores=cov,
         series_interval_scores=cov_per,
         intervals=Intervals(calib.levels, only.half_widths, only.n_calibration) if single
-        else None, validation=verdict, serving=serving(s, verdict))
-    publish(result, spec, scalers, net, transforming.record(feed.transforms, frame, p, s))
+        else None, validation=verdict, serving=serving(s, verdict), ensemble=chosen)
+    served, fit = (ensemble.refit(frame, parts, spec, s, result.best_epoch, feed) if s.refit
+                   else (None, {"fit": "held-out"}))
+    result = replace(result, bundle_fit=fit, seconds=time.perf_counter() - prep.started)
+    publish(result, spec, scalers, net if served is None else served,
+            transforming.record(feed.transforms, frame, p, s))
     return result
 
 

@@ -1,0 +1,138 @@
+"""The ensemble (issue 15): its members, the choice of what is served, made on the validation
+windows only, and the refit of that choice on every window.
+
+Members are networks of disjoint weights in one Keras graph (``model.build_network``), one per
+lookback share × seed; the bundle serves the median of a subset of them. The subset is chosen
+among a few candidates (all members, the members of one lookback, each member alone) by the
+validation windows' MASE, the windows early stopping already used: the test windows decide
+nothing, and their scores of every candidate are recorded for information only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from forecast_cli.core.evaluation import MODEL
+from forecast_cli.core.windowing import WindowSpec
+from forecast_cli.data.frame import Frame
+from forecast_cli.errors import TrainingError
+from forecast_cli.model import api as model
+from forecast_cli.pipeline import fitting, panel
+from forecast_cli.settings import Settings
+
+Windows = fitting.Windows
+MEDIAN = "median of all"
+SEED_STEP = 1000  # between members' seeds: a network's initialisers use seed … seed + 300 + i
+
+
+def member_plan(s: Settings, lookback: int) -> tuple[tuple[int, int], ...]:
+    """(lookback, seed) of every member: for each share of ``lookback`` (rounded, at least
+    ``patch_len``; repeats dropped), ``ensemble_seeds`` seeds from ``seed`` on. () when that is
+    the one network of ``lookback`` and ``seed``, the spec's own."""
+    lookbacks: list[int] = []
+    for share in s.ensemble_lookbacks:
+        n = min(lookback, max(s.patch_len, 1, round(share * lookback)))
+        if n not in lookbacks:
+            lookbacks.append(n)
+    plan = [(n, (s.seed + SEED_STEP * (i * s.ensemble_seeds + j)) % 2**32)
+            for i, n in enumerate(lookbacks) for j in range(s.ensemble_seeds)]
+    return () if plan == [(lookback, s.seed)] else tuple(plan)
+
+
+def candidates(spec: model.NetworkSpec) -> dict[str, tuple[int, ...]]:
+    """Name → the members whose median it serves: all, each lookback's members, each member."""
+    members = spec.members
+    out = {MEDIAN: tuple(range(len(members)))}
+    lookbacks = list(dict.fromkeys(lb for lb, _ in members))
+    for lb in lookbacks:
+        group = tuple(j for j, (m_lb, _) in enumerate(members) if m_lb == lb)
+        if 1 < len(group) < len(members):
+            out[f"median of lookback {lb}"] = group
+    for j, (lb, seed) in enumerate(members):
+        out[f"member {j} (lookback {lb}, seed {seed})"] = (j,)
+    return out
+
+
+def choose(frame: Frame, p: panel.Panel, s: Settings, feed: fitting.Feed, net: Any,
+           spec: model.NetworkSpec, val: Windows,
+           test: Windows) -> tuple[model.NetworkSpec, Any, dict[str, Any]]:
+    """The candidate of the lowest validation MASE (MAE where a series' scale is 0): its spec
+    and network (the median of its members only, ``model.select_members``), and the record of
+    the choice: members, every candidate's validation and test scores, the one chosen. The
+    windows are those ``fitting.validation_verdict`` scores: a season of their series before
+    them. A single network: itself, nothing to choose."""
+    if not spec.members:
+        return spec, net, {"members": [{"lookback": spec.lookback, "seed": spec.seed}],
+                           "chosen": "single network", "combine": [0]}
+    assert s.season is not None
+    nets = model.member_networks(net, spec)
+    options = candidates(spec)
+    scored = {}
+    for part, (origins, which) in (("validation", val), ("test", test)):
+        if part == "validation":
+            keep = origins - p.starts[which] >= s.season
+            origins, which = origins[keep], which[keep]
+        scored[part] = _scores(frame, p, s, feed, nets, spec, origins, which, options)
+    metric = scored["validation"]["metric"]
+    val_scores = scored["validation"]["scores"]
+    chosen = (min(options, key=lambda name: (not np.isfinite(val_scores[name][metric]),
+                                             val_scores[name][metric]))
+              if val_scores else MEDIAN)  # no validation window: all members
+    combine = options[chosen]
+    served, served_net = model.select_members(net, spec, combine)
+    return served, served_net, {
+        "members": [{"lookback": lb, "seed": seed} for lb, seed in spec.members],
+        "chosen": chosen, "combine": list(combine), "metric": metric,
+        "validation": {name: sc[metric] for name, sc in val_scores.items()},
+        "test": {name: sc[metric] for name, sc in scored["test"]["scores"].items()},
+        "windows": {"validation": scored["validation"]["windows"],
+                    "test": scored["test"]["windows"]}}
+
+
+def _scores(frame: Frame, p: panel.Panel, s: Settings, feed: fitting.Feed, nets: list[Any],
+            spec: model.NetworkSpec, origins: np.ndarray, which: np.ndarray,
+            options: dict[str, tuple[int, ...]]) -> dict[str, Any]:
+    """Every candidate's scores (MASE, MAE …) on the windows at ``origins`` of ``which``."""
+    assert s.season is not None
+    if not len(origins):
+        return {"windows": 0, "metric": "mase", "scores": {}}
+    each = np.stack([feed.forecast(n, origins, which, spec) for n in nets])  # (M, m, H, k)
+    forecasts = {name: np.median(each[list(idx)], axis=0) for name, idx in options.items()}
+    k = len(s.target)
+    actual = WindowSpec(0, spec.horizon).targets(frame.values[:, :k], origins)
+    scales = panel.mase_scales(frame, p, s.season)[:, :k]
+    overall, _ = panel.score_methods(actual, forecasts, which, scales, p.ids)
+    finite = all(np.isfinite(sc["mase"]) for sc in overall.values())
+    return {"windows": len(origins), "metric": "mase" if finite else "mae", "scores": overall}
+
+
+def refit(frame: Frame, parts: Mapping[Any, Windows], spec: model.NetworkSpec, s: Settings,
+          epochs: int, feed: fitting.Feed) -> tuple[Any, dict[str, Any]]:
+    """The same members, seeds and settings fitted on every window (train, validation and
+    test) for ``epochs`` epochs (the held-out fit's best), without early stopping: nothing is
+    held out. → the network serving ``spec``'s choice, and a record of the fit; None (and
+    the record says so) when the refit diverged: then the held-out network is served."""
+    origins = np.concatenate([parts[k][0] for k in ("train", "val", "test")])
+    which = np.concatenate([parts[k][1] for k in ("train", "val", "test")])
+    record: dict[str, Any] = {"epochs": epochs, "windows": len(origins)}
+    try:
+        net, history = fitting.fit_network(
+            feed.values, (origins, which), None, spec, replace(s, epochs=epochs),
+            future=feed.future, scaler=feed.scaling, starts=feed.starts)
+    except TrainingError:
+        net, history = None, {"loss": [float("nan")]}
+    losses = np.asarray(history["loss"], np.float64)
+    if net is None or len(losses) < epochs or not np.isfinite(losses).all():
+        # diverged (or stopped on NaN): the held-out fit, whose forecasts were checked, serves
+        return None, {**record, "fit": "held-out", "refit": "diverged: not used"}
+    return net, {**record, "fit": "refit", "final_loss": float(losses[-1])}
+
+
+def served_name(report: dict[str, Any]) -> str:
+    """What the bundle's network is, in words: "median of all (4 members)" …"""
+    n = len(report.get("members", ()))
+    return f"{report.get('chosen', MODEL)} ({n} member{'s' if n != 1 else ''})"
