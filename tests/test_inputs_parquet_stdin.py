@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.cli_helpers import run_cli
 from tests.conftest import TINY_ARGS, run_forecast, seasonal_series, write_series
 
 SAME = ("rows_read", "rows", "columns", "time_col", "value_columns", "freq", "first", "last",
@@ -66,7 +67,7 @@ def test_a_bad_cell_in_a_parquet_text_column_names_file_row_and_value(tmp_path: 
     frame.loc[6, "load"] = "12,5x"  # the 7th data row
     path = tmp_path / "bad.parquet"
     frame.to_parquet(path, index=False)
-    proc = run_forecast("validate", path)
+    proc = run_cli("validate", path)
     assert proc.returncode == 65
     assert f"Error: {path}, column 'load': cell(s) that are not numbers: row 7: '12,5x'." \
         in proc.stderr
@@ -145,6 +146,6 @@ def test_a_cut_parquet_file_is_refused_as_one(tmp_path: Path) -> None:
     _frame(30).to_parquet(whole, index=False)
     cut = tmp_path / "cut.parquet"
     cut.write_bytes(whole.read_bytes()[:500])  # an interrupted copy: no footer
-    proc = run_forecast("validate", cut)
+    proc = run_cli("validate", cut)
     assert proc.returncode == 65
     assert "starts like a Parquet file but does not end like one" in proc.stderr

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.cli_helpers import run_cli
 from tests.conftest import REPO, SAMPLE, TINY_ARGS, run_forecast
 
 HEAVY = ("tensorflow", "keras", "onnxruntime", "sklearn", "tf2onnx", "dask", "distributed")
@@ -95,7 +96,7 @@ def test_tampered_onnx_is_refused(bundle: Path, tmp_path: Path) -> None:
     data = bytearray((copy / "model.onnx").read_bytes())
     data[len(data) // 2] ^= 0xFF
     (copy / "model.onnx").write_bytes(bytes(data))
-    proc = run_forecast("predict", "--model", copy, SAMPLE)
+    proc = run_cli("predict", "--model", copy, SAMPLE)
     assert proc.returncode == 65
     assert "model.onnx does not match its checksum" in proc.stderr
     assert proc.stdout == ""
@@ -110,7 +111,7 @@ def test_bundle_without_export_predicts_through_keras_identically(
     manifest = json.loads((copy / "manifest.json").read_text())
     del manifest["files"]["model.onnx"]
     (copy / "manifest.json").write_text(json.dumps(manifest))
-    refused = run_forecast("predict", "--model", copy, SAMPLE, "--engine", "onnx")
+    refused = run_cli("predict", "--model", copy, SAMPLE, "--engine", "onnx")
     assert refused.returncode == 65
     assert "has no ONNX export" in refused.stderr
     assert "--engine keras" in refused.stderr
@@ -131,7 +132,7 @@ def test_unlisted_onnx_file_is_refused(bundle: Path, tmp_path: Path) -> None:
     del manifest["files"]["model.onnx"]
     (copy / "manifest.json").write_text(json.dumps(manifest))
     (copy / "model.onnx").write_bytes(b"not a network")
-    refused = run_forecast("predict", "--model", copy, SAMPLE, "--engine", "onnx")
+    refused = run_cli("predict", "--model", copy, SAMPLE, "--engine", "onnx")
     assert refused.returncode == 65
     assert refused.stderr.strip() == (
         f"Error: {copy}: model.onnx is not listed in manifest.json; a model bundle holds only "
