@@ -16,10 +16,13 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 PROG = "python -m forecast_cli"  # the name Click gives the subprocess in its usage lines
 
@@ -47,15 +50,41 @@ def _as_a_process(cwd: Path | None, env: dict[str, str] | None) -> Iterator[None
             os.environ.update(saved_env)
 
 
-def run_cli(*args: str | Path, cwd: Path | None = None,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """``forecast ARGS`` in this process; its exit code, stdout and stderr as text."""
+class CliTimeout(BaseException):
+    """The command ran past its ``timeout`` (a BaseException: the error gate lets it pass)."""
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float | None) -> Iterator[None]:
+    """Raise CliTimeout after ``seconds`` (SIGALRM; main thread only, else no limit)."""
+    if seconds is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: FrameType | None) -> None:
+        raise CliTimeout(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_cli(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None,
+            timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+    """``forecast ARGS`` in this process; its exit code, stdout and stderr as text.
+
+    ``timeout``: seconds after which the run is abandoned with CliTimeout, as
+    ``run_forecast``'s subprocess.TimeoutExpired."""
     from forecast_cli.cli.app import app
 
     argv = [str(a) for a in args]
     out, err = io.StringIO(), io.StringIO()
     with _as_a_process(cwd, env), contextlib.redirect_stdout(out), \
-            contextlib.redirect_stderr(err):
+            contextlib.redirect_stderr(err), _deadline(timeout):
         try:
             app(argv, prog_name=PROG)
             code = 0

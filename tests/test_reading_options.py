@@ -104,8 +104,8 @@ def test_evaluate_reads_new_data_in_another_format_than_the_training_data(
 
 
 def test_backtest_scores_the_naive_forecast_of_the_export_values(files: dict[str, Path]) -> None:
-    report = _json(run_forecast("backtest", files["euro"], "--decimal", ",", "--folds", "1",
-                                "--json", *TINY_ARGS, "--epochs", "1"))
+    report = _json(run_cli("backtest", files["euro"], "--decimal", ",", "--folds", "1",
+                           "--json", *TINY_ARGS, "--epochs", "1"))
     assert report["settings"]["decimal"] == ","
     (fold,) = report["folds"]
     origin = fold["train_rows"][1]  # the row of the first target
