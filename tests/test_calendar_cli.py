@@ -1,8 +1,8 @@
 """``--calendar`` end to end through the real CLI: the calendar of the forecast horizon is a
 second network input, recorded in the bundle, exported to ONNX and fed by both engines.
 
-The hourly model is trained and every forecast made by ``forecast`` subprocesses; the panel's
-training and the refusal run the same CLI in this process (``cli_helpers.run_cli``)."""
+The forecasts compared with the library's are made by ``forecast predict`` subprocesses; the
+trainings and the refusal run the same CLI in this process (``cli_helpers.run_cli``)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def hourly(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(data, bundle) of a tiny calendar model on hourly data."""
     root = tmp_path_factory.mktemp("calendar")
     data = _hourly(root / "hourly.csv")
-    proc = run_forecast("train", data, "--target", "y", "--calendar", "-o", root / "run", *ARGS)
+    proc = run_cli("train", data, "--target", "y", "--calendar", "-o", root / "run", *ARGS)
     assert proc.returncode == 0, proc.stderr
     return data, root / "run" / "model"
 

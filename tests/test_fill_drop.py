@@ -69,7 +69,7 @@ def holes(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def dropped_model(holes: Path) -> tuple[Path, dict]:
     out = holes.parent / "out"
-    result = run_forecast("train", holes, "--fill", "drop", "--json", "-o", out, *TINY_ARGS)
+    result = run_cli("train", holes, "--fill", "drop", "--json", "-o", out, *TINY_ARGS)
     assert result.returncode == 0, result.stderr
     return out, json.loads(result.stdout)
 

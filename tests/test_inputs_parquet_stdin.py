@@ -1,7 +1,8 @@
 """Parquet files and ``-`` (standard input) wherever a CSV is read: same checks, same report.
 
-Real files, the real CLI in a subprocess. One tiny training in the module (on a Parquet file);
-everything else is ``validate``, which imports no TensorFlow.
+Real files, the real CLI in a subprocess (standard input, a FIFO), or in this process for
+refusals of named files (``cli_helpers.run_cli``). One tiny training in the module (on a
+Parquet file, in this process); everything else is ``validate`` and ``predict``.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def parquet_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path,
     csv = write_series(d / "daily.csv", seasonal_series(120))
     parquet = d / "daily.parquet"
     pd.read_csv(csv, parse_dates=["timestamp"]).to_parquet(parquet, index=False)
-    proc = run_forecast("train", parquet, *TINY_ARGS, "-o", d / "run", "--quiet")
+    proc = run_cli("train", parquet, *TINY_ARGS, "-o", d / "run", "--quiet")
     assert proc.returncode == 0, proc.stderr
     return parquet, csv, d / "run" / "model"
 

@@ -1,7 +1,7 @@
 """Intervals, plots, evaluate and channel independence end to end through the real CLI.
 
-The module's training, its predict and its evaluate run as subprocesses; the refusals and the
-channel-independent training run the same CLI in this process (``cli_helpers.run_cli``)."""
+Its predict and its evaluate run as subprocesses; the trainings and the refusals run the same
+CLI in this process (``cli_helpers.run_cli``: the process is test_cli's subject)."""
 
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     paths = {"train": write_series(tmp / "first200.csv", values[:200]),
              "full": write_series(tmp / "all240.csv", values), "out": tmp / "run",
              "png": tmp / "train.png"}
-    res = run_forecast("train", paths["train"], *TINY_ARGS, "--level", "80",
-                       "--level", "90,95", "--output-dir", paths["out"], "--plot", paths["png"])
+    res = run_cli("train", paths["train"], *TINY_ARGS, "--level", "80",
+                  "--level", "90,95", "--output-dir", paths["out"], "--plot", paths["png"])
     assert res.returncode == 0, res.stderr
     assert "Prediction intervals" in res.stdout
     assert "95 %" in res.stdout

@@ -1,7 +1,8 @@
 """The ONNX export and the TensorFlow-free predict path, end to end through the real CLI.
 
 One tiny real training on the sample data (window normalisation "last", so the Lambda layers
-must survive the export), then predictions by both engines in fresh processes.
+must survive the export; the CLI in this process, ``cli_helpers.run_cli``), then predictions by
+both engines in fresh processes, the refusals in this process.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pandas as pd
 import pytest
 
 from tests.cli_helpers import run_cli
-from tests.conftest import REPO, SAMPLE, TINY_ARGS, run_forecast
+from tests.conftest import REPO, SAMPLE, TINY_ARGS
 
 HEAVY = ("tensorflow", "keras", "onnxruntime", "sklearn", "tf2onnx", "dask", "distributed")
 
@@ -50,8 +51,8 @@ def probe(*args: str | Path) -> tuple[int, list[str], str]:
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A bundle trained on the sample CO2 data (tiny network, window_norm=last)."""
     out = tmp_path_factory.mktemp("onnx") / "run"
-    proc = run_forecast("train", SAMPLE, "--output-dir", out, "--quiet", "--window-norm",
-                        "last", *TINY_ARGS)
+    proc = run_cli("train", SAMPLE, "--output-dir", out, "--quiet", "--window-norm",
+                   "last", *TINY_ARGS)
     assert proc.returncode == 0, proc.stderr
     return out / "model"
 

@@ -46,7 +46,7 @@ def berlin(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     """(the training CSV, its run directory, its bundle) trained with --tz Europe/Berlin."""
     work = tmp_path_factory.mktemp("berlin")
     data = _berlin(work / "berlin.csv", LAST_LOCAL)
-    proc = run_forecast("train", data, "--tz", ZONE, *TINY_ARGS, "-o", work / "run", "--quiet")
+    proc = run_cli("train", data, "--tz", ZONE, *TINY_ARGS, "-o", work / "run", "--quiet")
     assert proc.returncode == 0, proc.stderr
     return data, work / "run", work / "run" / "model"
 

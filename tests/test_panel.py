@@ -1,7 +1,7 @@
 """Many series in one long file: per-series checks, splits, scaling and windows (no TensorFlow),
-then one real `train --id-col` → `predict` round trip on the sample file (subprocesses; the
-refusals, the clean predict and the covariate model run the CLI in this process,
-``cli_helpers.run_cli``)."""
+then one real `train --id-col` → `predict` round trip on the sample file (the trainings, the
+refusals and the clean predict run the CLI in this process, ``cli_helpers.run_cli``; the
+forecasts of chosen and of changed series come from `forecast predict` subprocesses)."""
 
 from __future__ import annotations
 
@@ -107,9 +107,9 @@ def test_each_series_is_scaled_by_its_own_training_rows(tmp_path: Path) -> None:
 def macro_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("macro") / "out"
     png = out.parent / "train.png"
-    result = run_forecast("train", MACRO, "--id-col", "series", "--lookback", "8", "--horizon",
-                          "4", "--lstm-units", "8", "--epochs", "2", "--patience", "1",
-                          "--seed", "7", "-o", out, "--plot", png)
+    result = run_cli("train", MACRO, "--id-col", "series", "--lookback", "8", "--horizon",
+                     "4", "--lstm-units", "8", "--epochs", "2", "--patience", "1",
+                     "--seed", "7", "-o", out, "--plot", png)
     assert result.returncode == 0, result.stderr
     assert "worst of 8 series" in result.stdout
     assert_png(png)  # one panel per series (the first 4) and the loss curves

@@ -33,8 +33,8 @@ def _etth1() -> Path:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("ett") / "out"
-    result = run_forecast("train", _etth1(), "--target", ",".join(TARGETS), *FAST, "-o", out,
-                          "-q")
+    result = run_cli("train", _etth1(), "--target", ",".join(TARGETS), *FAST, "-o", out,
+                     "-q")
     assert result.returncode == 0, result.stderr
     return out
 

@@ -1,8 +1,9 @@
 """predict's quick path (no pandas, no pyarrow) gives the full path's output byte for byte, and
 hands every file it is not sure of to the full path, whose warnings and errors then apply.
 
-One tiny real training on 400 hourly rows of a daily sine; predictions in-process (to compare
-the two paths) and through the real CLI in fresh processes (imports, exit codes, messages).
+One tiny real training on 400 hourly rows of a daily sine (the CLI in this process,
+``cli_helpers.run_cli``); predictions in-process (to compare the two paths, and the warnings and
+refusals) and through the real CLI in fresh processes (imports, exit codes, the output file).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     work = tmp_path_factory.mktemp("quick")
     csv = write_series(work / "hourly.csv", seasonal_series(N_ROWS, period=24),
                        start="2021-01-01", freq="h")
-    proc = run_forecast("train", csv, "--output-dir", work / "run", "--quiet", *TINY_ARGS)
+    proc = run_cli("train", csv, "--output-dir", work / "run", "--quiet", *TINY_ARGS)
     assert proc.returncode == 0, proc.stderr
     return work / "run" / "model", csv
 

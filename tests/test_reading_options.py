@@ -44,8 +44,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def euro_run(files: dict[str, Path]) -> Path:
     """A model trained on the European export of the first N_TRAINED rows (--decimal ,)."""
     out = files["euro"].parent / "run"
-    proc = run_forecast("train", files["euro_trained"], "--decimal", ",", "-o", out, "-q",
-                        *TINY_ARGS)
+    proc = run_cli("train", files["euro_trained"], "--decimal", ",", "-o", out, "-q",
+                   *TINY_ARGS)
     assert proc.returncode == 0, proc.stderr
     return out
 
