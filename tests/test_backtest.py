@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from forecast_cli.errors import DataError
 from forecast_cli.pipeline.backtest import Fold, fold_origins, fold_plan
 from forecast_cli.settings import Settings
+from tests.cli_helpers import run_cli
 from tests.conftest import assert_png, run_forecast, seasonal_series, write_series
 
 
@@ -114,8 +115,8 @@ def test_backtest_cli_json_and_plot(daily_csv: Path, tmp_path: Path) -> None:
 
 
 def test_backtest_cli_too_many_folds_exit_65(daily_csv: Path) -> None:
-    res = run_forecast("backtest", daily_csv, "--folds", "30", "--lookback", "14",
-                       "--horizon", "7")
+    res = run_cli("backtest", daily_csv, "--folds", "30", "--lookback", "14",
+                  "--horizon", "7")
     assert res.returncode == 65
     assert "Error:" in res.stderr
     assert "too short for 30 folds" in res.stderr

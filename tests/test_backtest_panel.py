@@ -5,6 +5,10 @@ ramp plus a sine of the season's period, of different lengths, so every series h
 origins of its own. A fourth series is too short and is left out. Baseline scores are compared
 with the numbers computed here from the functions themselves, which only agree when every
 window lies inside its own series.
+
+The panel's JSON report and its text report come from `forecast backtest` subprocesses; the
+refusals and the one-series comparison run the same CLI in this process
+(``cli_helpers.run_cli``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.cli_helpers import run_cli
 from tests.conftest import assert_png, run_forecast
 
 H, LOOKBACK, FOLDS, SEASON = 4, 8, 3, 7
@@ -177,12 +182,12 @@ def test_strict_or_no_long_enough_series_exit_65(tmp_path: Path) -> None:
     """Refused before any fit. (``strict`` also refuses a constant: the flat one stays out.)"""
     data = _write_long(tmp_path / "long.csv", {k: v for k, v in SERIES.items() if k != "flat"},
                        extra={"tiny": 15})
-    res = run_forecast("backtest", data, "--config",
-                       _config(tmp_path / "strict.toml", "strict = true\n"), *FIT)
+    res = run_cli("backtest", data, "--config",
+                  _config(tmp_path / "strict.toml", "strict = true\n"), *FIT)
     assert res.returncode == 65
     assert "left out: tiny (15 rows). Fix:" in res.stderr
-    res = run_forecast("backtest", data, "--config", _config(tmp_path / "bt.toml"), *FIT,
-                       "--fold-step", "30")
+    res = run_cli("backtest", data, "--config", _config(tmp_path / "bt.toml"), *FIT,
+                  "--fold-step", "30")
     assert res.returncode == 65
     assert "3 series too short for 3 folds 30 rows apart" in res.stderr
 
@@ -199,7 +204,7 @@ def one_series(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any]
     runs = []
     for data, extra in ((plain, ("--season", str(SEASON))),
                         (long, ("--config", str(_config(tmp / "bt.toml"))))):
-        res = run_forecast("backtest", data, *extra, *FIT, *ONE_FIT, "--json")
+        res = run_cli("backtest", data, *extra, *FIT, *ONE_FIT, "--json")
         assert res.returncode == 0, res.stderr
         runs.append(json.loads(res.stdout))
     return runs[0], runs[1]

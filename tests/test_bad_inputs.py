@@ -1,9 +1,12 @@
-"""One test per case of docs/bad-inputs.md: write the bad file, run the real CLI, check the
-exit code and the key words of the message (file, line, column, offending value, fix).
+"""One test per case of docs/bad-inputs.md: write the bad file, run the CLI, check the exit
+code and the key words of the message (file, line, column, offending value, fix).
 
-Most cases run ``forecast validate`` (no TensorFlow, about a second each). Case 29 runs
-``train``, which refuses a short series before TensorFlow is imported; case 35 lives in
-test_predict_checks.py because it needs a trained bundle.
+Most cases run ``forecast validate``; case 29 runs ``train``, which refuses a short series
+before any fit; case 35 lives in test_predict_checks.py because it needs a trained bundle. Each
+case runs the CLI in this process (``cli_helpers.run_cli``: a Python start-up per case was
+most of this module's time); ``test_the_real_command_prints_the_same`` runs cases of every
+kind (refused, passed, train, missing file) as real subprocesses and requires the same exit
+code, stdout and stderr, byte for byte.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_helpers import run_cli
 from tests.conftest import TINY_ARGS, run_forecast
 
 DAYS = "".join(f"2024-01-{d:02d},{d}\n" for d in range(1, 11))  # 10 clean daily rows
@@ -130,8 +134,8 @@ CASES: dict[str, Case] = {
 }
 
 
-@pytest.mark.parametrize("name", list(CASES))
-def test_bad_input(name: str, tmp_path: Path) -> None:
+def _case_args(name: str, tmp_path: Path) -> tuple[Path, list[str]]:
+    """Case ``name``'s file written under ``tmp_path``; (its path, the command line)."""
     case = CASES[name]
     path = tmp_path / f"case{name[:2]}.csv"
     if isinstance(case.content, bytes):
@@ -139,7 +143,14 @@ def test_bad_input(name: str, tmp_path: Path) -> None:
     elif case.content is not None:
         path.write_text(case.content, encoding="utf-8", newline="")
     extra = ("--output-dir", str(tmp_path / "out")) if case.command == "train" else ()
-    result = run_forecast(case.command, path, *case.args, *extra, cwd=tmp_path)
+    return path, [case.command, str(path), *case.args, *extra]
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input(name: str, tmp_path: Path) -> None:
+    case = CASES[name]
+    path, args = _case_args(name, tmp_path)
+    result = run_cli(*args, cwd=tmp_path)
     text = result.stdout + result.stderr
     assert result.returncode == case.code, text
     assert str(path) in text or case.command == "train"
@@ -156,6 +167,21 @@ def test_a_directory_is_refused_like_a_missing_file(tmp_path: Path) -> None:
     here: the tests run as root, who reads any file whatever its mode.)"""
     folder = tmp_path / "data.csv"
     folder.mkdir()
-    result = run_forecast("validate", folder)
+    result = run_cli("validate", folder)
     assert result.returncode == 66
     assert f"{folder}: is a directory" in result.stderr
+
+
+@pytest.mark.parametrize("names", [("07-semicolon-decimal-comma", "05-utf8-bom"),
+                                   ("29-too-short", "03-missing-file")])
+def test_the_real_command_prints_the_same(names: tuple[str, ...], tmp_path: Path) -> None:
+    """``python -m forecast_cli`` in a subprocess gives what the in-process runs above were
+    checked on: the same exit code, stdout and stderr (a refusal, a passed file with --json,
+    train's refusal, a missing file)."""
+    for name in names:
+        _, args = _case_args(name, tmp_path)
+        real = run_forecast(*args, cwd=tmp_path)
+        here = run_cli(*args, cwd=tmp_path)
+        assert (here.returncode, here.stdout, here.stderr) == (
+            real.returncode, real.stdout, real.stderr), name
+        assert real.returncode == CASES[name].code

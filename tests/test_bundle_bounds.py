@@ -24,6 +24,7 @@ import pytest
 from forecast_cli.errors import BundleError, ConfigError, InputMissingError
 from forecast_cli.model import bundle, bundle_files, signing
 from forecast_cli.model.bundle import read_bundle, read_parts
+from tests.cli_helpers import run_cli
 from tests.conftest import run_forecast
 
 KEY = "0123456789abcdef0123456789abcdef"
@@ -60,8 +61,10 @@ def _refused(path: Path, message: str) -> None:
 
 
 def _predict(bundle_dir: Path, data: Path, key: str | None = None) -> Any:
+    """`forecast predict` in this process (``run_cli``): a refused bundle never reaches a
+    network, and the real command's refusals are test_cli's and test_onnx_predict's."""
     env = {} if key is None else {signing.KEY_ENV: key}
-    return run_forecast("predict", "-m", bundle_dir, data, env=env, timeout=60)
+    return run_cli("predict", "-m", bundle_dir, data, env=env, timeout=60)
 
 
 @pytest.fixture(autouse=True)

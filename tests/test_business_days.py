@@ -1,4 +1,7 @@
-"""Weekday-only daily data (trading days): a business-day frequency, holidays as gaps."""
+"""Weekday-only daily data (trading days): a business-day frequency, holidays as gaps.
+
+The CLI runs in this process (``cli_helpers.run_cli``; a real tiny training included): what is
+tested is the frequency, the season and the calendar of the forecast, not the process."""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tests.conftest import TINY_ARGS, run_forecast
+from tests.cli_helpers import run_cli
+from tests.conftest import TINY_ARGS
 
 HOLIDAYS = ("2024-01-15", "2024-02-19", "2024-03-29")
 
@@ -27,24 +31,24 @@ def _trading_days(path: Path) -> Path:
 
 def test_weekday_data_is_business_daily_with_holidays_as_gaps(tmp_path: Path) -> None:
     data = _trading_days(tmp_path / "stock.csv")
-    refused = run_forecast("validate", data, "--json")
+    refused = run_cli("validate", data, "--json")
     assert refused.returncode == 65  # the holidays are gaps, not the weekends
     report = json.loads(refused.stdout)
     assert report["freq"] == "B"
     assert [g["from"][:10] for g in report["series"][0]["gaps"]] == list(HOLIDAYS)
-    filled = run_forecast("validate", data, "--fill", "interpolate", "--json")
+    filled = run_cli("validate", data, "--fill", "interpolate", "--json")
     assert filled.returncode == 0, filled.stderr
 
 
 def _train_and_predict(data: Path, tmp_path: Path) -> tuple[dict[str, Any], pd.DataFrame]:
     """Tiny `train` then `predict` (both with --fill interpolate): the bundle's config.json
     and the forecast table."""
-    trained = run_forecast("train", data, *TINY_ARGS, "--fill", "interpolate", "-o",
-                           tmp_path / "run", "--quiet")
+    trained = run_cli("train", data, *TINY_ARGS, "--fill", "interpolate", "-o",
+                      tmp_path / "run", "--quiet")
     assert trained.returncode == 0, trained.stderr
     config = json.loads((tmp_path / "run" / "model" / "config.json").read_text())
-    result = run_forecast("predict", "--model", tmp_path / "run" / "model", data, "--fill",
-                          "interpolate")
+    result = run_cli("predict", "--model", tmp_path / "run" / "model", data, "--fill",
+                     "interpolate")
     assert result.returncode == 0, result.stderr
     return config, pd.read_csv(io.StringIO(result.stdout))
 
@@ -73,7 +77,7 @@ def test_office_hours_are_business_hours_forecast_after_the_weekend(tmp_path: Pa
     """Weekdays 09:00-16:00 hourly: pandas' business hours ("bh"), nights and weekends no gaps,
     the missing hour one; the forecast after Friday 16:00 starts Monday 09:00, season a day."""
     data = _office(tmp_path / "calls.csv")
-    refused = run_forecast("validate", data, "--json")
+    refused = run_cli("validate", data, "--json")
     assert refused.returncode == 65
     report = json.loads(refused.stdout)
     assert report["freq"] == "bh"
@@ -86,7 +90,7 @@ def test_office_hours_are_business_hours_forecast_after_the_weekend(tmp_path: Pa
 
 def test_other_office_hours_are_refused_saying_why(tmp_path: Path) -> None:
     data = _office(tmp_path / "calls.csv", hours=(8, 17), missing=None)
-    refused = run_forecast("validate", data, "-q", env={"COLUMNS": "250"})
+    refused = run_cli("validate", data, "-q", env={"COLUMNS": "250"})
     assert refused.returncode == 65
     assert ("Fix: the rows lie on weekdays from 08:00 to 17:00 only (office hours, times as "
             "stored, UTC for zoned data): pandas' business-hour frequency covers hours "

@@ -1,5 +1,8 @@
 """``--calendar`` end to end through the real CLI: the calendar of the forecast horizon is a
-second network input, recorded in the bundle, exported to ONNX and fed by both engines."""
+second network input, recorded in the bundle, exported to ONNX and fed by both engines.
+
+The forecasts compared with the library's are made by ``forecast predict`` subprocesses; the
+trainings and the refusal run the same CLI in this process (``cli_helpers.run_cli``)."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import pandas as pd
 import pytest
 
 from forecast_cli.errors import BundleError
+from tests.cli_helpers import run_cli
 from tests.conftest import run_forecast
 
 ARGS = ("--lookback", "8", "--horizon", "4", "--lstm-units", "4", "--epochs", "1",
@@ -36,7 +40,7 @@ def hourly(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(data, bundle) of a tiny calendar model on hourly data."""
     root = tmp_path_factory.mktemp("calendar")
     data = _hourly(root / "hourly.csv")
-    proc = run_forecast("train", data, "--target", "y", "--calendar", "-o", root / "run", *ARGS)
+    proc = run_cli("train", data, "--target", "y", "--calendar", "-o", root / "run", *ARGS)
     assert proc.returncode == 0, proc.stderr
     return data, root / "run" / "model"
 
@@ -78,7 +82,7 @@ def test_data_of_another_frequency_is_refused(hourly: tuple[Path, Path], tmp_pat
     daily = pd.DataFrame({"timestamp": pd.date_range("2024-01-01", periods=30, freq="D"),
                           "y": np.arange(30.0)})
     daily.to_csv(tmp_path / "daily.csv", index=False)
-    proc = run_forecast("predict", "--model", hourly[1], tmp_path / "daily.csv")
+    proc = run_cli("predict", "--model", hourly[1], tmp_path / "daily.csv")
     assert proc.returncode == 65
     assert "calendar inputs" in proc.stderr
     assert "another frequency" in proc.stderr
@@ -118,8 +122,8 @@ def test_many_series_with_calendar_train_and_predict(tmp_path: Path) -> None:
                                    "y": 10 + 3 * (stamps.day_of_week >= 5)}))
     data = tmp_path / "panel.csv"
     pd.concat(parts).to_csv(data, index=False)
-    trained = run_forecast("train", data, "--id-col", "id", "--target", "y", "--calendar",
-                           "-o", tmp_path / "run", *ARGS)
+    trained = run_cli("train", data, "--id-col", "id", "--target", "y", "--calendar",
+                      "-o", tmp_path / "run", *ARGS)
     assert trained.returncode == 0, trained.stderr
     config = json.loads((tmp_path / "run" / "model" / "config.json").read_text())
     assert config["network"]["n_future"] == 4  # daily: weekday and year pairs

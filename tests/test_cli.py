@@ -11,18 +11,30 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from forecast_cli.settings import Settings
+from tests.cli_helpers import run_cli
 from tests.conftest import SAMPLE, TINY_ARGS, run_forecast, seasonal_series, write_series
 
 Trained = tuple[Path, Path, subprocess.CompletedProcess[str]]
 TF_NOISE = ("tensorflow", "cuda", "onednn", "absl", "i0000", "w0000", "e0000", "cpu_feature")
 
 
+TINY = dict(zip(TINY_ARGS[::2], TINY_ARGS[1::2], strict=True))
+FROM_CONFIG = ("--lookback", "--lstm-units")  # given in the run's --config file only
+CONFIG_HORIZON = int(TINY["--horizon"]) - 1  # in the file too, and overridden by --horizon
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    """The module's one training: TINY_ARGS, some of them from a --config file."""
     tmp = tmp_path_factory.mktemp("cli")
     csv = write_series(tmp / "daily.csv", seasonal_series(200))
+    cfg = tmp / "run.toml"
+    cfg.write_text("".join(f"{flag[2:].replace('-', '_')} = {TINY[flag]}\n"
+                           for flag in FROM_CONFIG) + f"horizon = {CONFIG_HORIZON}\n")
     out = tmp / "run"
-    proc = run_forecast("train", csv, "-o", out, *TINY_ARGS)
+    flags = [a for flag, value in TINY.items() if flag not in FROM_CONFIG for a in (flag, value)]
+    proc = run_forecast("train", csv, "-o", out, "--config", cfg, *flags)
     return csv, out, proc
 
 
@@ -118,18 +130,21 @@ def test_quiet_prints_nothing(tiny_run: tuple[Path, Path, subprocess.CompletedPr
     assert (out / "metrics.json").is_file()
 
 
-def test_config_file_and_command_line(tmp_path: Path) -> None:
-    csv = write_series(tmp_path / "d.csv", seasonal_series(120))
-    cfg = tmp_path / "run.toml"
-    cfg.write_text("lookback = 10\nhorizon = 3\nlstm_units = 4\nepochs = 2\n")
-    proc = run_forecast("train", csv, "--config", cfg, "-o", tmp_path / "c", "--horizon", "5",
-                        "-q")
+def test_config_file_and_command_line(trained: Trained) -> None:
+    # The module's training took lookback and lstm_units from its --config file only, and
+    # horizon from the command line over the file's.
+    _, out, proc = trained
     assert proc.returncode == 0, proc.stderr
-    network = json.loads((tmp_path / "c" / "model" / "config.json").read_text())["network"]
-    assert (network["lookback"], network["horizon"], network["lstm_units"]) == (10, 5, 4)
+    network = json.loads((out / "model" / "config.json").read_text())["network"]
+    assert (network["lookback"], network["horizon"], network["lstm_units"]) == (
+        int(TINY["--lookback"]), int(TINY["--horizon"]), int(TINY["--lstm-units"]))
+    assert network["horizon"] != CONFIG_HORIZON
+    defaults = Settings()  # the file's values are not the defaults: it was read
+    assert defaults.lookback != network["lookback"]
+    assert defaults.lstm_units != network["lstm_units"]
 
 
-@pytest.mark.parametrize(("args", "code", "message"), [
+ERRORS = [
     (["train", "{tmp}/missing.csv"], 66, "Error: {tmp}/missing.csv: file not found."),
     (["train", "{tmp}/bad.csv"], 65, "Error: {tmp}/bad.csv, column 'value': cell(s) that are "
                                      "not numbers: line 3: 'oops'"),
@@ -142,18 +157,40 @@ def test_config_file_and_command_line(tmp_path: Path) -> None:
      "Error: {tmp}/blocker/out: cannot create directory"),
     (["predict", "{tmp}/short.csv", "-m", "{tmp}/nomodel"], 66, "model bundle not found"),
     (["predict", "{tmp}/short.csv"], 2, "Missing option '--model'"),
-])
-def test_errors_have_documented_exit_codes(tmp_path: Path, args: list[str], code: int,
-                                           message: str) -> None:
+]
+
+
+def _error_files(tmp_path: Path) -> None:
     (tmp_path / "bad.csv").write_text("timestamp,value\n2024-01-01,1\n2024-01-02,oops\n")
     write_series(tmp_path / "short.csv", range(30))
     write_series(tmp_path / "long.csv", range(300))
     (tmp_path / "blocker").write_text("a file where a directory should be")
-    proc = run_forecast(*[a.format(tmp=tmp_path) for a in args], "-q")
+
+
+@pytest.mark.parametrize(("args", "code", "message"), ERRORS)
+def test_errors_have_documented_exit_codes(tmp_path: Path, args: list[str], code: int,
+                                           message: str) -> None:
+    # In this process (each refusal comes before any fit); the real command is held to the
+    # same bytes by the test below.
+    _error_files(tmp_path)
+    proc = run_cli(*[a.format(tmp=tmp_path) for a in args], "-q")
     assert proc.returncode == code, proc.stderr
     assert message.format(tmp=tmp_path) in proc.stderr
     assert proc.stdout == ""
     assert "Traceback" not in proc.stderr
+
+
+def test_the_real_command_refuses_with_the_same_bytes(tmp_path: Path) -> None:
+    """A library error (exit 65, from train) and a usage error Typer reports (exit 2), in a
+    subprocess: the same exit code, stdout and stderr as ``run_cli`` gives."""
+    _error_files(tmp_path)
+    for args, code, _ in (ERRORS[1], ERRORS[4]):
+        argv = [*[a.format(tmp=tmp_path) for a in args], "-q"]
+        real = run_forecast(*argv)
+        assert real.returncode == code
+        here = run_cli(*argv)
+        assert (here.returncode, here.stdout, here.stderr) == (
+            real.returncode, real.stdout, real.stderr)
 
 
 def test_predict_refuses_a_tampered_bundle_and_other_frequencies(trained: Trained,

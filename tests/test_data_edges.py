@@ -1,9 +1,11 @@
 """Issue 14, data section: the bad inputs an adversarial run found beyond docs/bad-inputs.md.
 
-Each case writes a real file (bytes exactly as written) and runs the real CLI in a subprocess,
-``validate`` (no TensorFlow, about a second) unless the case is about another command; the
-values read are compared with the ones the test wrote, through the library (``load_csv``). The
-catalogue with the exit codes and messages is docs/data-checks.md.
+Each case writes a real file (bytes exactly as written) and runs the CLI, ``validate`` unless
+the case is about another command, in this process (``cli_helpers.run_cli``: the Python
+start-up was most of each case's time; ``test_the_real_command_gives_the_same_bytes`` holds the
+subprocess to the same output); the values read are compared with the ones the test wrote,
+through the library (``load_csv``). The catalogue with the exit codes and messages is
+docs/data-checks.md.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.ops.jobs import load_batch
 from forecast_cli.settings import build_settings
 from tests.batch_helpers import write_batch
+from tests.cli_helpers import run_cli
 from tests.conftest import TINY_ARGS, run_forecast
 
 DAYS = pd.date_range("2024-01-01", periods=12, freq="D")
@@ -42,7 +45,7 @@ def _write(path: Path, data: bytes) -> Path:
 
 def _validate(path: Path, *args: str) -> tuple[int, str, dict[str, object] | None]:
     """Exit code, stderr and the JSON report of ``forecast validate PATH --json``."""
-    proc = run_forecast("validate", path, "--json", *args)
+    proc = run_cli("validate", path, "--json", *args)
     report = json.loads(proc.stdout) if proc.stdout.strip() else None
     return proc.returncode, proc.stderr, report
 
@@ -182,9 +185,25 @@ def test_huge_values_are_refused_by_validate_naming_row_column_value(tmp_path: P
 def test_train_refuses_huge_values_before_training(tmp_path: Path) -> None:
     """They used to pass and train on NaN (the scaler's variance overflows)."""
     path, _ = _huge(tmp_path)
-    proc = run_forecast("train", path, *TINY_ARGS, "-o", tmp_path / "out", cwd=tmp_path)
+    proc = run_cli("train", path, *TINY_ARGS, "-o", tmp_path / "out", cwd=tmp_path)
     assert proc.returncode == 65, proc.stderr
     assert "line 42: '1e308'" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_real_command_gives_the_same_bytes(tmp_path: Path) -> None:
+    """A train refused before training and a validate report, as subprocesses: what ``run_cli``
+    gives in this process, exit code, stdout and stderr."""
+    path, _ = _huge(tmp_path)
+    cases = [("train", path, *TINY_ARGS, "-o", tmp_path / "out"),
+             ("validate", _write(tmp_path / "d.csv", "\n".join(_rows()).encode() + b"\n"),
+              "--json")]
+    for args in cases:
+        real = run_forecast(*args, cwd=tmp_path)
+        assert real.returncode == (65 if args[0] == "train" else 0), real.stderr
+        here = run_cli(*args, cwd=tmp_path)
+        assert (here.returncode, here.stdout, here.stderr) == (
+            real.returncode, real.stdout, real.stderr)
     assert not (tmp_path / "out").exists()
 
 
@@ -199,7 +218,7 @@ def test_train_refuses_huge_values_before_training(tmp_path: Path) -> None:
 def test_a_column_named_twice_as_target_is_a_usage_error(tmp_path: Path, args: tuple[str, ...],
                                                          message: str) -> None:
     path = _write(tmp_path / "d.csv", "\n".join(_rows()).encode() + b"\n")
-    proc = run_forecast("validate", path, *args)
+    proc = run_cli("validate", path, *args)
     assert proc.returncode == 2
     assert proc.stderr.strip() == message
 
@@ -275,7 +294,7 @@ def test_a_bad_reading_option_is_a_usage_error(tmp_path: Path, name: str) -> Non
     """They used to fail with exit 1 (a TypeError, a codec error, a ZeroDivisionError)."""
     value, message = OPTIONS[name]
     path = _write(tmp_path / "d.csv", "\n".join(_rows()).encode() + b"\n")
-    proc = run_forecast("validate", path, f"--{name.replace('_', '-')}", value)
+    proc = run_cli("validate", path, f"--{name.replace('_', '-')}", value)
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"Error: {message}"
 
@@ -285,7 +304,7 @@ def test_a_bad_reading_option_in_a_config_file_gives_the_same_message(tmp_path: 
     path = _write(tmp_path / "d.csv", "\n".join(_rows()).encode() + b"\n")
     config = tmp_path / "c.toml"
     config.write_text(f'freq = "{value}"\n')
-    proc = run_forecast("validate", path, "--config", config)
+    proc = run_cli("validate", path, "--config", config)
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"Error: {message}"
 

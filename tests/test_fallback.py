@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli.pipeline.fallback import latest_seasonal_naive
+from tests.cli_helpers import run_cli
 from tests.conftest import TINY_ARGS, run_forecast
 
 PATTERN = np.array([10.0, 14.0, 9.0, 20.0])  # a pure season of 4: seasonal naive is exact
@@ -29,8 +30,8 @@ def test_a_losing_network_serves_seasonal_naive_with_fallback(tmp_path: Path) ->
     pd.DataFrame({"ts": pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
                   "v": PATTERN[np.arange(n) % 4]}).to_csv(data, index=False)
     out = tmp_path / "o"
-    trained = run_forecast("train", data, *TINY_ARGS, "--season", "4", "--fallback",
-                           "seasonal-naive", "-o", out)
+    trained = run_cli("train", data, *TINY_ARGS, "--season", "4", "--fallback",
+                      "seasonal-naive", "-o", out)
     assert trained.returncode == 0, trained.stderr
     last = trained.stderr.strip().splitlines()[-1]  # the summary: render.message
     assert "does NOT beat seasonal naive" in last

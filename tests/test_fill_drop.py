@@ -25,6 +25,7 @@ from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.model.bundle import Bundle, DataSchema
 from forecast_cli.model.spec import NetworkSpec
 from forecast_cli.pipeline import inputs, panel
+from tests.cli_helpers import run_cli
 from tests.conftest import TINY_ARGS, run_forecast, seasonal_series
 
 N = 140  # daily rows: train [0, 98), val [98, 119), test [119, 140) with 0.7 / 0.15 / 0.15
@@ -68,7 +69,7 @@ def holes(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def dropped_model(holes: Path) -> tuple[Path, dict]:
     out = holes.parent / "out"
-    result = run_forecast("train", holes, "--fill", "drop", "--json", "-o", out, *TINY_ARGS)
+    result = run_cli("train", holes, "--fill", "drop", "--json", "-o", out, *TINY_ARGS)
     assert result.returncode == 0, result.stderr
     return out, json.loads(result.stdout)
 
@@ -122,7 +123,7 @@ def test_train_windows_equal_the_hand_count_and_loss_is_finite(
 
 
 def test_validate_drop_reports_kept_out_rows_and_default_lists_them(holes: Path) -> None:
-    ok = run_forecast("validate", holes, "--fill", "drop", "--json")
+    ok = run_cli("validate", holes, "--fill", "drop", "--json")
     assert ok.returncode == 0, ok.stderr
     report = json.loads(ok.stdout)
     assert report["series"][0]["kept_out"] == len(MISSING)
@@ -134,7 +135,7 @@ def test_validate_drop_reports_kept_out_rows_and_default_lists_them(holes: Path)
     assert windows["kept"] == sum(1 for t in every if not set(range(t - 14, t + 7))
                                   & set(MISSING))
     assert "kept 5 row(s) with a missing value" in ok.stderr
-    refused = run_forecast("validate", holes)
+    refused = run_cli("validate", holes)
     assert refused.returncode == 65
     # file lines = row + 2 (header is line 1) for rows before the absent one
     assert "4 missing value(s): line 22; line 23; line 62; line 107" in refused.stderr
@@ -149,7 +150,7 @@ def test_predict_needs_complete_latest_rows(dropped_model: tuple[Path, dict],
     assert fine.returncode == 0, fine.stderr  # rows 132…139 are complete
     assert len(pd.read_csv(io.StringIO(fine.stdout))) == HORIZON
     late = _write(tmp_path / "late.csv", seasonal_series(N), (*EMPTY_ROWS, N - 3), ())
-    refused = run_forecast("predict", late, "--model", out / "model")
+    refused = run_cli("predict", late, "--model", out / "model")
     assert refused.returncode == 65
     assert str(late) in refused.stderr
     assert f"line {N - 3 + 2} (2024-05-17" in refused.stderr
@@ -159,7 +160,7 @@ def test_predict_needs_complete_latest_rows(dropped_model: tuple[Path, dict],
     table = pd.read_csv(late)
     table["day"] = pd.to_datetime(table["day"])
     table.to_parquet(tmp_path / "late.parquet", index=False)
-    refused = run_forecast("predict", tmp_path / "late.parquet", "--model", out / "model")
+    refused = run_cli("predict", tmp_path / "late.parquet", "--model", out / "model")
     assert refused.returncode == 65
     assert f"row {N - 3 + 1} (2024-05-17" in refused.stderr
     assert "line" not in refused.stderr

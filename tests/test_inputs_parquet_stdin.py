@@ -1,7 +1,8 @@
 """Parquet files and ``-`` (standard input) wherever a CSV is read: same checks, same report.
 
-Real files, the real CLI in a subprocess. One tiny training in the module (on a Parquet file);
-everything else is ``validate``, which imports no TensorFlow.
+Real files, the real CLI in a subprocess (standard input, a FIFO), or in this process for
+refusals of named files (``cli_helpers.run_cli``). One tiny training in the module (on a
+Parquet file, in this process); everything else is ``validate`` and ``predict``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.cli_helpers import run_cli
 from tests.conftest import TINY_ARGS, run_forecast, seasonal_series, write_series
 
 SAME = ("rows_read", "rows", "columns", "time_col", "value_columns", "freq", "first", "last",
@@ -66,7 +68,7 @@ def test_a_bad_cell_in_a_parquet_text_column_names_file_row_and_value(tmp_path: 
     frame.loc[6, "load"] = "12,5x"  # the 7th data row
     path = tmp_path / "bad.parquet"
     frame.to_parquet(path, index=False)
-    proc = run_forecast("validate", path)
+    proc = run_cli("validate", path)
     assert proc.returncode == 65
     assert f"Error: {path}, column 'load': cell(s) that are not numbers: row 7: '12,5x'." \
         in proc.stderr
@@ -120,7 +122,7 @@ def parquet_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path,
     csv = write_series(d / "daily.csv", seasonal_series(120))
     parquet = d / "daily.parquet"
     pd.read_csv(csv, parse_dates=["timestamp"]).to_parquet(parquet, index=False)
-    proc = run_forecast("train", parquet, *TINY_ARGS, "-o", d / "run", "--quiet")
+    proc = run_cli("train", parquet, *TINY_ARGS, "-o", d / "run", "--quiet")
     assert proc.returncode == 0, proc.stderr
     return parquet, csv, d / "run" / "model"
 
@@ -145,6 +147,6 @@ def test_a_cut_parquet_file_is_refused_as_one(tmp_path: Path) -> None:
     _frame(30).to_parquet(whole, index=False)
     cut = tmp_path / "cut.parquet"
     cut.write_bytes(whole.read_bytes()[:500])  # an interrupted copy: no footer
-    proc = run_forecast("validate", cut)
+    proc = run_cli("validate", cut)
     assert proc.returncode == 65
     assert "starts like a Parquet file but does not end like one" in proc.stderr

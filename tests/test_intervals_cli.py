@@ -1,4 +1,7 @@
-"""Intervals, plots, evaluate and channel independence end to end through the real CLI."""
+"""Intervals, plots, evaluate and channel independence end to end through the real CLI.
+
+Its predict and its evaluate run as subprocesses; the trainings and the refusals run the same
+CLI in this process (``cli_helpers.run_cli``: the process is test_cli's subject)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.cli_helpers import run_cli
 from tests.conftest import TINY_ARGS, assert_png, run_forecast, seasonal_series, write_series
 
 HORIZON = 4  # from TINY_ARGS
@@ -22,8 +26,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     paths = {"train": write_series(tmp / "first200.csv", values[:200]),
              "full": write_series(tmp / "all240.csv", values), "out": tmp / "run",
              "png": tmp / "train.png"}
-    res = run_forecast("train", paths["train"], *TINY_ARGS, "--level", "80",
-                       "--level", "90,95", "--output-dir", paths["out"], "--plot", paths["png"])
+    res = run_cli("train", paths["train"], *TINY_ARGS, "--level", "80",
+                  "--level", "90,95", "--output-dir", paths["out"], "--plot", paths["png"])
     assert res.returncode == 0, res.stderr
     assert "Prediction intervals" in res.stdout
     assert "95 %" in res.stdout
@@ -84,7 +88,7 @@ def test_evaluate_scores_only_unseen_windows(trained: dict[str, Path]) -> None:
 
 
 def test_evaluate_on_the_training_data_exits_65(trained: dict[str, Path]) -> None:
-    res = run_forecast("evaluate", "--model", trained["out"] / "model", trained["train"])
+    res = run_cli("evaluate", "--model", trained["out"] / "model", trained["train"])
     assert res.returncode == 65
     assert "Error:" in res.stderr
     assert "no window to score" in res.stderr
@@ -92,7 +96,7 @@ def test_evaluate_on_the_training_data_exits_65(trained: dict[str, Path]) -> Non
 
 def test_level_outside_0_100_exits_2(tmp_path: Path) -> None:
     csv = write_series(tmp_path / "s.csv", np.arange(60.0))
-    res = run_forecast("train", csv, "--level", "80,150", "--output-dir", tmp_path / "o")
+    res = run_cli("train", csv, "--level", "80,150", "--output-dir", tmp_path / "o")
     assert res.returncode == 2
     assert "Error: `levels` must each be between 0 and 100 (exclusive). Got 150.0." in res.stderr
 
@@ -100,8 +104,8 @@ def test_level_outside_0_100_exits_2(tmp_path: Path) -> None:
 def test_channel_independence_from_the_cli(tmp_path: Path) -> None:
     two = np.stack([seasonal_series(160, seed=1), 5 + seasonal_series(160, seed=2)], axis=1)
     csv = write_series(tmp_path / "two.csv", two, columns=("a", "b"))
-    res = run_forecast("train", csv, "--target", "a,b", "--channel-independence", *TINY_ARGS,
-                       "--output-dir", tmp_path / "o", "--quiet")
+    res = run_cli("train", csv, "--target", "a,b", "--channel-independence", *TINY_ARGS,
+                  "--output-dir", tmp_path / "o", "--quiet")
     assert res.returncode == 0, res.stderr
     config = json.loads((tmp_path / "o" / "model" / "config.json").read_text())
     assert config["network"]["channel_independence"] is True

@@ -1,7 +1,8 @@
 """The ONNX export and the TensorFlow-free predict path, end to end through the real CLI.
 
 One tiny real training on the sample data (window normalisation "last", so the Lambda layers
-must survive the export), then predictions by both engines in fresh processes.
+must survive the export; the CLI in this process, ``cli_helpers.run_cli``), then predictions by
+both engines in fresh processes, the refusals in this process.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import REPO, SAMPLE, TINY_ARGS, run_forecast
+from tests.cli_helpers import run_cli
+from tests.conftest import REPO, SAMPLE, TINY_ARGS
 
 HEAVY = ("tensorflow", "keras", "onnxruntime", "sklearn", "tf2onnx", "dask", "distributed")
 
@@ -49,8 +51,8 @@ def probe(*args: str | Path) -> tuple[int, list[str], str]:
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A bundle trained on the sample CO2 data (tiny network, window_norm=last)."""
     out = tmp_path_factory.mktemp("onnx") / "run"
-    proc = run_forecast("train", SAMPLE, "--output-dir", out, "--quiet", "--window-norm",
-                        "last", *TINY_ARGS)
+    proc = run_cli("train", SAMPLE, "--output-dir", out, "--quiet", "--window-norm",
+                   "last", *TINY_ARGS)
     assert proc.returncode == 0, proc.stderr
     return out / "model"
 
@@ -95,7 +97,7 @@ def test_tampered_onnx_is_refused(bundle: Path, tmp_path: Path) -> None:
     data = bytearray((copy / "model.onnx").read_bytes())
     data[len(data) // 2] ^= 0xFF
     (copy / "model.onnx").write_bytes(bytes(data))
-    proc = run_forecast("predict", "--model", copy, SAMPLE)
+    proc = run_cli("predict", "--model", copy, SAMPLE)
     assert proc.returncode == 65
     assert "model.onnx does not match its checksum" in proc.stderr
     assert proc.stdout == ""
@@ -110,7 +112,7 @@ def test_bundle_without_export_predicts_through_keras_identically(
     manifest = json.loads((copy / "manifest.json").read_text())
     del manifest["files"]["model.onnx"]
     (copy / "manifest.json").write_text(json.dumps(manifest))
-    refused = run_forecast("predict", "--model", copy, SAMPLE, "--engine", "onnx")
+    refused = run_cli("predict", "--model", copy, SAMPLE, "--engine", "onnx")
     assert refused.returncode == 65
     assert "has no ONNX export" in refused.stderr
     assert "--engine keras" in refused.stderr
@@ -131,7 +133,7 @@ def test_unlisted_onnx_file_is_refused(bundle: Path, tmp_path: Path) -> None:
     del manifest["files"]["model.onnx"]
     (copy / "manifest.json").write_text(json.dumps(manifest))
     (copy / "model.onnx").write_bytes(b"not a network")
-    refused = run_forecast("predict", "--model", copy, SAMPLE, "--engine", "onnx")
+    refused = run_cli("predict", "--model", copy, SAMPLE, "--engine", "onnx")
     assert refused.returncode == 65
     assert refused.stderr.strip() == (
         f"Error: {copy}: model.onnx is not listed in manifest.json; a model bundle holds only "

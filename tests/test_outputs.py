@@ -4,7 +4,9 @@ PNG/SVG/PDF, timestamps in the data's zone, values to the data's precision, JSON
 
 One tiny real training on hourly Europe/Berlin data kept to 2 decimals, ending just before the
 clocks go forward on 2024-03-31 (02:00 local does not exist); everything else runs ``predict``
-in fresh processes (no TensorFlow) or the writers in-process.
+(or ``evaluate``, ``validate``), in fresh processes where the process is the point (stdout
+for ``-o -``, a pipe or a terminal, the forecast every other test compares with) and in this
+process otherwise (``cli_helpers.run_cli``), or the writers in-process.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import pytest
 
 from forecast_cli.errors import ConfigError
 from forecast_cli.io.forecast_output import iso_text, output_format
+from tests.cli_helpers import run_cli
 from tests.conftest import TINY_ARGS, run_forecast, seasonal_series
 
 ZONE = "Europe/Berlin"
@@ -43,7 +46,7 @@ def berlin(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     """(the training CSV, its run directory, its bundle) trained with --tz Europe/Berlin."""
     work = tmp_path_factory.mktemp("berlin")
     data = _berlin(work / "berlin.csv", LAST_LOCAL)
-    proc = run_forecast("train", data, "--tz", ZONE, *TINY_ARGS, "-o", work / "run", "--quiet")
+    proc = run_cli("train", data, "--tz", ZONE, *TINY_ARGS, "-o", work / "run", "--quiet")
     assert proc.returncode == 0, proc.stderr
     return data, work / "run", work / "run" / "model"
 
@@ -123,10 +126,10 @@ def test_values_have_the_datas_decimals_plus_three(berlin: tuple[Path, Path, Pat
 
 def test_precision_option_chooses_the_decimals(berlin: tuple[Path, Path, Path]) -> None:
     data, _, bundle = berlin
-    proc = run_forecast("predict", "-m", bundle, data, "--precision", "1")
+    proc = run_cli("predict", "-m", bundle, data, "--precision", "1")
     assert proc.returncode == 0, proc.stderr
     assert max(map(_decimals, _values(proc.stdout, 2))) == 1
-    proc = run_forecast("predict", "-m", bundle, data, "--precision", "16")
+    proc = run_cli("predict", "-m", bundle, data, "--precision", "16")
     assert proc.returncode == 2
     assert "--precision" in proc.stderr
 
@@ -134,7 +137,7 @@ def test_precision_option_chooses_the_decimals(berlin: tuple[Path, Path, Path]) 
 def test_parquet_holds_what_the_csv_says(berlin: tuple[Path, Path, Path], default_csv: str,
                                          tmp_path: Path) -> None:
     data, _, bundle = berlin
-    proc = run_forecast("predict", "-m", bundle, data, "-o", tmp_path / "f.parquet", "-q")
+    proc = run_cli("predict", "-m", bundle, data, "-o", tmp_path / "f.parquet", "-q")
     assert (proc.returncode, proc.stderr) == (0, "")
     got = pd.read_parquet(tmp_path / "f.parquet")
     want = pd.read_csv(StringIO(default_csv))
@@ -148,11 +151,11 @@ def test_parquet_holds_what_the_csv_says(berlin: tuple[Path, Path, Path], defaul
 def test_an_unknown_extension_is_refused_before_any_work(berlin: tuple[Path, Path, Path],
                                                          tmp_path: Path) -> None:
     data, _, bundle = berlin
-    proc = run_forecast("predict", "-m", bundle, data, "-o", tmp_path / "next.txt")
+    proc = run_cli("predict", "-m", bundle, data, "-o", tmp_path / "next.txt")
     assert proc.returncode == 2
     assert "'.txt'" in proc.stderr
     assert ".csv, .json or .parquet" in proc.stderr
-    proc = run_forecast("predict", "-m", bundle, data, "--json", "-o", tmp_path / "next.csv")
+    proc = run_cli("predict", "-m", bundle, data, "--json", "-o", tmp_path / "next.csv")
     assert proc.returncode == 2
     assert "is CSV by its extension" in proc.stderr
     assert list(tmp_path.iterdir()) == []
@@ -172,7 +175,7 @@ def test_dash_is_standard_output(berlin: tuple[Path, Path, Path], default_csv: s
 def test_plots_follow_the_extension(berlin: tuple[Path, Path, Path], tmp_path: Path,
                                     name: str, start: bytes) -> None:
     data, _, bundle = berlin
-    proc = run_forecast("predict", "-m", bundle, data, "--plot", tmp_path / name, "-q")
+    proc = run_cli("predict", "-m", bundle, data, "--plot", tmp_path / name, "-q")
     assert proc.returncode == 0, proc.stderr
     figure = (tmp_path / name).read_bytes()
     assert figure.startswith(start)
@@ -183,11 +186,11 @@ def test_plots_follow_the_extension(berlin: tuple[Path, Path, Path], tmp_path: P
 
 def test_a_bad_plot_or_output_dir_is_refused_before_training(tmp_path: Path) -> None:
     data = _berlin(tmp_path / "d.csv", LAST_LOCAL)
-    proc = run_forecast("train", data, "--plot", tmp_path / "fig.gif", "-o", tmp_path / "run")
+    proc = run_cli("train", data, "--plot", tmp_path / "fig.gif", "-o", tmp_path / "run")
     assert proc.returncode == 2
     assert "`--plot`" in proc.stderr
     assert "'.gif'" in proc.stderr
-    proc = run_forecast("train", data, "-o", "-", cwd=tmp_path)
+    proc = run_cli("train", data, "-o", "-", cwd=tmp_path)
     assert proc.returncode == 2
     assert "`output_dir` must be a directory" in proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv"]
@@ -221,7 +224,7 @@ def test_every_json_document_has_a_schema_version(berlin: tuple[Path, Path, Path
 
     data, run, _ = berlin
     docs = [json.loads((run / "metrics.json").read_text()), later_json]
-    proc = run_forecast("validate", data, "--tz", ZONE, "--json")
+    proc = run_cli("validate", data, "--tz", ZONE, "--json")
     assert proc.returncode == 0, proc.stderr
     docs.append(json.loads(proc.stdout))
     with history.opened(tmp_path) as h:
@@ -250,7 +253,7 @@ def test_evaluate_precision_rounds_the_scores_it_writes(berlin: tuple[Path, Path
     not whole: rounded, not truncated to integers); the window count stays an int."""
     _, _, bundle = berlin
     later = _berlin(tmp_path / "later.csv", "2024-03-31 23:00", N_ROWS + 22)
-    proc = run_forecast("evaluate", "-m", bundle, later, "--json", "--precision", "2")
+    proc = run_cli("evaluate", "-m", bundle, later, "--json", "--precision", "2")
     assert proc.returncode == 0, proc.stderr
     got = json.loads(proc.stdout)
     numbers = [v for method in got["scores"].values() for v in method.values()
@@ -273,8 +276,8 @@ def test_parquet_goes_into_a_pipe_and_never_to_a_terminal(berlin: tuple[Path, Pa
     import sys
 
     data, _, bundle = berlin
-    assert run_forecast("predict", "-m", bundle, data, "-o", tmp_path / "f.parquet",
-                        "-q").returncode == 0
+    assert run_cli("predict", "-m", bundle, data, "-o", tmp_path / "f.parquet",
+                   "-q").returncode == 0
     argv = [sys.executable, "-m", "forecast_cli", "predict", "-m", str(bundle), str(data),
             "-o", "-", "--format", "parquet"]
     piped = subprocess.run(argv, capture_output=True, check=False, timeout=300)

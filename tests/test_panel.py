@@ -1,5 +1,7 @@
 """Many series in one long file: per-series checks, splits, scaling and windows (no TensorFlow),
-then one real `train --id-col` → `predict` round trip on the sample file."""
+then one real `train --id-col` → `predict` round trip on the sample file (the trainings, the
+refusals and the clean predict run the CLI in this process, ``cli_helpers.run_cli``; the
+forecasts of chosen and of changed series come from `forecast predict` subprocesses)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from forecast_cli.data.validation import check_csv
 from forecast_cli.errors import DataError
 from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.pipeline import panel
+from tests.cli_helpers import run_cli
 from tests.conftest import REPO, assert_png, run_forecast
 
 MACRO = REPO / "sample_data" / "macro_quarterly_long.csv"
@@ -104,9 +107,9 @@ def test_each_series_is_scaled_by_its_own_training_rows(tmp_path: Path) -> None:
 def macro_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("macro") / "out"
     png = out.parent / "train.png"
-    result = run_forecast("train", MACRO, "--id-col", "series", "--lookback", "8", "--horizon",
-                          "4", "--lstm-units", "8", "--epochs", "2", "--patience", "1",
-                          "--seed", "7", "-o", out, "--plot", png)
+    result = run_cli("train", MACRO, "--id-col", "series", "--lookback", "8", "--horizon",
+                     "4", "--lstm-units", "8", "--epochs", "2", "--patience", "1",
+                     "--seed", "7", "-o", out, "--plot", png)
     assert result.returncode == 0, result.stderr
     assert "worst of 8 series" in result.stdout
     assert_png(png)  # one panel per series (the first 4) and the loss curves
@@ -143,7 +146,7 @@ def test_predict_all_or_chosen_series_in_long_format(macro_model: Path, tmp_path
     assert list(table["timestamp"][:4]) == ["2009-10-01T00:00:00", "2010-01-01T00:00:00",
                                             "2010-04-01T00:00:00", "2010-07-01T00:00:00"]
     assert np.isfinite(table["value"]).all()
-    unknown = run_forecast("predict", "--model", macro_model / "model", MACRO, "--series", "gdp")
+    unknown = run_cli("predict", "--model", macro_model / "model", MACRO, "--series", "gdp")
     assert unknown.returncode == 65
     assert "--series gdp not in column 'series'" in unknown.stderr
 
@@ -156,10 +159,10 @@ def test_features_are_inputs_recorded_and_required_at_predict(tmp_path: Path) ->
     data = tmp_path / "cov.csv"
     frame.to_csv(data, index=False)
     out = tmp_path / "out"
-    result = run_forecast("train", data, "--target", "y", "--features", "x", "--calendar",
-                          "--lookback", "8",
-                          "--horizon", "4", "--lstm-units", "8", "--epochs", "1", "--seed", "7",
-                          "-o", out, "-q")
+    result = run_cli("train", data, "--target", "y", "--features", "x", "--calendar",
+                     "--lookback", "8",
+                     "--horizon", "4", "--lstm-units", "8", "--epochs", "1", "--seed", "7",
+                     "-o", out, "-q")
     assert result.returncode == 0, result.stderr
     config = json.loads((out / "model" / "config.json").read_text())
     calendar = ["cal_weekday_sin", "cal_weekday_cos", "cal_year_sin", "cal_year_cos"]  # daily
@@ -174,7 +177,7 @@ def test_features_are_inputs_recorded_and_required_at_predict(tmp_path: Path) ->
     table = pd.read_csv(out / "test_forecasts.csv")
     assert set(table["target"]) == {"y"}
     frame.drop(columns="x").to_csv(tmp_path / "no_x.csv", index=False)
-    missing = run_forecast("predict", "--model", out / "model", tmp_path / "no_x.csv")
+    missing = run_cli("predict", "--model", out / "model", tmp_path / "no_x.csv")
     assert missing.returncode == 65
     assert "value column 'x' not found" in missing.stderr
 
@@ -185,7 +188,7 @@ def test_predict_after_training_warns_once_with_magnitude(macro_model: Path,
     the training data itself. One series tripled and one stopped early: one summary line with
     the magnitude, and one naming the series that ends early."""
     dest = tmp_path / "clean.csv"
-    clean = run_forecast("predict", "--model", macro_model / "model", MACRO, "-o", dest)
+    clean = run_cli("predict", "--model", macro_model / "model", MACRO, "-o", dest)
     assert clean.returncode == 0, clean.stderr
     assert "Warning" not in clean.stderr
     last = pd.read_csv(MACRO)["quarter"].max()  # a date: quarterly data has no time of day

@@ -22,6 +22,7 @@ from forecast_cli.core.panel_intervals import (
 )
 from forecast_cli.pipeline.backtest import backtest
 from forecast_cli.settings import Settings
+from tests.cli_helpers import run_cli
 from tests.conftest import run_forecast, seasonal_series, write_series
 
 IDS = ("a", "b", "c")
@@ -128,8 +129,8 @@ def _three_series(tmp_path: Path) -> Path:
 def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     tmp = tmp_path_factory.mktemp("stores")
     data, out = _three_series(tmp), tmp / "out"
-    res = run_forecast("train", data, "--id-col", "store", "--lookback", "8", "--horizon", "4",
-                       "--lstm-units", "4", "--epochs", "1", "--seed", "7", "-o", out, "-q")
+    res = run_cli("train", data, "--id-col", "store", "--lookback", "8", "--horizon", "4",
+                  "--lstm-units", "4", "--epochs", "1", "--seed", "7", "-o", out, "-q")
     assert res.returncode == 0, res.stderr
     return {"data": data, "out": out}
 

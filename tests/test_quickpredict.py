@@ -1,8 +1,9 @@
 """predict's quick path (no pandas, no pyarrow) gives the full path's output byte for byte, and
 hands every file it is not sure of to the full path, whose warnings and errors then apply.
 
-One tiny real training on 400 hourly rows of a daily sine; predictions in-process (to compare
-the two paths) and through the real CLI in fresh processes (imports, exit codes, messages).
+One tiny real training on 400 hourly rows of a daily sine (the CLI in this process,
+``cli_helpers.run_cli``); predictions in-process (to compare the two paths, and the warnings and
+refusals) and through the real CLI in fresh processes (imports, exit codes, the output file).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 
 from forecast_cli.pipeline.forecasting import predict, render_forecast
 from forecast_cli.pipeline.quickpredict import predict_output, quick_predict
+from tests.cli_helpers import run_cli
 from tests.conftest import REPO, TINY_ARGS, run_forecast, seasonal_series, write_series
 
 N_ROWS = 400
@@ -41,7 +43,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     work = tmp_path_factory.mktemp("quick")
     csv = write_series(work / "hourly.csv", seasonal_series(N_ROWS, period=24),
                        start="2021-01-01", freq="h")
-    proc = run_forecast("train", csv, "--output-dir", work / "run", "--quiet", *TINY_ARGS)
+    proc = run_cli("train", csv, "--output-dir", work / "run", "--quiet", *TINY_ARGS)
     assert proc.returncode == 0, proc.stderr
     return work / "run" / "model", csv
 
@@ -126,7 +128,7 @@ def test_data_the_full_path_warns_about_gets_its_warning(trained: tuple[Path, Pa
     bundle, csv = trained
     data = _rewrite(csv, tmp_path / "data.csv", change)
     assert quick_predict(bundle, data, "csv") is None
-    proc = run_forecast("predict", "--model", bundle, data)
+    proc = run_cli("predict", "--model", bundle, data)
     assert proc.returncode == 0, proc.stderr
     assert warning in proc.stderr
     assert proc.stdout == full_text(bundle, data)
@@ -137,7 +139,7 @@ def test_bad_data_is_refused_with_the_full_paths_message(trained: tuple[Path, Pa
     bundle, csv = trained
     data = _rewrite(csv, tmp_path / "data.csv", "hole")
     assert quick_predict(bundle, data, "csv") is None
-    proc = run_forecast("predict", "--model", bundle, data)
+    proc = run_cli("predict", "--model", bundle, data)
     assert proc.returncode == 65
     assert "line 11" in proc.stderr
     assert str(data) in proc.stderr
@@ -160,7 +162,7 @@ def test_malformed_config_is_refused_by_the_full_paths_check(trained: tuple[Path
     manifest["files"]["config.json"] = hashlib.sha256((copy / "config.json").read_bytes()
                                                       ).hexdigest()
     (copy / "manifest.json").write_text(json.dumps(manifest))
-    proc = run_forecast("predict", "--model", copy, csv)
+    proc = run_cli("predict", "--model", copy, csv)
     assert proc.returncode == 65, proc.stderr
     assert proc.stderr.strip() == f"Error: {copy}: config.json: `data.freq` is missing."
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.cli_helpers import run_cli
 from tests.conftest import TINY_ARGS, run_forecast, seasonal_series, write_series
 
 N_ROWS, N_TRAINED = 200, 160
@@ -43,8 +44,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def euro_run(files: dict[str, Path]) -> Path:
     """A model trained on the European export of the first N_TRAINED rows (--decimal ,)."""
     out = files["euro"].parent / "run"
-    proc = run_forecast("train", files["euro_trained"], "--decimal", ",", "-o", out, "-q",
-                        *TINY_ARGS)
+    proc = run_cli("train", files["euro_trained"], "--decimal", ",", "-o", out, "-q",
+                   *TINY_ARGS)
     assert proc.returncode == 0, proc.stderr
     return out
 
@@ -55,10 +56,10 @@ def _json(proc: Any) -> dict[str, Any]:
 
 
 def test_validate_reads_the_export_as_the_plain_file(files: dict[str, Path]) -> None:
-    refused = run_forecast("validate", files["euro"], "-q")
+    refused = run_cli("validate", files["euro"], "-q")
     assert refused.returncode == 65
     assert "Fix: these look like decimal commas: pass --decimal ','" in refused.stderr
-    euro = _json(run_forecast("validate", files["euro"], "--decimal", ",", "--json"))
+    euro = _json(run_cli("validate", files["euro"], "--decimal", ",", "--json"))
     plain = _json(run_forecast("validate", files["plain"], "--json"))
     same = ("usable", "rows_read", "rows", "freq", "first", "last", "series")
     assert {k: euro[k] for k in same} == {k: plain[k] for k in same}
@@ -79,9 +80,9 @@ def test_train_fits_its_scaler_on_the_values_of_the_export(euro_run: Path) -> No
 def test_predict_reads_new_data_in_another_format_than_the_training_data(
         euro_run: Path, files: dict[str, Path]) -> None:
     model = euro_run / "model"
-    as_trained = run_forecast("predict", "-m", model, files["euro"], "-q")
+    as_trained = run_cli("predict", "-m", model, files["euro"], "-q")
     assert as_trained.returncode == 0, as_trained.stderr
-    refused = run_forecast("predict", "-m", model, files["plain"], "-q")
+    refused = run_cli("predict", "-m", model, files["plain"], "-q")
     assert refused.returncode == 65  # read as the model was trained: with decimal commas
     given = run_forecast("predict", "-m", model, files["plain"], "--decimal", ".", "-q")
     assert given.returncode == 0, given.stderr
@@ -92,7 +93,7 @@ def test_predict_reads_new_data_in_another_format_than_the_training_data(
 def test_evaluate_reads_new_data_in_another_format_than_the_training_data(
         euro_run: Path, files: dict[str, Path]) -> None:
     model = euro_run / "model"
-    as_trained = _json(run_forecast("evaluate", "-m", model, files["euro"], "--json"))
+    as_trained = _json(run_cli("evaluate", "-m", model, files["euro"], "--json"))
     given = _json(run_forecast("evaluate", "-m", model, files["plain"], "--decimal", ".",
                                "--json"))
     assert given.pop("data") == str(files["plain"])
@@ -103,8 +104,8 @@ def test_evaluate_reads_new_data_in_another_format_than_the_training_data(
 
 
 def test_backtest_scores_the_naive_forecast_of_the_export_values(files: dict[str, Path]) -> None:
-    report = _json(run_forecast("backtest", files["euro"], "--decimal", ",", "--folds", "1",
-                                "--json", *TINY_ARGS, "--epochs", "1"))
+    report = _json(run_cli("backtest", files["euro"], "--decimal", ",", "--folds", "1",
+                           "--json", *TINY_ARGS, "--epochs", "1"))
     assert report["settings"]["decimal"] == ","
     (fold,) = report["folds"]
     origin = fold["train_rows"][1]  # the row of the first target
@@ -114,7 +115,7 @@ def test_backtest_scores_the_naive_forecast_of_the_export_values(files: dict[str
 
 def test_predict_refuses_an_id_column_for_a_model_of_one_series(euro_run: Path,
                                                                 files: dict[str, Path]) -> None:
-    proc = run_forecast("predict", "-m", euro_run / "model", files["euro"], "--id-col", "value")
+    proc = run_cli("predict", "-m", euro_run / "model", files["euro"], "--id-col", "value")
     assert proc.returncode == 2
     assert proc.stderr == ("Error: `id_col` 'value': the model was trained on one series "
                            "(without --id-col), so it cannot read a file of many.\n")
@@ -124,7 +125,7 @@ def test_predict_refuses_an_id_column_for_a_model_of_one_series(euro_run: Path,
 def test_help_lists_every_reading_option(command: str) -> None:
     from forecast_cli.loadoptions import READING_NAMES
 
-    proc = run_forecast(command, "--help", env=WIDE)
+    proc = run_cli(command, "--help", env=WIDE)
     assert proc.returncode == 0, proc.stderr
     flags = {"--" + name.replace("_", "-") for name in READING_NAMES}
     assert {flag for flag in flags if flag not in proc.stdout} == set()
@@ -144,11 +145,22 @@ def _vocabulary() -> list[tuple[str, str, tuple[str, ...]]]:
             ("predict", "--engine", st.ENGINES), ("predict", "--format", st.OUTPUT_FORMATS)]
 
 
+def test_the_real_command_gives_help_and_usage_errors_as_run_here(tmp_path: Path) -> None:
+    """The help and usage-error tests run the CLI in this process (``run_cli``); the real
+    command prints the same bytes and exits with the same code."""
+    for args in (("backtest", "--help"), ("train", tmp_path / "d.csv", "--dedupe", "bogus")):
+        real = run_forecast(*args, env=WIDE)
+        assert real.returncode == (0 if "--help" in args else 2)
+        here = run_cli(*args, env=WIDE)
+        assert (here.returncode, here.stdout, here.stderr) == (
+            real.returncode, real.stdout, real.stderr)
+
+
 @pytest.mark.parametrize(("command", "flag", "choices"), _vocabulary())
 def test_a_bad_choice_is_a_usage_error_naming_the_library_values(
         command: str, flag: str, choices: tuple[str, ...], tmp_path: Path) -> None:
     model = ["-m", tmp_path / "m"] if command in ("predict", "evaluate") else []
-    proc = run_forecast(command, tmp_path / "d.csv", *model, flag, "bogus", env=WIDE)
+    proc = run_cli(command, tmp_path / "d.csv", *model, flag, "bogus", env=WIDE)
     assert proc.returncode == 2
     assert f"Invalid value for '{flag}'" in proc.stderr
     assert f"'bogus' is not one of {', '.join(map(repr, choices))}." in proc.stderr
@@ -215,16 +227,16 @@ def test_text_options_on_a_parquet_file_are_said_to_be_ignored(
     table = pd.read_csv(files["plain"], parse_dates=["timestamp"])
     table.to_parquet(tmp_path / "plain.parquet", index=False)
     parquet = tmp_path / "plain.parquet"
-    told = run_forecast("validate", parquet, "--sep", ";", "--decimal", ",", env=WIDE)
+    told = run_cli("validate", parquet, "--sep", ";", "--decimal", ",", env=WIDE)
     assert told.returncode == 0, told.stderr
     assert told.stderr.count("ignored") == 1
     assert (f"Warning: {parquet}: --sep ';', --decimal ',' ignored: the file is Parquet, and "
             "these options apply to CSV text only. Fix: leave them out") in told.stderr
-    strict = run_forecast("validate", parquet, "--encoding", "latin-1", "--strict", "-q")
+    strict = run_cli("validate", parquet, "--encoding", "latin-1", "--strict", "-q")
     assert strict.returncode == 65
     assert "--encoding 'latin-1' ignored" in strict.stderr
     model = euro_run / "model"  # trained with --decimal ','
-    as_csv = run_forecast("predict", "-m", model, files["euro"], "-q")
+    as_csv = run_cli("predict", "-m", model, files["euro"], "-q")
     as_parquet = run_forecast("predict", "-m", model, parquet, "--strict")
     assert (as_parquet.returncode, as_parquet.stderr) == (0, "")
     assert as_parquet.stdout == as_csv.stdout

@@ -1,6 +1,7 @@
 """A repeated list option accumulates, exactly as its comma-separated form (issue 13):
-``--target a --target b`` is ``--target a,b``, never b alone. Real CSV, real subprocesses; each
-run stops at the settings or the report, before any training."""
+``--target a --target b`` is ``--target a,b``, never b alone. A real CSV; each run stops at the
+settings or the report, before any training, so most run the CLI in this process
+(``cli_helpers.run_cli``) and the last one as a real subprocess."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.cli_helpers import run_cli
 from tests.conftest import run_forecast
 
 
@@ -25,7 +27,7 @@ def three(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_validate_checks_every_repeated_target(three: Path) -> None:
-    proc = run_forecast("validate", three, "--target", "a", "--target", "b", "--json")
+    proc = run_cli("validate", three, "--target", "a", "--target", "b", "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["value_columns"] == ["a", "b"]
 
@@ -41,7 +43,7 @@ def test_validate_checks_every_repeated_target(three: Path) -> None:
 def test_train_and_backtest_keep_every_repeated_value(three: Path, command: str,
                                                       args: tuple[str, ...], said: str,
                                                       tmp_path: Path) -> None:
-    proc = run_forecast(command, three, *args, "-q", *(["-o", tmp_path / "o"]
+    proc = run_cli(command, three, *args, "-q", *(["-o", tmp_path / "o"]
                                                        if command == "train" else []))
     assert (proc.returncode, proc.stderr.strip()) == (2, f"Error: {said}")
     assert not (tmp_path / "o").exists()

@@ -15,7 +15,8 @@ import pytest
 
 from forecast_cli.data.frequency import infer_frequency
 from forecast_cli.data.validation import check_csv
-from tests.conftest import REPO, run_forecast
+from tests.cli_helpers import run_cli
+from tests.conftest import REPO
 
 MACRO = "sample_data/macro_quarterly_long.csv"
 MACRO_MESSAGE = (f"Error: {MACRO}: timestamps repeat: it holds several series. Column 'series' "
@@ -25,14 +26,14 @@ MACRO_MESSAGE = (f"Error: {MACRO}: timestamps repeat: it holds several series. C
 @pytest.mark.parametrize("command", ["validate", "train", "backtest"])
 def test_long_file_without_id_col_names_the_id_column(command: str, tmp_path: Path) -> None:
     extra = ["--output-dir", str(tmp_path / "run")] if command == "train" else []
-    res = run_forecast(command, MACRO, *extra, cwd=REPO)
+    res = run_cli(command, MACRO, *extra, cwd=REPO)
     assert res.returncode == 65, res.stderr
     assert res.stderr == MACRO_MESSAGE
     assert not (tmp_path / "run").exists()
 
 
 def test_the_same_file_with_id_col_is_usable() -> None:
-    res = run_forecast("validate", MACRO, "--id-col", "series", "--quiet", cwd=REPO)
+    res = run_cli("validate", MACRO, "--id-col", "series", "--quiet", cwd=REPO)
     assert res.returncode == 0, res.stderr
 
 
@@ -47,7 +48,7 @@ def _stores(rows: int = 30) -> pd.DataFrame:
 def test_detection_is_by_content_not_name_and_with_any_target(tmp_path: Path) -> None:
     path = tmp_path / "sales.csv"
     _stores().to_csv(path, index=False)
-    res = run_forecast("validate", path, "--target", "units")
+    res = run_cli("validate", path, "--target", "units")
     assert res.returncode == 65, res.stderr
     assert res.stderr == (f"Error: {path}: timestamps repeat: it holds several series. Column "
                           "'store name' looks like a series id; pass --id-col 'store name'.\n")
@@ -71,7 +72,7 @@ def test_numeric_ids_get_the_duplicate_error_not_a_crash(tmp_path: Path) -> None
     frame["store"] = np.tile([1, 2, 3], 30)
     path = tmp_path / "numeric_ids.csv"
     frame.to_csv(path, index=False)
-    res = run_forecast("validate", path, "--target", "units")
+    res = run_cli("validate", path, "--target", "units")
     assert res.returncode == 65
     assert "unexpected failure" not in res.stderr
     assert "60 duplicate timestamp(s) with different values" in res.stderr

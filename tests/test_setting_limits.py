@@ -13,6 +13,7 @@ import pytest
 from forecast_cli.errors import ConfigError
 from forecast_cli.settings import LIMITS, SETTING_NAMES, build_settings, read_config_file
 from tests.batch_helpers import TINY_JOB, write_batch
+from tests.cli_helpers import run_cli
 from tests.conftest import run_forecast, seasonal_series, write_series
 
 QUICK = 60  # seconds: a refusal is immediate
@@ -83,7 +84,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_command_line_refuses_at_once(data: Path, tmp_path: Path, args: tuple[str, ...],
                                           line: str) -> None:
     out = ("-o", tmp_path / "out") if args[0] == "train" else ()  # backtest writes nothing
-    proc = run_forecast(args[0], data, *args[1:], *out, timeout=QUICK)
+    proc = run_cli(args[0], data, *args[1:], *out, timeout=QUICK)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1] == line
     assert not (tmp_path / "out").exists()

@@ -14,6 +14,7 @@ import pytest
 from forecast_cli.core.scaling import SeriesScalers, fit_scaler
 from forecast_cli.model import api as model
 from forecast_cli.pipeline.inputs import padded_window
+from tests.cli_helpers import run_cli
 from tests.conftest import TINY_ARGS, run_forecast
 from tests.test_stored_windows import batches, both_ways, spec
 
@@ -56,7 +57,7 @@ def _panel(path: Path) -> Path:
 
 def test_every_series_of_a_panel_is_forecast_and_short_ones_are_flagged(tmp_path: Path) -> None:
     data = _panel(tmp_path / "p.csv")
-    trained = run_forecast("train", data, "--id-col", "id", *TINY_ARGS, "-o", tmp_path / "o")
+    trained = run_cli("train", data, "--id-col", "id", *TINY_ARGS, "-o", tmp_path / "o")
     assert trained.returncode == 0, trained.stderr
     assert "short (10 rows)" in trained.stderr
     assert "one (1 rows)" in trained.stderr  # the only one left out, and said so

@@ -4,7 +4,9 @@ the publication and at random instants, a locked OUT, a full disk.
 
 Trainings are what cost time, so one trained OUT (module fixture) is copied into each test, and
 the publication step alone (``run_helpers.PUBLISH``: what `forecast train` runs after training,
-without TensorFlow) is what most kill points are tried on, in a subprocess each.
+without TensorFlow) is what most kill points are tried on, in a subprocess each. The trainings
+nothing kills, and the refusal of a data file at an output name, run the CLI in this process
+(``cli_helpers.run_cli``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from forecast_cli.io import links
 from forecast_cli.pipeline import outdir, runs
 from forecast_cli.pipeline.quickpredict import predict_output
 from forecast_cli.settings import build_settings
+from tests.cli_helpers import run_cli
 from tests.conftest import REPO, TINY_ARGS, run_forecast, seasonal_series, write_series
 from tests.run_helpers import (
     FOUR,
@@ -166,12 +169,12 @@ def test_an_old_out_is_migrated_safely_and_kept_through_kills_and_reruns(
     if one_run(old) == "0001":
         assert view(old) == base.shown
     _predicts(old, base.data)
-    proc = run_forecast("train", base.data, *ARGS, "--seed", "9", "-o", old)
+    proc = run_cli("train", base.data, *ARGS, "--seed", "9", "-o", old)  # in this process
     assert proc.returncode == 0, proc.stderr
     assert leftovers(old) == []
     assert one_run(old) not in ("0001", None)
     assert files(old / "runs" / "0001") == files(base.out / "runs" / "0001")  # issue 13
-    shown = run_forecast("predict", "-m", old / "model", base.data)
+    shown = run_cli("predict", "-m", old / "model", base.data)
     assert (shown.returncode, len(shown.stdout.splitlines())) == (0, 5), shown.stderr
 
 
@@ -269,7 +272,7 @@ def test_a_data_file_at_an_output_name_is_never_taken_for_an_old_run(
     data = out / "history.csv"
     shutil.copy(base.data, data)
     before = data.read_bytes()
-    proc = run_forecast("train", data, *ARGS, "-o", out, timeout=120)
+    proc = run_cli("train", data, *ARGS, "-o", out)
     assert proc.returncode == 73, proc.stderr
     assert f"{data}: is a file forecast did not write" in proc.stderr
     assert not data.is_symlink()

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from forecast_cli.data.validation import check_csv
-from tests.conftest import REPO, run_forecast
+from tests.cli_helpers import run_cli
+from tests.conftest import REPO
 
 HEAVY = ("tensorflow", "keras", "sklearn", "dask", "distributed")
 
@@ -36,7 +37,7 @@ def test_validate_json_report_counts_gaps_and_fixes(tmp_path: Path) -> None:
     body = "".join(f"2024-01-{d:02d},{2 * d}\n" for d in days)
     data = tmp_path / "g.csv"
     data.write_text("when,load\n" + body)
-    result = run_forecast("validate", data, "--json", "--fill", "interpolate")
+    result = run_cli("validate", data, "--json", "--fill", "interpolate")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["usable"] is True
@@ -53,7 +54,7 @@ def test_validate_json_report_counts_gaps_and_fixes(tmp_path: Path) -> None:
 def test_validate_unusable_exit_65_lists_every_problem(tmp_path: Path) -> None:
     data = tmp_path / "bad.csv"
     data.write_text("ts,value\n2024-01-01,1\n2024-01-02,x\n2024-01-04,4\n")
-    result = run_forecast("validate", data, "--json")
+    result = run_cli("validate", data, "--json")
     assert result.returncode == 65
     report = json.loads(result.stdout)
     assert [e["kind"] for e in report["errors"]] == ["not_a_number", "gap"]  # one pass
@@ -66,7 +67,7 @@ def test_reading_options_come_from_a_toml_config(tmp_path: Path) -> None:
     data.write_text("Zeit;Wert\n" + "".join(f"2024-01-{d:02d};{d},5\n" for d in range(1, 11)))
     config = tmp_path / "read.toml"
     config.write_text('sep = ";"\ndecimal = ","\n')
-    result = run_forecast("validate", data, "--config", config, "--json")
+    result = run_cli("validate", data, "--config", config, "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["value_columns"] == ["Wert"]
 
@@ -76,7 +77,7 @@ def test_refused_and_empty_cells_are_reported_in_the_same_run(tmp_path: Path) ->
     data = tmp_path / "both.csv"
     data.write_text('ts,value\n2024-01-01,1\n2024-01-02,"12,5x"\n2024-01-03,\n2024-01-04,4\n'
                     "2024-01-05,NA\n2024-01-06,6\n")
-    result = run_forecast("validate", data)
+    result = run_cli("validate", data)
     assert result.returncode == 65
     assert (f"Error: {data}, column 'value': cell(s) that are not numbers: line 3: '12,5x'"
             in result.stderr)
