@@ -21,10 +21,10 @@ SAMPLE = REPO / "sample_data" / "co2_monthly.csv"
 
 # Settings small enough that a real TensorFlow fit takes a few seconds on 2 cores.
 # One network, no refit: the ensemble and the refit have their own tests (test_ensemble.py).
+SINGLE: tuple[str, ...] = ("--ensemble-seeds", "1", "--ensemble-lookbacks", "1", "--no-refit")
 TINY_ARGS: tuple[str, ...] = ("--lookback", "8", "--horizon", "4", "--lstm-units", "8",
                               "--epochs", "3", "--batch-size", "16", "--patience", "2",
-                              "--seed", "7", "--ensemble-seeds", "1", "--ensemble-lookbacks",
-                              "1", "--no-refit")
+                              "--seed", "7", *SINGLE)
 
 
 def run_forecast(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None,

@@ -15,7 +15,7 @@ from forecast_cli.errors import DataError
 from forecast_cli.pipeline.backtest import Fold, fold_origins, fold_plan
 from forecast_cli.settings import Settings
 from tests.cli_helpers import run_cli
-from tests.conftest import assert_png, run_forecast, seasonal_series, write_series
+from tests.conftest import SINGLE, assert_png, run_forecast, seasonal_series, write_series
 
 
 def test_expanding_folds_end_at_the_last_row() -> None:
@@ -79,7 +79,7 @@ def test_backtest_cli_json_and_plot(daily_csv: Path, tmp_path: Path) -> None:
     config.write_text("precision = 2\n", encoding="utf-8")  # --precision, through the TOML
     res = run_forecast("backtest", daily_csv, "--folds", "3", "--refit-every", "2",
                        "--lookback", "14", "--horizon", "7", "--lstm-units", "8",
-                       "--epochs", "2", "--batch-size", "32", "--seed", "3", "--json",
+                       "--epochs", "2", "--batch-size", "32", "--seed", "3", *SINGLE, "--json",
                        "--plot", png, "--config", config, "--quiet")
     assert res.returncode == 0, res.stderr
     assert res.stderr == ""  # --quiet: no messages, but the JSON asked for

@@ -23,11 +23,11 @@ import pandas as pd
 import pytest
 
 from tests.cli_helpers import run_cli
-from tests.conftest import assert_png, run_forecast
+from tests.conftest import SINGLE, assert_png, run_forecast
 
 H, LOOKBACK, FOLDS, SEASON = 4, 8, 3, 7
 FIT = ("--lookback", str(LOOKBACK), "--horizon", str(H), "--folds", str(FOLDS),
-       "--lstm-units", "4", "--epochs", "1", "--batch-size", "16", "--seed", "7")
+       "--lstm-units", "4", "--epochs", "1", "--batch-size", "16", "--seed", "7", *SINGLE)
 ONE_FIT = ("--refit-every", str(FOLDS))  # folds 2 and 3 reuse fold 1's network: one fit
 WIDE = {"COLUMNS": "200"}  # rich tables at full width, nothing truncated
 START = pd.Timestamp("2020-01-01")

@@ -17,10 +17,10 @@ import pytest
 
 from forecast_cli.errors import BundleError
 from tests.cli_helpers import run_cli
-from tests.conftest import run_forecast
+from tests.conftest import SINGLE, run_forecast
 
 ARGS = ("--lookback", "8", "--horizon", "4", "--lstm-units", "4", "--epochs", "1",
-        "--batch-size", "32", "--patience", "1", "--seed", "7", "-q")
+        "--batch-size", "32", "--patience", "1", "--seed", "7", "-q", *SINGLE)
 HOURLY = ["cal_hour_sin", "cal_hour_cos", "cal_weekday_sin", "cal_weekday_cos", "cal_year_sin",
           "cal_year_cos"]
 

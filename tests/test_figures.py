@@ -21,7 +21,8 @@ from forecast_cli.pipeline.wording import date_words
 # series a ends 30 days before the others (a series that stopped early must stay visible)
 LEVELS = {"a": 10.0, "b": 1000.0, "c": 100.0}
 SMALL = {"lookback": 8, "horizon": 4, "lstm_units": 4, "epochs": 2, "batch_size": 16,
-         "patience": 2, "seed": 7, "id_col": "id"}
+         "patience": 2, "seed": 7, "id_col": "id",
+         "ensemble_seeds": 1, "ensemble_lookbacks": (1.0,), "refit": False}  # one network
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from forecast_cli.errors import DataError
 from forecast_cli.loadoptions import LoadOptions
 from forecast_cli.pipeline import panel
 from tests.cli_helpers import run_cli
-from tests.conftest import REPO, assert_png, run_forecast
+from tests.conftest import REPO, SINGLE, assert_png, run_forecast
 
 MACRO = REPO / "sample_data" / "macro_quarterly_long.csv"
 
@@ -109,7 +109,7 @@ def macro_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     png = out.parent / "train.png"
     result = run_cli("train", MACRO, "--id-col", "series", "--lookback", "8", "--horizon",
                      "4", "--lstm-units", "8", "--epochs", "2", "--patience", "1",
-                     "--seed", "7", "-o", out, "--plot", png)
+                     "--seed", "7", *SINGLE, "-o", out, "--plot", png)
     assert result.returncode == 0, result.stderr
     assert "worst of 8 series" in result.stdout
     assert_png(png)  # one panel per series (the first 4) and the loss curves
@@ -162,7 +162,7 @@ def test_features_are_inputs_recorded_and_required_at_predict(tmp_path: Path) ->
     result = run_cli("train", data, "--target", "y", "--features", "x", "--calendar",
                      "--lookback", "8",
                      "--horizon", "4", "--lstm-units", "8", "--epochs", "1", "--seed", "7",
-                     "-o", out, "-q")
+                     *SINGLE, "-o", out, "-q")
     assert result.returncode == 0, result.stderr
     config = json.loads((out / "model" / "config.json").read_text())
     calendar = ["cal_weekday_sin", "cal_weekday_cos", "cal_year_sin", "cal_year_cos"]  # daily

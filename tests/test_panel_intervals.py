@@ -23,7 +23,7 @@ from forecast_cli.core.panel_intervals import (
 from forecast_cli.pipeline.backtest import backtest
 from forecast_cli.settings import Settings
 from tests.cli_helpers import run_cli
-from tests.conftest import run_forecast, seasonal_series, write_series
+from tests.conftest import SINGLE, run_forecast, seasonal_series, write_series
 
 IDS = ("a", "b", "c")
 
@@ -130,7 +130,7 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     tmp = tmp_path_factory.mktemp("stores")
     data, out = _three_series(tmp), tmp / "out"
     res = run_cli("train", data, "--id-col", "store", "--lookback", "8", "--horizon", "4",
-                  "--lstm-units", "4", "--epochs", "1", "--seed", "7", "-o", out, "-q")
+                  "--lstm-units", "4", "--epochs", "1", "--seed", "7", *SINGLE, "-o", out, "-q")
     assert res.returncode == 0, res.stderr
     return {"data": data, "out": out}
 

@@ -16,12 +16,12 @@ import pandas as pd
 import pytest
 
 from tests.cli_helpers import run_cli
-from tests.conftest import REPO, run_forecast
+from tests.conftest import REPO, SINGLE, run_forecast
 
 ETTH1 = REPO.parent / "shared" / "data" / "ett" / "ETTh1.csv"
 TARGETS = ("HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL", "OT")
 FAST = ("--lookback", "8", "--horizon", "4", "--lstm-units", "8", "--epochs", "1",
-        "--batch-size", "256", "--patience", "1", "--seed", "7")
+        "--batch-size", "256", "--patience", "1", "--seed", "7", *SINGLE)
 
 
 def _etth1() -> Path:
