@@ -13,13 +13,15 @@ import pytest
 
 from forecast_cli.settings import Settings
 from tests.cli_helpers import run_cli
-from tests.conftest import SAMPLE, TINY_ARGS, run_forecast, seasonal_series, write_series
+from tests.conftest import SAMPLE, SINGLE, TINY_ARGS, run_forecast, seasonal_series, write_series
 
 Trained = tuple[Path, Path, subprocess.CompletedProcess[str]]
 TF_NOISE = ("tensorflow", "cuda", "onednn", "absl", "i0000", "w0000", "e0000", "cpu_feature")
 
 
-TINY = dict(zip(TINY_ARGS[::2], TINY_ARGS[1::2], strict=True))
+_VALUED = TINY_ARGS[:len(TINY_ARGS) - len(SINGLE)]  # option, value pairs; SINGLE ends in a flag
+assert TINY_ARGS[len(_VALUED):] == SINGLE
+TINY = dict(zip(_VALUED[::2], _VALUED[1::2], strict=True))
 FROM_CONFIG = ("--lookback", "--lstm-units")  # given in the run's --config file only
 CONFIG_HORIZON = int(TINY["--horizon"]) - 1  # in the file too, and overridden by --horizon
 
@@ -33,7 +35,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
     cfg.write_text("".join(f"{flag[2:].replace('-', '_')} = {TINY[flag]}\n"
                            for flag in FROM_CONFIG) + f"horizon = {CONFIG_HORIZON}\n")
     out = tmp / "run"
-    flags = [a for flag, value in TINY.items() if flag not in FROM_CONFIG for a in (flag, value)]
+    flags = [*(a for flag, value in TINY.items() if flag not in FROM_CONFIG
+               for a in (flag, value)), *SINGLE]
     proc = run_forecast("train", csv, "-o", out, "--config", cfg, *flags)
     return csv, out, proc
 

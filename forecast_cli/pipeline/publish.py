@@ -33,15 +33,12 @@ from forecast_cli.pipeline.train_result import (
 )
 
 
-def publish(r: TrainResult, spec: model.NetworkSpec, scalers: SeriesScalers, net: Any,
-            transform: dict[str, Any] | None = None) -> None:
+def publish(r: TrainResult, spec: model.NetworkSpec, scalers: SeriesScalers, net: Any) -> None:
     """Write every output atomically: forecasts and history, the bundle, metrics.json last.
-    The bundle carries metrics.json's content as scores.json (``forecast inspect``).
-    ``transform``: the per-series target transforms' record (``transforming.record``)."""
+    The bundle carries metrics.json's content as scores.json (``forecast inspect``)."""
     out = atomic.ensure_dir(r.output_dir)
     report = json_safe(metrics_report(r))
-    if transform is not None:
-        report["transform"] = record_counts(transform, len(r.panel.ids))
+    transform = r.transform
     atomic.write_text(out / FORECASTS_FILE, _test_table(r).to_csv(index=False))
     atomic.write_text(out / HISTORY_FILE, history_csv(r.history))
     scaler, schema = _bundle_shape(r, scalers)
@@ -131,6 +128,8 @@ def metrics_report(r: TrainResult) -> dict[str, Any]:
             "short_history": short_ids(r.panel),
             "intervals": intervals_report(r.calibration, r.interval_scores,
                                           r.series_interval_scores)})
+    if r.transform is not None:
+        report["transform"] = record_counts(r.transform, len(r.panel.ids))
     return report
 
 

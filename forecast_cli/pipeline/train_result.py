@@ -53,6 +53,8 @@ class TrainResult:
     # which fit the bundle holds: "refit" on every window (test scores from the held-out fit)
     # or "held-out" (--no-refit, or a refit that diverged)
     bundle_fit: dict[str, Any] | None = None
+    # the per-series target transforms (``transforming.record``); None: no series transformed
+    transform: dict[str, Any] | None = None
 
     @property
     def bundle_dir(self) -> Path:

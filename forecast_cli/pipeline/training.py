@@ -189,9 +189,9 @@ def fit_and_write(prep: Prepared, write_to: Path, on_epoch: model.EpochCallback 
         else None, validation=verdict, serving=serving(s, verdict), ensemble=chosen)
     served, fit = (ensemble.refit(frame, parts, spec, s, result.best_epoch, feed) if s.refit
                    else (None, {"fit": "held-out"}))
-    result = replace(result, bundle_fit=fit, seconds=time.perf_counter() - prep.started)
-    publish(result, spec, scalers, net if served is None else served,
-            transforming.record(feed.transforms, frame, p, s))
+    result = replace(result, bundle_fit=fit, seconds=time.perf_counter() - prep.started,
+                     transform=transforming.record(feed.transforms, frame, p, s))
+    publish(result, spec, scalers, net if served is None else served)
     return result
 
 
