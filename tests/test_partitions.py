@@ -35,7 +35,8 @@ from tests.test_batch_cluster import Cluster
 
 IDS = [f"s{i}" for i in range(6)]
 TINY = {"lookback": 8, "horizon": 4, "lstm_units": 8, "epochs": 1, "batch_size": 16,
-        "patience": 2, "seed": 7, "id_col": "id", "target": "value"}
+        "patience": 2, "seed": 7, "id_col": "id", "target": "value",
+        "ensemble_seeds": 1, "ensemble_lookbacks": (1.0,), "refit": False}  # one network
 
 
 def _panel(path: Path, ids: list[str] = IDS, rows: int = 80) -> Path:
