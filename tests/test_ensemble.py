@@ -177,7 +177,7 @@ def test_refit_serves_a_network_fitted_on_every_window_with_the_held_out_scores(
     wa = model.load_network(a.spec, a.weights).get_weights()
     wb = model.load_network(b.spec, b.weights).get_weights()
     assert any(not np.array_equal(x, y) for x, y in zip(wa, wb, strict=True))
-    assert "refitted on every window" in runs["proc"].stderr
+    assert "the bundle holds a refit on every window" in runs["proc"].stderr
     assert "Ensemble of 2" in runs["proc"].stderr
 
 

@@ -207,7 +207,7 @@ def ensemble_line(result: TrainResult) -> str:
     """What the bundle's network is: the ensemble's candidate chosen on validation, its
     validation and test scores, and which fit the bundle holds. "" for one network."""
     e, fit = result.ensemble or {}, result.bundle_fit or {}
-    held = (f"refitted on every window ({fit.get('epochs')} epochs; test scores from the "
+    held = (f"a refit on every window ({fit.get('epochs')} epochs; test scores from the "
             "held-out fit)" if fit.get("fit") == "refit" else "the held-out fit")
     if "validation" not in e:
         return f"Bundle: {held}.\n" if fit.get("fit") == "refit" else ""
