@@ -12,11 +12,16 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -127,13 +132,38 @@ def test_partition_trained_alone_gives_the_same_forecasts(local: Path, panel: Pa
     assert len(rows) == 4 * len(mine)
 
 
+def _train_killing_a_worker(panel: Path, out: Path, cluster: Cluster) -> partitions.PartitionedRun:
+    """``partitions.train`` on the cluster, with the worker running p000's task killed
+    (``kill -9``) as soon as the scheduler shows it there; another worker is added after."""
+    done: list[Any] = []
+    runner = threading.Thread(target=lambda: done.append(partitions.train(
+        panel, _settings(out, partitions=2), Target(address=cluster.address))))
+    runner.start()
+    deadline = time.monotonic() + 300
+    try:
+        while (pid := cluster.worker_running("forecast-train-p000-")) is None:
+            assert runner.is_alive(), "the train ended before p000's task was seen running"
+            assert time.monotonic() < deadline, "p000's task never ran"
+            time.sleep(0.05)
+        os.kill(pid, signal.SIGKILL)
+        runner.join(timeout=600)
+        assert not runner.is_alive()
+    finally:
+        cluster.add_workers(1)  # two again, for the tests after this one
+    (run,) = done
+    return run  # type: ignore[no-any-return]
+
+
 def test_cluster_training_and_predict_are_byte_identical(local: Path, panel: Path,
                                                          cluster: Cluster) -> None:
-    """The same partitions on a real scheduler and 2 workers (each task in a fresh process)."""
+    """The same partitions on a real scheduler and 2 workers (each task in a fresh process),
+    one of which is killed mid-task: the retry elsewhere still writes the same bytes."""
     out = panel.parent / "cluster"
     on = Target(address=cluster.address)
-    run = partitions.train(panel, _settings(out, partitions=2), on)
+    run = _train_killing_a_worker(panel, out, cluster)
     assert {t["name"] for t in run.tasks} == {"p000", "p001"}
+    assert not list(out.rglob("*.tmp"))
+    assert not list(out.rglob(".staging-*"))
     for name in ("p000", "p001"):
         for file in ("test_forecasts.csv", "history.csv"):
             assert ((out / "latest" / "partitions" / name / file).read_bytes()

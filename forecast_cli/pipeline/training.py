@@ -187,11 +187,14 @@ def fit_and_write(prep: Prepared, write_to: Path, on_epoch: model.EpochCallback 
         series_interval_scores=cov_per,
         intervals=Intervals(calib.levels, only.half_widths, only.n_calibration) if single
         else None, validation=verdict, serving=serving(s, verdict), ensemble=chosen)
-    served, fit = (ensemble.refit(frame, parts, spec, s, result.best_epoch, feed) if s.refit
-                   else (None, {"fit": "held-out"}))
+    served, fit, deployed = None, {"fit": "held-out"}, feed
+    if s.refit:  # scalers and transforms fitted on every row, as the network is
+        every_row = transforming.refit_feed(frame, p, s, future, starts)
+        served, fit = ensemble.refit(frame, parts, spec, s, result.best_epoch, every_row)
+        deployed = feed if served is None else every_row
     result = replace(result, bundle_fit=fit, seconds=time.perf_counter() - prep.started,
-                     transform=transforming.record(feed.transforms, frame, p, s))
-    publish(result, spec, scalers, net if served is None else served)
+                     transform=transforming.record(deployed.transforms, frame, p, s))
+    publish(result, spec, deployed.scalers, net if served is None else served)
     return result
 
 

@@ -75,6 +75,21 @@ def train_feed(frame: Frame, p: panel.Panel, s: Settings, future: np.ndarray | N
     return feed_for(frame.values, spans, fits, s, future, starts)
 
 
+def refit_feed(frame: Frame, p: panel.Panel, s: Settings, future: np.ndarray | None,
+               starts: np.ndarray | None) -> Feed:
+    """What the refit on every window (``ensemble.refit``) reads: each kept series' scaler and
+    transform fitted on all its rows, as the held-out fit's were on its training rows. The
+    refit holds nothing out, so nothing is gained by hiding rows from its choices: the
+    seasonality test, which needs three seasons and whose power grows with its rows, sees the
+    whole history (352 of M3 monthly's 1,428 series have fewer than 72 rows: three seasons
+    beyond two held-out horizons of 18). The phase-0 row (the anchor) is the series' first
+    either way."""
+    spans = np.asarray([(int(a), int(a) + b.n) for a, b in zip(p.starts, p.bounds, strict=True)],
+                       np.int64).reshape(-1, 2)
+    return feed_for(frame.values, spans, [slice(int(a), int(b)) for a, b in spans], s, future,
+                    starts)
+
+
 def ranged(fitted: SeriesScalers, original: SeriesScalers) -> SeriesScalers:
     """``fitted``'s scaling with ``original``'s ranges (what range checks compare with)."""
     return SeriesScalers(tuple(replace(f, data_min=o.data_min, data_max=o.data_max)
