@@ -69,8 +69,7 @@ def train_feed(frame: Frame, p: panel.Panel, s: Settings, future: np.ndarray | N
                starts: np.ndarray | None) -> Feed:
     """What the network of ``train`` reads: each kept series' scaler and transform fitted
     on its own training rows (``panel.fit_rows``)."""
-    spans = np.asarray([(int(a), int(a) + b.n) for a, b in zip(p.starts, p.bounds, strict=True)],
-                       np.int64).reshape(-1, 2)
+    spans = _spans(p)
     fits = [panel.fit_rows(frame, p, i) for i in range(len(p.ids))]
     return feed_for(frame.values, spans, fits, s, future, starts)
 
@@ -84,10 +83,15 @@ def refit_feed(frame: Frame, p: panel.Panel, s: Settings, future: np.ndarray | N
     whole history (352 of M3 monthly's 1,428 series have fewer than 72 rows: three seasons
     beyond two held-out horizons of 18). The phase-0 row (the anchor) is the series' first
     either way."""
-    spans = np.asarray([(int(a), int(a) + b.n) for a, b in zip(p.starts, p.bounds, strict=True)],
-                       np.int64).reshape(-1, 2)
+    spans = _spans(p)
     return feed_for(frame.values, spans, [slice(int(a), int(b)) for a, b in spans], s, future,
                     starts)
+
+
+def _spans(p: panel.Panel) -> np.ndarray:
+    """Each kept series' global rows (a, b), a its first: (S, 2)."""
+    return np.asarray([(int(a), int(a) + b.n) for a, b in zip(p.starts, p.bounds, strict=True)],
+                      np.int64).reshape(-1, 2)
 
 
 def ranged(fitted: SeriesScalers, original: SeriesScalers) -> SeriesScalers:
