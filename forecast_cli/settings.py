@@ -53,6 +53,7 @@ Fallback = Literal["none", "seasonal-naive"]
 TrainWindow = Literal["expanding", "sliding"]
 Transform = Literal["none", "log", "boxcox"]  # per series, where its training rows are > 0
 Deseasonalize = Literal["none", "auto", "always"]  # auto: where Theta's test finds the season
+Combine = Literal["auto", "theta", "none"]  # auto: the Theta blend where it validates better
 # how `predict` runs the network, and what it writes (not settings: options of that command)
 Engine = Literal["auto", "keras", "onnx"]
 OutputFormat = Literal["csv", "json", "parquet"]  # parquet on stdout: into a pipe only
@@ -64,6 +65,7 @@ FALLBACKS: tuple[str, ...] = get_args(Fallback)
 TRAIN_WINDOWS: tuple[str, ...] = get_args(TrainWindow)
 TRANSFORMS: tuple[str, ...] = get_args(Transform)
 DESEASONALIZES: tuple[str, ...] = get_args(Deseasonalize)
+COMBINES: tuple[str, ...] = get_args(Combine)
 ENGINES: tuple[str, ...] = get_args(Engine)
 OUTPUT_FORMATS: tuple[str, ...] = get_args(OutputFormat)
 
@@ -137,6 +139,7 @@ class Settings:
     ensemble_seeds: int = 2
     ensemble_lookbacks: tuple[float, ...] = (1.0, 0.5)
     refit: bool = True
+    combine: Combine = "auto"  # the mean of the network's and the Theta method's forecasts
     # where results go, and how: decimals of the values written (None: the training data's
     # own + 3, see core.precision; train records the number it used in the bundle)
     output_dir: Path = field(default_factory=lambda: Path("forecast-output"))
@@ -247,7 +250,8 @@ def validate(s: Settings) -> Settings:
         )
     for name, choices in (("scaler", SCALERS), ("optimizer", OPTIMIZERS),
                           ("window_norm", WINDOW_NORMS), ("fallback", FALLBACKS),
-                          ("transform", TRANSFORMS), ("deseasonalize", DESEASONALIZES)):
+                          ("transform", TRANSFORMS), ("deseasonalize", DESEASONALIZES),
+                          ("combine", COMBINES)):
         check_choice(name, getattr(s, name), choices)
     _validate_reading(s)
     check_choice("train_window", s.train_window, TRAIN_WINDOWS)

@@ -83,9 +83,12 @@ def one_run(out: Path) -> str:
     manifest = json.loads((out / "model" / "manifest.json").read_text())
     config = json.loads((out / "model" / "config.json").read_text())
     assert metrics["data"]["fingerprint"] == manifest["data_fingerprint"]
-    # the bundle's settings add what it serves (the model or --fallback's baseline)
-    assert metrics["settings"] == {k: v for k, v in config["settings"].items() if k != "serving"}
+    # the bundle's settings add what it serves (the model or --fallback's baseline, and
+    # Theta's share of the blend)
+    assert metrics["settings"] == {k: v for k, v in config["settings"].items()
+                                   if k not in ("serving", "theta_weight")}
     assert config["settings"]["serving"] == metrics["serving"]
+    assert config["settings"]["theta_weight"] == metrics["ensemble"]["theta_weight"]
     history = [line for line in (out / "history.csv").read_text().splitlines() if line]
     assert len(history) - 1 == metrics["training"]["epochs_run"]
     return run.name

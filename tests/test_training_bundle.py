@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from forecast_cli.core.splits import origins
+from forecast_cli.core.theta import theta_forecast
 from forecast_cli.errors import BundleError, InputMissingError
 from forecast_cli.model import api as model
 from forecast_cli.model import bundle
@@ -92,6 +93,14 @@ def test_bundle_round_trip_reproduces_the_test_forecasts(
     test = origins(result.bounds, "test", b.spec.lookback, b.spec.horizon)
     pred = b.scaler.inverse(model.predict(net, model.window_dataset(scaled, None, test, b.spec,
                                                                     1024)))
+    # what is served: the network, or (combine chose it) its mean with Theta fitted on the
+    # series up to each window's origin
+    w = b.settings["theta_weight"]
+    if w:
+        values = result.frame.values[:, 0]
+        theta = np.stack([theta_forecast(values[:o], b.spec.horizon, b.schema.season)
+                          for o in test])[:, :, None]
+        pred = (1 - w) * pred + w * theta
     table = pd.read_csv(result.output_dir / "test_forecasts.csv")
     np.testing.assert_array_equal(table["model"].to_numpy(), pred.ravel())
     np.testing.assert_array_equal(table["actual"].to_numpy(),

@@ -16,6 +16,7 @@ from forecast_cli.cli.options import (
     setting_option,
 )
 from forecast_cli.settings import (
+    Combine,
     Deseasonalize,
     Fallback,
     OptimizerKind,
@@ -122,4 +123,8 @@ MODEL: Mapping[str, Any] = {
         "refit", TRAINING_PANEL, "Refit the chosen configuration on every window (test "
         "included) for the best epoch count before saving the bundle; the test scores come "
         "from the fit that did not see them.", "--refit/--no-refit")],
+    "combine": Annotated[Combine | None, setting_option(
+        "combine", NETWORK_PANEL, "Serve the mean of the network's forecast and the Theta "
+        "method's (the M3 winner, fitted on each series' own rows): auto where that scores a "
+        "lower MASE on the validation windows, theta always, none never.")],
 }

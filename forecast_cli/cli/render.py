@@ -190,7 +190,8 @@ def train_summary(result: TrainResult) -> str:
         verdict = ("no MASE skill: the in-sample seasonal naive error is 0 (the series "
                    "repeats each season exactly), compare the MAE above")
     else:
-        verdict = (f"LSTM {'beats' if skill > 0 else 'does NOT beat'} seasonal naive on MASE "
+        lstm = "LSTM + Theta" if (result.ensemble or {}).get("theta_weight") else "LSTM"
+        verdict = (f"{lstm} {'beats' if skill > 0 else 'does NOT beat'} seasonal naive on MASE "
                    f"(skill {_fmt(100 * skill)} %)")
     out = result.output_dir
     run = f"\nRun: {out / 'runs' / result.run} (now {out / 'latest'})" if result.run else ""
@@ -213,7 +214,9 @@ def ensemble_line(result: TrainResult) -> str:
         return f"Bundle: {held}.\n" if fit.get("fit") == "refit" else ""
     m, chosen = str(e.get("metric", "mase")), str(e["chosen"])
     val, test = e["validation"].get(chosen), e["test"].get(chosen)
-    return (f"Ensemble of {len(e['members'])}: serving the {chosen}, chosen on validation "
+    n = len(e["members"])
+    what = f"Ensemble of {n}: serving the {chosen}" if n > 1 else f"Serving the {chosen}"
+    return (f"{what}, chosen on validation "
             f"({m.upper()} {_fmt(val)}, test {_fmt(test)}); the bundle holds {held}.\n")
 
 
@@ -225,13 +228,14 @@ def validation_line(result: TrainResult) -> str:
         return "Validation: no window with a season before it; seasonal naive not compared."
     m = str(v.get("metric", "mase"))
     mase = f"{m.upper()} {_fmt(v['model'][m])} vs seasonal naive {_fmt(v['seasonal_naive'][m])}"
+    lstm = "the LSTM + Theta blend" if (result.ensemble or {}).get("theta_weight") else "the LSTM"
     if v["beats_seasonal_naive"]:
-        return f"Validation: the LSTM beats seasonal naive ({mase}); the bundle serves it."
+        return f"Validation: {lstm} beats seasonal naive ({mase}); the bundle serves it."
     if result.serving == "seasonal-naive":
-        return (f"Validation: the LSTM does NOT beat seasonal naive ({mase}); the bundle "
+        return (f"Validation: {lstm} does NOT beat seasonal naive ({mase}); the bundle "
                 "serves seasonal naive (--fallback seasonal-naive).")
-    return (f"Validation: the LSTM does NOT beat seasonal naive ({mase}); the bundle serves "
-            "the LSTM anyway: pass --fallback seasonal-naive to serve the baseline.")
+    return (f"Validation: {lstm} does NOT beat seasonal naive ({mase}); the bundle serves "
+            "it anyway: pass --fallback seasonal-naive to serve the baseline.")
 
 
 @contextmanager

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 SCORE_KEYS = (("mase", "MASE"), ("mae", "MAE"), ("rmse", "RMSE"), ("smape", "sMAPE %"))
 SHOWN_SETTINGS = ("target", "features", "calendar", "scaler", "lstm_units", "lstm_layers",
                   "dense_units", "dropout", "window_norm", "epochs", "batch_size",
-                  "learning_rate", "patience", "seed", "levels")
+                  "learning_rate", "patience", "seed", "levels", "transform", "deseasonalize",
+                  "combine")
 
 
 def _pairs(title: str, rows: list[tuple[str, Any]]) -> Table:
@@ -40,6 +41,23 @@ def transform_words(t: dict[str, Any]) -> str:
                      (("log", "log"), ("Box-Cox", "boxcox"), ("deseasonalised", "deseasonalized")))
 
 
+def serves_words(v: dict[str, Any]) -> str:
+    """"the median of 4 networks (lookback/seed 36/42, …) blended half and half with Theta;
+    refit on every window" …: what ``bundle_info._serves`` says, in words."""
+    if v.get("serving") == "seasonal-naive":
+        return "seasonal naive (--fallback: the network lost to it on validation)"
+    members = v.get("members") or []
+    pairs = ", ".join(f"{lb}/{seed}" for lb, seed in members)
+    what = (f"the median of {len(members)} networks (lookback/seed {pairs})" if len(members) > 1
+            else f"one network (lookback/seed {pairs})")
+    weight = float(v.get("theta_weight") or 0.0)
+    if weight:
+        what += (" blended half and half with Theta" if weight == 0.5
+                 else f" blended with Theta (weight {weight:g})")
+    fit = {"refit": "; refit on every window", "held-out": "; the held-out fit"}
+    return what + fit.get(str(v.get("fit")), "")
+
+
 def inspect_lines(info: dict[str, Any]) -> list[Any]:
     """The bundle's description: a table of facts, then its scores and coverage."""
     from rich.table import Table
@@ -57,6 +75,7 @@ def inspect_lines(info: dict[str, Any]) -> list[Any]:
              ("windows", f"lookback {n['lookback']}, horizon {n['horizon']}, season "
               f"{d.get('season')}"),
              ("network", f"{n['parameters']:,} weights"),
+             *([("serves", serves_words(info["serves"]))] if info.get("serves") else []),
              *([("transform", transform_words(d["transform"]))] if d.get("transform") else []),
              ("checks", f"checksums {checks['checksums']} ({len(checks['files'])} files), "
               f"signature {checks['signature']}"),

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +32,14 @@ import numpy as np
 from forecast_cli.core.evaluation import MODEL, NAIVE, SEASONAL, baseline_forecasts
 from forecast_cli.core.metrics import mase_scale
 from forecast_cli.core.panel_intervals import SeriesIntervals, window_coverage
+from forecast_cli.core.theta import ThetaBlend
 from forecast_cli.core.windowing import WindowSpec
 from forecast_cli.data import calendar_features
 from forecast_cli.errors import DataError
 from forecast_cli.pipeline import backtest_report as report
 from forecast_cli.pipeline.backtest_report import BacktestResult as BacktestResult
 from forecast_cli.pipeline.backtest_report import FoldResult as FoldResult
+from forecast_cli.pipeline.ensemble import PREFER_BLEND
 from forecast_cli.pipeline.fitting import Feed
 from forecast_cli.pipeline.folds import Fold as Fold
 from forecast_cli.pipeline.folds import FoldLayout, layout
@@ -80,9 +82,39 @@ def _fit_fold(lay: FoldLayout, j: int, values: np.ndarray, spec: Any, s: Setting
     val = lay.origins(j, "val", s.lookback, s.horizon)
     net, history = fitting.fit_network(feed.values, train, val, spec, s, future=future,
                                        scaler=feed.scalers, starts=starts)
+    feed = _with_theta(lay, j, values, spec, s, net, feed, val)
     calibration = fitting.calibrate(net, feed, val, values[:, list(spec.target_index)], spec,
                                     s.levels, lay.ids)
     return _Fitted(net, feed, calibration, len(history["loss"]))
+
+
+def _with_theta(lay: FoldLayout, j: int, values: np.ndarray, spec: Any, s: Settings, net: Any,
+                feed: Feed, val: tuple[np.ndarray, np.ndarray]) -> Feed:
+    """The fold's feed, blended with Theta (fitted from each series' fold-training rows on) as
+    ``combine`` says: always (theta), never (none), or (auto) unless the network's scaled
+    error on the fold's validation windows is lower than the blend's by more than
+    ``PREFER_BLEND``, as train chooses."""
+    assert s.season is not None
+    if s.combine == "none":
+        return feed
+    targets = values[:, list(spec.target_index)]  # (n, k)
+    folds = lay.fold(j)
+    blend = ThetaBlend(targets, np.asarray([int(a) + f.train_start for a, f in
+                                            zip(lay.starts, folds, strict=True)]), s.season)
+    origins, which = val
+    if s.combine == "auto":
+        if not len(origins):
+            return feed  # nothing to choose on: the network, as train serves it then
+        actual = WindowSpec(0, spec.horizon).targets(targets, origins)  # (m, H, k)
+        scales = np.stack([mase_scale(targets[a + f.train_start:a + f.val_start], s.season)
+                           for a, f in zip(lay.starts, folds, strict=True)])  # (S, k)
+        scales = np.where(scales > 0, scales, 1.0)[which][:, None, :]
+        alone = feed.forecast(net, origins, which, spec)
+        mixed = blend.mix(alone, blend.forecasts(origins, which, spec.horizon))
+        err_alone = float(np.mean(np.abs(actual - alone) / scales))
+        if err_alone * (1.0 + PREFER_BLEND) < float(np.mean(np.abs(actual - mixed) / scales)):
+            return feed  # as ensemble._pick: the network alone only when clearly better
+    return replace(feed, theta=blend)
 
 
 def _score_fold(lay: FoldLayout, j: int, fitted: _Fitted, values: np.ndarray, spec: Any,

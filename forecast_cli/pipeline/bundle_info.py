@@ -38,7 +38,7 @@ def describe(path: Path) -> dict[str, Any]:
     """The bundle at ``path`` (or a run's), verified, as one JSON-able dict.
 
     Keys (docs/json.md): schema_version, bundle, resolved, checks, created_at, versions,
-    data_fingerprint, network, data, settings, scores (None for a bundle written before
+    data_fingerprint, network, data, settings, serves, scores (None for a bundle written before
     scores travelled with it), warnings.
     """
     shown = bundle_path(path)
@@ -58,6 +58,7 @@ def describe(path: Path) -> dict[str, Any]:
         "network": {**spec.to_json(), "parameters": parameter_count(spec)},
         "data": _data(parts.data),
         "settings": parts.settings,
+        "serves": _serves(parts.spec, parts.settings, parts.scores),
         "scores": _scores(parts.scores) if parts.scores is not None else None,
         "warnings": list(parts.warnings),
     }
@@ -73,6 +74,22 @@ def _data(raw: dict[str, Any]) -> dict[str, Any]:
             "series_count": len(panel.get("series", {})) if panel else 1,
             "transform": record_counts(raw["transform"], len(panel.get("series", {})) if panel
                                        else 1) if raw.get("transform") else None}
+
+
+def _serves(spec: Any, settings: dict[str, Any], scores: Any) -> dict[str, Any]:
+    """What the bundle forecasts with: ``serving`` (model or seasonal-naive), the ensemble's
+    candidate chosen on validation (None before the ensemble), the members as [lookback,
+    seed], Theta's weight in the blend, and which fit the weights are (refit, held-out)."""
+    raw = scores if isinstance(scores, dict) else {}
+
+    def part(key: str) -> dict[str, Any]:
+        value = raw.get(key)
+        return value if isinstance(value, dict) else {}
+    ensemble, fit = part("ensemble"), part("bundle_fit")
+    members = [list(m) for m in spec.members] or [[spec.lookback, spec.seed]]
+    return {"serving": settings.get("serving", "model"), "chosen": ensemble.get("chosen"),
+            "members": members, "theta_weight": float(settings.get("theta_weight") or 0.0),
+            "fit": fit.get("fit")}
 
 
 def _scores(raw: dict[str, Any]) -> dict[str, Any]:

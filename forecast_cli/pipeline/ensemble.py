@@ -3,9 +3,11 @@ windows only, and the refit of that choice on every window.
 
 Members are networks of disjoint weights in one Keras graph (``model.build_network``), one per
 lookback share × seed; the bundle serves the median of a subset of them. The subset is chosen
-among a few candidates (all members, the members of one lookback, each member alone) by the
-validation windows' MASE, the windows early stopping already used: the test windows decide
-nothing, and their scores of every candidate are recorded for information only.
+among a few candidates (all members, the members of one lookback, each member alone), each
+also blended half and half with the Theta method (``combine``, ``core.theta``: the M3 winner,
+fitted on each series' rows before the window), by the validation windows' MASE, the windows
+early stopping already used: the test windows decide nothing, and their scores of every
+candidate are recorded for information only.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from forecast_cli.core.evaluation import MODEL
+from forecast_cli.core.theta import ThetaBlend
 from forecast_cli.core.windowing import WindowSpec
 from forecast_cli.data.frame import Frame
 from forecast_cli.errors import TrainingError
@@ -26,6 +29,13 @@ from forecast_cli.settings import Settings
 
 Windows = fitting.Windows
 MEDIAN = "median of all"
+SINGLE = "single network"
+WITH_THETA = " + Theta"  # a candidate blended with the Theta method (``combine``)
+# combine auto serves the network alone only when it beats the best blend on validation by
+# more than this share: early stopping chose its epoch on those very windows, which flatters
+# it and not Theta (M3 quarterly: 2.3 % better alone on validation, 9 % worse on test;
+# bench/results/m3.md). Forecast combinations are the robust default (M3, M4).
+PREFER_BLEND = 0.05
 SEED_STEP = 1000  # between members' seeds: a network's initialisers use seed … seed + 300 + i
 
 
@@ -57,51 +67,85 @@ def candidates(spec: model.NetworkSpec) -> dict[str, tuple[int, ...]]:
     return out
 
 
+def theta_blend(frame: Frame, p: panel.Panel, s: Settings) -> ThetaBlend | None:
+    """The Theta blend the choice may serve (``combine``): None with ``combine none``."""
+    assert s.season is not None
+    if s.combine == "none":
+        return None
+    return ThetaBlend(frame.values[:, :len(s.target)], np.asarray(p.starts, np.int64), s.season)
+
+
 def choose(frame: Frame, p: panel.Panel, s: Settings, feed: fitting.Feed, net: Any,
-           spec: model.NetworkSpec, val: Windows,
-           test: Windows) -> tuple[model.NetworkSpec, Any, dict[str, Any]]:
+           spec: model.NetworkSpec, val: Windows, test: Windows,
+           blend: ThetaBlend | None = None) -> tuple[model.NetworkSpec, Any, dict[str, Any]]:
     """The candidate of the lowest validation MASE (MAE where a series' scale is 0): its spec
     and network (the median of its members only, ``model.select_members``), and the record of
-    the choice: members, every candidate's validation and test scores, the one chosen. The
-    windows are those ``fitting.validation_verdict`` scores: a season of their series before
-    them. A single network: itself, nothing to choose."""
-    if not spec.members:
-        return spec, net, {"members": [{"lookback": spec.lookback, "seed": spec.seed}],
-                           "chosen": "single network", "combine": [0]}
+    the choice: members, every candidate's validation and test scores, the one chosen, and
+    ``theta_weight``: Theta's share of the served forecast (``blend``'s weight, or 0). With a
+    ``blend``, each candidate is also scored blended with Theta, and ``combine`` says which
+    may be chosen: both (auto), the blends (theta). The windows are those
+    ``fitting.validation_verdict`` scores: a season of their series before them."""
     assert s.season is not None
-    nets = model.member_networks(net, spec)
-    options = candidates(spec)
+    single = not spec.members
+    nets = [net] if single else model.member_networks(net, spec)
+    options: dict[str, tuple[int, ...]] = {SINGLE: (0,)} if single else candidates(spec)
     scored = {}
     for part, (origins, which) in (("validation", val), ("test", test)):
         if part == "validation":
             keep = origins - p.starts[which] >= s.season
             origins, which = origins[keep], which[keep]
-        scored[part] = _scores(frame, p, s, feed, nets, spec, origins, which, options)
+        scored[part] = _scores(frame, p, s, feed, nets, spec, origins, which, options, blend)
     metric = scored["validation"]["metric"]
     val_scores = scored["validation"]["scores"]
-    chosen = (min(options, key=lambda name: (not np.isfinite(val_scores[name][metric]),
-                                             val_scores[name][metric]))
-              if val_scores else MEDIAN)  # no validation window: all members
-    combine = options[chosen]
-    served, served_net = model.select_members(net, spec, combine)
+    chosen = _pick(val_scores, metric, blend is not None and s.combine != "none",
+                   s.combine == "auto") or next(iter(options)) + (
+        WITH_THETA if blend is not None and s.combine == "theta" else "")  # no window: all
+    combine = options[chosen.removesuffix(WITH_THETA)]
+    served, served_net = ((spec, net) if single
+                          else model.select_members(net, spec, combine))
+    weight = blend.weight if blend is not None and chosen.endswith(WITH_THETA) else 0.0
     return served, served_net, {
-        "members": [{"lookback": lb, "seed": seed} for lb, seed in spec.members],
-        "chosen": chosen, "combine": list(combine), "metric": metric,
+        "members": [{"lookback": lb, "seed": seed} for lb, seed in spec.members]
+        or [{"lookback": spec.lookback, "seed": spec.seed}],
+        "chosen": chosen, "combine": list(combine), "theta_weight": weight, "metric": metric,
         "validation": {name: sc[metric] for name, sc in val_scores.items()},
         "test": {name: sc[metric] for name, sc in scored["test"]["scores"].items()},
         "windows": {"validation": scored["validation"]["windows"],
                     "test": scored["test"]["windows"]}}
 
 
+def _pick(val_scores: dict[str, dict[str, float]], metric: str, blends: bool,
+          either: bool) -> str | None:
+    """The candidate to serve: the lowest validation score among the networks alone (no
+    ``blends``), the blends (``blends``, not ``either``), or (``either``) the best blend
+    unless the best network alone is lower by more than ``PREFER_BLEND``; None without
+    validation windows."""
+    def best(names: list[str]) -> str | None:
+        return min(names, key=lambda n: (not np.isfinite(val_scores[n][metric]),
+                                         val_scores[n][metric]), default=None)
+    alone = best([n for n in val_scores if not n.endswith(WITH_THETA)])
+    blended = best([n for n in val_scores if n.endswith(WITH_THETA)]) if blends else None
+    if alone is None or blended is None or not either:
+        return blended or alone
+    a, b = val_scores[alone][metric], val_scores[blended][metric]
+    return blended if np.isfinite(b) and not a * (1.0 + PREFER_BLEND) < b else alone
+
+
 def _scores(frame: Frame, p: panel.Panel, s: Settings, feed: fitting.Feed, nets: list[Any],
             spec: model.NetworkSpec, origins: np.ndarray, which: np.ndarray,
-            options: dict[str, tuple[int, ...]]) -> dict[str, Any]:
-    """Every candidate's scores (MASE, MAE …) on the windows at ``origins`` of ``which``."""
+            options: dict[str, tuple[int, ...]],
+            blend: ThetaBlend | None) -> dict[str, Any]:
+    """Every candidate's scores (MASE, MAE …) on the windows at ``origins`` of ``which``, and
+    with a ``blend`` every candidate's blend with Theta (its name + `` + Theta``)."""
     assert s.season is not None
     if not len(origins):
         return {"windows": 0, "metric": "mase", "scores": {}}
     each = np.stack([feed.forecast(n, origins, which, spec) for n in nets])  # (M, m, H, k)
     forecasts = {name: np.median(each[list(idx)], axis=0) for name, idx in options.items()}
+    if blend is not None:
+        theta = blend.forecasts(origins, which, spec.horizon)  # (m, H, k)
+        forecasts.update({name + WITH_THETA: blend.mix(f, theta)
+                          for name, f in list(forecasts.items())})
     k = len(s.target)
     actual = WindowSpec(0, spec.horizon).targets(frame.values[:, :k], origins)
     scales = panel.mase_scales(frame, p, s.season)[:, :k]

@@ -20,6 +20,7 @@ from forecast_cli.core.evaluation import MODEL, SEASONAL, Evaluation, baseline_f
 from forecast_cli.core.panel_intervals import SeriesIntervals, calibrate_series
 from forecast_cli.core.scaling import Scaler, SeriesScalers
 from forecast_cli.core.splits import PARTS
+from forecast_cli.core.theta import ThetaBlend
 from forecast_cli.core.transform import Transforms
 from forecast_cli.core.windowing import WindowSpec
 from forecast_cli.data.frame import Frame
@@ -150,6 +151,7 @@ class Feed:
     transforms: Transforms | None = None  # the targets' transforms, per series
     bases: np.ndarray | None = None  # (S,) global row of phase 0 of each series
     unit_scales: np.ndarray | None = None  # (S, k) target scales in original units
+    theta: ThetaBlend | None = None  # served: the network blended with Theta (``ensemble``)
 
     @classmethod
     def of(cls, values: np.ndarray, scalers: SeriesScalers, future: np.ndarray | None,
@@ -165,8 +167,8 @@ class Feed:
 
     def forecast(self, net: Any, origins: np.ndarray, which: np.ndarray,
                  spec: model.NetworkSpec) -> np.ndarray:
-        """Forecasts of the windows at ``origins`` of series ``which`` (m,), original units.
-        → (m, horizon, k)."""
+        """Forecasts of the windows at ``origins`` of series ``which`` (m,), original units,
+        blended with Theta's when the feed has a ``theta`` blend. → (m, horizon, k)."""
         keepout.check_windows(self.values, origins,
                               reads(origins, which, self.starts, spec.lookback), 0)
         x = model.window_dataset(self.values, None, origins, spec, 1024, future=self.future,
@@ -184,6 +186,8 @@ class Feed:
         if not np.isfinite(pred).all():
             raise TrainingError("the trained network produced non-finite forecasts; nothing "
                                 "saved.")
+        if self.theta is not None:
+            pred = self.theta.mix(pred, self.theta.forecasts(origins, which, spec.horizon))
         return pred
 
 

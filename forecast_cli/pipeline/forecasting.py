@@ -19,13 +19,14 @@ import pandas as pd
 from forecast_cli.core import precision as digits
 from forecast_cli.core.intervals import level_label
 from forecast_cli.core.panel_intervals import SeriesIntervals
+from forecast_cli.core.theta import mix
 from forecast_cli.data.frame import Frame
 from forecast_cli.data.frequency import future_index
 from forecast_cli.errors import BundleError
 from forecast_cli.io.forecast_output import forecast_head, table_csv, table_json, table_parquet
 from forecast_cli.model import api as model
 from forecast_cli.model.bundle import Bundle, read_bundle
-from forecast_cli.pipeline import bundle_series, fallback, transforming
+from forecast_cli.pipeline import bundle_series, fallback, theta_serving, transforming
 from forecast_cli.pipeline.inputs import check_compatible, latest_windows, load_for, short_ids
 from forecast_cli.settings import ENGINES
 
@@ -102,10 +103,13 @@ def predict(bundle_dir: Path, data_path: Path, series: tuple[str, ...] | None = 
         scaled = fallback.scaled_baseline(bundle, frame, kept)
         more = [*more, "the model serves seasonal naive: its network did not beat it on "
                 "validation (--fallback seasonal-naive)."]
+        theta = None
     else:
         scaled = run_network(bundle, x, engine, future_inputs(bundle, lasts))  # (S, H, k)
+        theta = (theta_serving.latest(bundle, frame, kept)
+                 if theta_serving.weight(bundle.settings) else None)
     table = forecast_table(bundle, kept, lasts, scaled,
-                           transforming.served(bundle, bundle_series.frame_ids(frame)))
+                           transforming.served(bundle, bundle_series.frame_ids(frame)), theta)
     if frame.id_col is not None:
         table.insert(0, frame.id_col, np.repeat(np.asarray(kept, dtype=object),
                                                 bundle.spec.horizon))
@@ -123,9 +127,11 @@ def predict(bundle_dir: Path, data_path: Path, series: tuple[str, ...] | None = 
 
 def forecast_table(bundle: Bundle, ids: list[str], lasts: list[pd.Timestamp],
                    scaled: np.ndarray,
-                   served: transforming.Served | None = None) -> pd.DataFrame:
+                   served: transforming.Served | None = None,
+                   theta: np.ndarray | None = None) -> pd.DataFrame:
     """timestamp, step, targets and bounds of every series: scaled (S, H, k) forecasts,
-    their target transforms (``served``) undone, step 1 at the phase after each's last row."""
+    their target transforms (``served``) undone, step 1 at the phase after each's last row,
+    blended with ``theta`` (S, H, k) original units at the bundle's ``theta_weight``."""
     spec, schema = bundle.spec, bundle.schema
     scalers, widths = bundle_series.scalers(bundle), bundle_series.intervals(bundle)
     columns: dict[str, list[Any]] = {}  # one DataFrame at the end, not one per series
@@ -135,6 +141,8 @@ def forecast_table(bundle: Bundle, ids: list[str], lasts: list[pd.Timestamp],
         if served is not None:
             i = served.ids.index(sid)
             values = served.inverse(i, values, served.phase_at(i, last) + 1)
+        if theta is not None:
+            values = mix(values, theta[j], theta_serving.weight(bundle.settings))
         if last not in steps_after:
             steps_after[last] = future_index(last, schema.freq, spec.horizon)
         stamps.append(steps_after[last])

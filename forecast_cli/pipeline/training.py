@@ -166,9 +166,13 @@ def fit_and_write(prep: Prepared, write_to: Path, on_epoch: model.EpochCallback 
     net, history = fitting.fit_network(feed.values, parts["train"], parts["val"], spec, s,
                                        on_epoch, backup_dir=backup_dir, future=future,
                                        scaler=scalers, starts=starts)
-    # the median of the members chosen on validation: (its spec, its network)
+    # the median of the members chosen on validation, maybe blended with Theta: (its spec,
+    # its network); from here on the feed forecasts what the bundle serves
+    blend = ensemble.theta_blend(frame, p, s)
     spec, net, chosen = ensemble.choose(frame, p, s, feed, net, spec, parts["val"],
-                                        parts["test"])
+                                        parts["test"], blend)
+    if chosen["theta_weight"]:
+        feed = replace(feed, theta=blend)
     calib = fitting.calibrate(net, feed, parts["val"], frame.values[:, :len(s.target)], spec,
                               s.levels, p.ids)
     verdict = fitting.validation_verdict(frame, p, s, net, feed, parts["val"], spec)

@@ -20,6 +20,7 @@ import pandas as pd
 from forecast_cli.core import seasonality
 from forecast_cli.core import transform as tf
 from forecast_cli.core.scaling import SeriesScalers, fit_scaler
+from forecast_cli.core.theta import ThetaBlend
 from forecast_cli.data.frame import Frame
 from forecast_cli.data.frequency import steps_between
 from forecast_cli.errors import BundleError
@@ -161,16 +162,20 @@ def bundle_feed(bundle: Bundle, frame: Frame, values: np.ndarray, ids: list[str]
                 scalers: SeriesScalers, future: np.ndarray | None,
                 starts: np.ndarray | None = None) -> Feed:
     """The Feed of a bundle's network over ``frame``'s series ``ids`` (evaluate, champion):
-    values (n, F) in the network's column order, transformed as the bundle says. ``starts``
-    (S,): each series' first row, when some window is padded (a short series)."""
+    values (n, F) in the network's column order, transformed as the bundle says, its
+    forecasts blended with Theta as the bundle serves them. ``starts`` (S,): each series'
+    first row, when some window is padded (a short series)."""
     s = served(bundle, ids)
-    if s is None:
-        return Feed.of(values, scalers, future, starts)
     all_ids = list(frame.series_ids) if frame.id_col is not None else [""]
     edges = frame.bounds()
     spans = np.asarray([(edges[all_ids.index(sid)], edges[all_ids.index(sid) + 1])
                         for sid in ids], np.int64)
+    share = float(bundle.settings.get("theta_weight") or 0.0)  # as theta_serving.weight
+    theta = (ThetaBlend(values[:, list(bundle.spec.target_index)], spans[:, 0],
+                        int(bundle.schema.season or 1), share) if share else None)
+    if s is None:
+        return replace(Feed.of(values, scalers, future, starts), theta=theta)
     bases = np.asarray([a - s.phase_at(i, frame.timestamps[a]) for i, (a, _) in
                         enumerate(spans)], np.int64)
     return Feed(transformed(values, s.transforms, spans, bases), scalers, scalers, future,
-                starts, transforms=s.transforms, bases=bases)
+                starts, transforms=s.transforms, bases=bases, theta=theta)
