@@ -86,7 +86,7 @@ def one_run(out: Path) -> str:
     # the bundle's settings add what it serves (the model or --fallback's baseline, and
     # Theta's share of the blend)
     assert metrics["settings"] == {k: v for k, v in config["settings"].items()
-                                   if k not in ("serving", "theta_weight")}
+                                   if k not in ("serving", "theta_weight", "theta_always")}
     assert config["settings"]["serving"] == metrics["serving"]
     assert config["settings"]["theta_weight"] == metrics["ensemble"]["theta_weight"]
     history = [line for line in (out / "history.csv").read_text().splitlines() if line]

@@ -151,17 +151,19 @@ def test_the_choice_is_the_best_candidate_on_validation_and_is_what_the_bundle_h
         runs: dict[str, Any]) -> None:
     e = _metrics(runs["held"].output_dir)["ensemble"]
     assert [m["lookback"] for m in e["members"]] == [LOOKBACK, LOOKBACK // 2]
-    # the median and each member, alone and blended with Theta (combine auto)
-    assert len(e["validation"]) == 6
-    assert {n for n in e["validation"] if n.endswith(ensemble.WITH_THETA)} == {
-        n + ensemble.WITH_THETA for n in e["validation"] if not n.endswith(ensemble.WITH_THETA)}
+    # the median and each member, alone and blended with Theta's two seasonality rules
     val = e["validation"]
-    alone = min((n for n in val if not n.endswith(ensemble.WITH_THETA)), key=val.get)
-    blend = min((n for n in val if n.endswith(ensemble.WITH_THETA)), key=val.get)
+    bases = [n for n in val if ensemble.WITH_THETA not in n]
+    assert len(bases) == 3
+    assert set(val) == {b + x for b in bases
+                        for x in ("", ensemble.WITH_THETA, ensemble.ALWAYS_SEASONAL)}
+    alone = min(bases, key=val.get)
+    blend = min((n for n in val if ensemble.WITH_THETA in n), key=val.get)
     # the best blend, unless the best network alone is better by more than PREFER_BLEND
     assert e["chosen"] == (alone if val[alone] * (1 + ensemble.PREFER_BLEND) < val[blend]
                            else blend)
-    weight = 0.5 if e["chosen"].endswith(ensemble.WITH_THETA) else 0.0
+    weight = 0.5 if ensemble.WITH_THETA in e["chosen"] else 0.0
+    assert e["theta_always"] == e["chosen"].endswith(ensemble.ALWAYS_SEASONAL)
     assert e["theta_weight"] == weight
     assert read_bundle(runs["held"].bundle_dir).settings["theta_weight"] == weight
     assert set(e["test"]) == set(e["validation"])  # test scores: recorded, not used

@@ -107,3 +107,13 @@ def test_the_blend_is_the_weighted_mean_and_keeps_the_network_where_theta_fails(
     first = blend.forecasts(np.array([10]), np.array([0]), 3)
     assert blend.forecasts(np.array([10]), np.array([0]), 3) is first  # kept, not refitted
     np.testing.assert_allclose(first[0, :, 0], 9.0 + np.arange(1, 4) / 2)  # the line's rule
+
+
+def test_always_deseasonalises_wherever_two_seasons_exist() -> None:
+    y = np.random.default_rng(0).normal(100.0, 1.0, 120)  # noise: the test finds no season
+    assert seasonal_factors(y, 12) is None
+    factors = seasonal_factors(y, 12, always=True)
+    assert factors is not None
+    assert factors[0].shape == (12,)
+    assert seasonal_factors(y[:23], 12, always=True) is None  # fewer than two seasons
+    assert not np.allclose(theta_forecast(y, 12, 12, always=True), theta_forecast(y, 12, 12))

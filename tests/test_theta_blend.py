@@ -44,10 +44,14 @@ def blended(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_train_records_the_blend_and_scores_what_it_serves(blended: dict[str, Any]) -> None:
     metrics = json.loads((blended["out"] / "metrics.json").read_text())
     e = metrics["ensemble"]
-    assert e["chosen"] == ensemble.SINGLE + ensemble.WITH_THETA  # theta: only blends chosen
-    assert set(e["validation"]) == {ensemble.SINGLE, ensemble.SINGLE + ensemble.WITH_THETA}
+    blends = [ensemble.SINGLE + ensemble.WITH_THETA, ensemble.SINGLE + ensemble.ALWAYS_SEASONAL]
+    assert set(e["validation"]) == {ensemble.SINGLE, *blends}
+    # combine theta: the better blend on validation, never the network alone
+    assert e["chosen"] == min(blends, key=e["validation"].get)
     assert e["theta_weight"] == 0.5
-    assert read_bundle(blended["out"] / "model").settings["theta_weight"] == 0.5
+    assert e["theta_always"] == (e["chosen"] == blends[1])
+    settings = read_bundle(blended["out"] / "model").settings
+    assert (settings["theta_weight"], settings["theta_always"]) == (0.5, e["theta_always"])
     # the test scores train reports are the blend's (the choice scored the same windows)
     assert metrics["test"]["model"]["mase"] == pytest.approx(e["test"][e["chosen"]])
     assert metrics["test"]["model"]["mase"] != pytest.approx(e["test"][ensemble.SINGLE])
@@ -63,7 +67,7 @@ def test_predict_serves_half_network_half_theta_on_both_paths(blended: dict[str,
     alone = forecast_table(b, kept, lasts, run_network(b, x),
                            transforming.served(b, bundle_series.frame_ids(frame)))
     values = pd.read_csv(data)["value"].to_numpy(float)
-    theta = theta_forecast(values, 4, int(b.schema.season))
+    theta = theta_forecast(values, 4, int(b.schema.season), b.settings["theta_always"])
     np.testing.assert_allclose(fc.table["value"], 0.5 * alone["value"] + 0.5 * theta,
                                rtol=1e-12)
     assert not np.allclose(fc.table["value"], alone["value"])
@@ -83,10 +87,12 @@ def test_backtest_blends_each_fold_as_combine_says(tmp_path: Path) -> None:
     values = pd.read_csv(data)["value"].to_numpy(float)
     for alone, mixed in zip(runs["none"].folds, runs["theta"].folds, strict=True):
         (fold,) = mixed.folds
-        theta = theta_forecast(values[fold.train_start:fold.origin], 4, 7)
-        np.testing.assert_allclose(mixed.forecasts["model"][0, :, 0],
-                                   0.5 * alone.forecasts["model"][0, :, 0] + 0.5 * theta,
-                                   rtol=1e-9)
+        # one of Theta's two seasonality rules, whichever the fold's validation chose
+        expected = [0.5 * alone.forecasts["model"][0, :, 0] + 0.5 * theta_forecast(
+            values[fold.train_start:fold.origin], 4, 7, rule) for rule in (False, True)]
+        assert any(np.allclose(mixed.forecasts["model"][0, :, 0], f, rtol=1e-9, atol=0)
+                   for f in expected)
+        assert not np.allclose(mixed.forecasts["model"], alone.forecasts["model"])
 
 
 def test_the_setting_reaches_cli_toml_and_batch_and_refuses_nonsense(tmp_path: Path) -> None:
@@ -112,13 +118,16 @@ def test_inspect_says_what_the_bundle_serves(blended: dict[str, Any]) -> None:
     from forecast_cli.pipeline.bundle_info import describe
 
     info = describe(blended["out"] / "model")
-    spec = read_bundle(blended["out"] / "model").spec
-    assert info["serves"] == {"serving": "model", "chosen": "single network + Theta",
-                              "members": [[spec.lookback, spec.seed]], "theta_weight": 0.5,
-                              "fit": "held-out"}
+    b = read_bundle(blended["out"] / "model")
+    e = json.loads((blended["out"] / "metrics.json").read_text())["ensemble"]
+    always = b.settings["theta_always"]
+    assert info["serves"] == {"serving": "model", "chosen": e["chosen"],
+                              "members": [[b.spec.lookback, b.spec.seed]], "theta_weight": 0.5,
+                              "theta_always": always, "fit": "held-out"}
     assert serves_words(info["serves"]) == (
-        f"one network (lookback/seed {spec.lookback}/{spec.seed}) blended half and half with "
-        "Theta; the held-out fit")
+        f"one network (lookback/seed {b.spec.lookback}/{b.spec.seed}) blended half and half "
+        "with Theta" + (" (every series of two seasons deseasonalised)" if always else "")
+        + "; the held-out fit")
 
 
 def test_auto_prefers_the_blend_unless_the_network_alone_is_clearly_better() -> None:
@@ -126,7 +135,7 @@ def test_auto_prefers_the_blend_unless_the_network_alone_is_clearly_better() -> 
              either: bool = True) -> str | None:
         scores = {"a": {"mase": alone}, "b": {"mase": alone + 1.0},
                   "a + Theta": {"mase": blended}, "b + Theta": {"mase": blended + 1.0}}
-        return ensemble._pick(scores, "mase", blends, either)
+        return ensemble.pick(scores, "mase", blends, either)
 
     margin = 1.0 + ensemble.PREFER_BLEND
     assert pick(1.0, 1.0 * margin - 1e-9) == "a + Theta"  # within the margin: the blend
@@ -135,4 +144,4 @@ def test_auto_prefers_the_blend_unless_the_network_alone_is_clearly_better() -> 
     assert pick(1.0, float("nan")) == "a"  # a blend that failed is never served
     assert pick(1.0, 9.0, either=False) == "a + Theta"  # combine theta: blends only
     assert pick(9.0, 1.0, blends=False) == "a"  # combine none: networks only
-    assert ensemble._pick({}, "mase", True, True) is None  # no validation window
+    assert ensemble.pick({}, "mase", True, True) is None  # no validation window

@@ -98,8 +98,8 @@ def test_bundle_round_trip_reproduces_the_test_forecasts(
     w = b.settings["theta_weight"]
     if w:
         values = result.frame.values[:, 0]
-        theta = np.stack([theta_forecast(values[:o], b.spec.horizon, b.schema.season)
-                          for o in test])[:, :, None]
+        theta = np.stack([theta_forecast(values[:o], b.spec.horizon, b.schema.season,
+                                         b.settings["theta_always"]) for o in test])[:, :, None]
         pred = (1 - w) * pred + w * theta
     table = pd.read_csv(result.output_dir / "test_forecasts.csv")
     np.testing.assert_array_equal(table["model"].to_numpy(), pred.ravel())

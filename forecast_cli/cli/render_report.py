@@ -54,6 +54,8 @@ def serves_words(v: dict[str, Any]) -> str:
     if weight:
         what += (" blended half and half with Theta" if weight == 0.5
                  else f" blended with Theta (weight {weight:g})")
+        if v.get("theta_always"):
+            what += " (every series of two seasons deseasonalised)"
     fit = {"refit": "; refit on every window", "held-out": "; the held-out fit"}
     return what + fit.get(str(v.get("fit")), "")
 

@@ -3,9 +3,10 @@ form of Hyndman & Billah (2003) that R's ``forecast::thetaf`` runs: simple expon
 smoothing of the deseasonalised series plus half the slope of its linear trend.
 
 - Seasonality: Theta's 90 % autocorrelation test at lag ``m`` (``seasonality.seasonal``, two
-  seasons at least); a seasonal series is divided by the classical multiplicative
-  decomposition's indices (centred average of one season; the mean ratio at each phase,
-  normalised to mean 1), or, with a value ≤ 0, has the additive indices subtracted.
+  seasons at least), or (``always``) two seasons; a seasonal series is divided by the
+  classical multiplicative decomposition's indices (centred average of one season; the mean
+  ratio at each phase, normalised to mean 1), or, with a value ≤ 0, has the additive indices
+  subtracted.
 - SES: α (on a grid, ``ALPHAS``) and the initial level minimise the in-sample one-step squared
   error — a grid and a closed form, not an optimiser, so the same input gives the same
   forecast on every machine, and one vectorised pass scores every α at once.
@@ -50,11 +51,12 @@ def ses_fit(y: np.ndarray) -> tuple[float, float]:
     return float(ALPHAS[best]), float(a[best] + c[best] * l0[best])
 
 
-def seasonal_factors(y: np.ndarray, m: int) -> tuple[np.ndarray, bool] | None:
+def seasonal_factors(y: np.ndarray, m: int,
+                     always: bool = False) -> tuple[np.ndarray, bool] | None:
     """Classical decomposition indices of y (n,) by phase ``t mod m``: (m,) and whether they
     multiply (y > 0 throughout: ratios, mean 1) or add (differences, mean 0); None when the
-    series does not pass Theta's seasonality test."""
-    if not seasonal(y, m, min_seasons=2):
+    series does not pass Theta's seasonality test (``always``: has fewer than two seasons)."""
+    if not (len(y) >= 2 * m if always else seasonal(y, m, min_seasons=2)):
         return None
     trend = centred_average(y, m)
     multiplicative = bool(np.all(y > 0))
@@ -66,15 +68,16 @@ def seasonal_factors(y: np.ndarray, m: int) -> tuple[np.ndarray, bool] | None:
     return (idx / idx.mean(), True) if multiplicative else (idx - idx.mean(), False)
 
 
-def theta_forecast(y: np.ndarray, horizon: int, m: int) -> np.ndarray:
+def theta_forecast(y: np.ndarray, horizon: int, m: int, always: bool = False) -> np.ndarray:
     """Theta's forecast of the ``horizon`` steps after y (n,), finite values. → (horizon,).
+    ``always``: deseasonalise wherever two seasons exist, not only where the test passes.
 
     Step h after row n − 1 has phase ``(n − 1 + h) mod m`` (phase 0 is y's first row)."""
     y = np.asarray(y, np.float64)
     n = len(y)
     if n < MIN_ROWS:
         return np.full(horizon, float(y[-1]))
-    factors = seasonal_factors(y, m) if m >= 2 else None
+    factors = seasonal_factors(y, m, always) if m >= 2 else None
     phase = np.arange(n) % max(m, 1)
     ahead = (n - 1 + np.arange(1, horizon + 1)) % max(m, 1)
     if factors is None:
@@ -94,7 +97,7 @@ def theta_forecast(y: np.ndarray, horizon: int, m: int) -> np.ndarray:
 
 
 def window_forecasts(values: np.ndarray, origins: np.ndarray, firsts: np.ndarray,
-                     horizon: int, m: int) -> np.ndarray:
+                     horizon: int, m: int, always: bool = False) -> np.ndarray:
     """Theta's forecasts of the windows at ``origins`` (m,), each from its series' rows
     ``firsts`` … origin − 1 (finite ones). values (n, k) original units → (m, horizon, k)."""
     out = np.empty((len(origins), horizon, values.shape[1]))
@@ -102,7 +105,7 @@ def window_forecasts(values: np.ndarray, origins: np.ndarray, firsts: np.ndarray
         for j in range(values.shape[1]):
             rows = values[int(first):int(origin), j]
             rows = rows[np.isfinite(rows)]
-            out[w, :, j] = theta_forecast(rows, horizon, m) if len(rows) else np.nan
+            out[w, :, j] = theta_forecast(rows, horizon, m, always) if len(rows) else np.nan
     return out
 
 
@@ -119,6 +122,7 @@ class ThetaBlend:
     starts: np.ndarray
     season: int
     weight: float = 0.5
+    always: bool = False  # deseasonalise wherever two seasons exist (``theta_forecast``)
     _memo: dict[tuple[bytes, bytes, int], np.ndarray] = field(
         default_factory=dict, compare=False, repr=False)
 
@@ -129,7 +133,7 @@ class ThetaBlend:
         if key not in self._memo:
             self._memo[key] = window_forecasts(self.values, origins,
                                                self.starts[np.asarray(which, np.int64)],
-                                               horizon, self.season)
+                                               horizon, self.season, self.always)
         return self._memo[key]
 
     def mix(self, network: np.ndarray, theta: np.ndarray) -> np.ndarray:

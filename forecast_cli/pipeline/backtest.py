@@ -37,9 +37,9 @@ from forecast_cli.core.windowing import WindowSpec
 from forecast_cli.data import calendar_features
 from forecast_cli.errors import DataError
 from forecast_cli.pipeline import backtest_report as report
+from forecast_cli.pipeline import ensemble
 from forecast_cli.pipeline.backtest_report import BacktestResult as BacktestResult
 from forecast_cli.pipeline.backtest_report import FoldResult as FoldResult
-from forecast_cli.pipeline.ensemble import PREFER_BLEND
 from forecast_cli.pipeline.fitting import Feed
 from forecast_cli.pipeline.folds import Fold as Fold
 from forecast_cli.pipeline.folds import FoldLayout, layout
@@ -91,30 +91,32 @@ def _fit_fold(lay: FoldLayout, j: int, values: np.ndarray, spec: Any, s: Setting
 def _with_theta(lay: FoldLayout, j: int, values: np.ndarray, spec: Any, s: Settings, net: Any,
                 feed: Feed, val: tuple[np.ndarray, np.ndarray]) -> Feed:
     """The fold's feed, blended with Theta (fitted from each series' fold-training rows on) as
-    ``combine`` says: always (theta), never (none), or (auto) unless the network's scaled
-    error on the fold's validation windows is lower than the blend's by more than
-    ``PREFER_BLEND``, as train chooses."""
+    train chooses (``ensemble.pick``) on the fold's validation windows, by their error scaled
+    per series: always a blend (theta), never (none), or (auto) the best blend unless the
+    network alone is better by more than ``PREFER_BLEND``."""
     assert s.season is not None
     if s.combine == "none":
         return feed
     targets = values[:, list(spec.target_index)]  # (n, k)
     folds = lay.fold(j)
-    blend = ThetaBlend(targets, np.asarray([int(a) + f.train_start for a, f in
-                                            zip(lay.starts, folds, strict=True)]), s.season)
+    firsts = np.asarray([int(a) + f.train_start for a, f in zip(lay.starts, folds, strict=True)])
+    blends = {ensemble.WITH_THETA: ThetaBlend(targets, firsts, s.season)}
+    if s.season >= 2:
+        blends[ensemble.ALWAYS_SEASONAL] = ThetaBlend(targets, firsts, s.season, always=True)
     origins, which = val
-    if s.combine == "auto":
-        if not len(origins):
-            return feed  # nothing to choose on: the network, as train serves it then
-        actual = WindowSpec(0, spec.horizon).targets(targets, origins)  # (m, H, k)
-        scales = np.stack([mase_scale(targets[a + f.train_start:a + f.val_start], s.season)
-                           for a, f in zip(lay.starts, folds, strict=True)])  # (S, k)
-        scales = np.where(scales > 0, scales, 1.0)[which][:, None, :]
-        alone = feed.forecast(net, origins, which, spec)
-        mixed = blend.mix(alone, blend.forecasts(origins, which, spec.horizon))
-        err_alone = float(np.mean(np.abs(actual - alone) / scales))
-        if err_alone * (1.0 + PREFER_BLEND) < float(np.mean(np.abs(actual - mixed) / scales)):
-            return feed  # as ensemble._pick: the network alone only when clearly better
-    return replace(feed, theta=blend)
+    if not len(origins):  # nothing to choose on: as train serves it then
+        return replace(feed, theta=blends[ensemble.WITH_THETA]) if s.combine == "theta" else feed
+    actual = WindowSpec(0, spec.horizon).targets(targets, origins)  # (m, H, k)
+    scales = np.stack([mase_scale(targets[a + f.train_start:a + f.val_start], s.season)
+                       for a, f in zip(lay.starts, folds, strict=True)])  # (S, k)
+    scales = np.where(scales > 0, scales, 1.0)[which][:, None, :]
+    alone = feed.forecast(net, origins, which, spec)
+    forecasts = {"network": alone, **{"network" + suffix: b.mix(alone, b.forecasts(
+        origins, which, spec.horizon)) for suffix, b in blends.items()}}
+    scores = {name: {"mase": float(np.mean(np.abs(actual - f) / scales))}
+              for name, f in forecasts.items()}
+    chosen = ensemble.pick(scores, "mase", True, s.combine == "auto")
+    return replace(feed, theta=ensemble.served_blend(str(chosen), blends))
 
 
 def _score_fold(lay: FoldLayout, j: int, fitted: _Fitted, values: np.ndarray, spec: Any,

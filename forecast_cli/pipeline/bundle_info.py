@@ -79,7 +79,8 @@ def _data(raw: dict[str, Any]) -> dict[str, Any]:
 def _serves(spec: Any, settings: dict[str, Any], scores: Any) -> dict[str, Any]:
     """What the bundle forecasts with: ``serving`` (model or seasonal-naive), the ensemble's
     candidate chosen on validation (None before the ensemble), the members as [lookback,
-    seed], Theta's weight in the blend, and which fit the weights are (refit, held-out)."""
+    seed], Theta's weight in the blend and its seasonality rule, and which fit the weights
+    are (refit, held-out)."""
     raw = scores if isinstance(scores, dict) else {}
 
     def part(key: str) -> dict[str, Any]:
@@ -89,7 +90,7 @@ def _serves(spec: Any, settings: dict[str, Any], scores: Any) -> dict[str, Any]:
     members = [list(m) for m in spec.members] or [[spec.lookback, spec.seed]]
     return {"serving": settings.get("serving", "model"), "chosen": ensemble.get("chosen"),
             "members": members, "theta_weight": float(settings.get("theta_weight") or 0.0),
-            "fit": fit.get("fit")}
+            "theta_always": bool(settings.get("theta_always")), "fit": fit.get("fit")}
 
 
 def _scores(raw: dict[str, Any]) -> dict[str, Any]:

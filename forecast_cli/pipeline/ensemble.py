@@ -30,7 +30,8 @@ from forecast_cli.settings import Settings
 Windows = fitting.Windows
 MEDIAN = "median of all"
 SINGLE = "single network"
-WITH_THETA = " + Theta"  # a candidate blended with the Theta method (``combine``)
+WITH_THETA = " + Theta"  # a candidate blended with the Theta method (``combine``), or with
+ALWAYS_SEASONAL = " + Theta (always seasonal)"  # Theta deseasonalising without its test
 # combine auto serves the network alone only when it beats the best blend on validation by
 # more than this share: early stopping chose its epoch on those very windows, which flatters
 # it and not Theta (M3 quarterly: 2.3 % better alone on validation, 9 % worse on test;
@@ -67,25 +68,38 @@ def candidates(spec: model.NetworkSpec) -> dict[str, tuple[int, ...]]:
     return out
 
 
-def theta_blend(frame: Frame, p: panel.Panel, s: Settings) -> ThetaBlend | None:
-    """The Theta blend the choice may serve (``combine``): None with ``combine none``."""
+def theta_blends(frame: Frame, p: panel.Panel, s: Settings) -> dict[str, ThetaBlend]:
+    """The Theta blends the choice may serve (``combine``), by the suffix of their candidates'
+    names: Theta with its seasonality test, and (a season of 2 steps or more) deseasonalising
+    every series of two seasons; none with ``combine none``."""
     assert s.season is not None
     if s.combine == "none":
-        return None
-    return ThetaBlend(frame.values[:, :len(s.target)], np.asarray(p.starts, np.int64), s.season)
+        return {}
+    values, starts = frame.values[:, :len(s.target)], np.asarray(p.starts, np.int64)
+    out = {WITH_THETA: ThetaBlend(values, starts, s.season)}
+    if s.season >= 2:
+        out[ALWAYS_SEASONAL] = ThetaBlend(values, starts, s.season, always=True)
+    return out
+
+
+def served_blend(chosen: str, blends: Mapping[str, ThetaBlend]) -> ThetaBlend | None:
+    """The blend a chosen candidate's name ends with; None for a network alone."""
+    return next((b for suffix, b in blends.items() if chosen.endswith(suffix)), None)
 
 
 def choose(frame: Frame, p: panel.Panel, s: Settings, feed: fitting.Feed, net: Any,
            spec: model.NetworkSpec, val: Windows, test: Windows,
-           blend: ThetaBlend | None = None) -> tuple[model.NetworkSpec, Any, dict[str, Any]]:
+           blends: Mapping[str, ThetaBlend] | None = None
+           ) -> tuple[model.NetworkSpec, Any, dict[str, Any]]:
     """The candidate of the lowest validation MASE (MAE where a series' scale is 0): its spec
     and network (the median of its members only, ``model.select_members``), and the record of
     the choice: members, every candidate's validation and test scores, the one chosen, and
-    ``theta_weight``: Theta's share of the served forecast (``blend``'s weight, or 0). With a
-    ``blend``, each candidate is also scored blended with Theta, and ``combine`` says which
-    may be chosen: both (auto), the blends (theta). The windows are those
+    ``theta_weight``: Theta's share of the served forecast (0: the network alone) and
+    ``theta_always`` (its seasonality rule). With ``blends``, each candidate is also scored
+    blended with each, and ``combine`` says which may be chosen (``pick``). The windows are those
     ``fitting.validation_verdict`` scores: a season of their series before them."""
     assert s.season is not None
+    blends = blends or {}
     single = not spec.members
     nets = [net] if single else model.member_networks(net, spec)
     options: dict[str, tuple[int, ...]] = {SINGLE: (0,)} if single else candidates(spec)
@@ -94,27 +108,29 @@ def choose(frame: Frame, p: panel.Panel, s: Settings, feed: fitting.Feed, net: A
         if part == "validation":
             keep = origins - p.starts[which] >= s.season
             origins, which = origins[keep], which[keep]
-        scored[part] = _scores(frame, p, s, feed, nets, spec, origins, which, options, blend)
+        scored[part] = _scores(frame, p, s, feed, nets, spec, origins, which, options, blends)
     metric = scored["validation"]["metric"]
     val_scores = scored["validation"]["scores"]
-    chosen = _pick(val_scores, metric, blend is not None and s.combine != "none",
-                   s.combine == "auto") or next(iter(options)) + (
-        WITH_THETA if blend is not None and s.combine == "theta" else "")  # no window: all
-    combine = options[chosen.removesuffix(WITH_THETA)]
+    chosen = pick(val_scores, metric, bool(blends), s.combine == "auto") or next(
+        iter(options)) + (WITH_THETA if blends and s.combine == "theta" else "")  # no window
+    blend = served_blend(chosen, blends)
+    base = next((chosen.removesuffix(x) for x in blends if chosen.endswith(x)), chosen)
+    combine = options[base]
     served, served_net = ((spec, net) if single
                           else model.select_members(net, spec, combine))
-    weight = blend.weight if blend is not None and chosen.endswith(WITH_THETA) else 0.0
+    weight = blend.weight if blend is not None else 0.0
     return served, served_net, {
         "members": [{"lookback": lb, "seed": seed} for lb, seed in spec.members]
         or [{"lookback": spec.lookback, "seed": spec.seed}],
-        "chosen": chosen, "combine": list(combine), "theta_weight": weight, "metric": metric,
+        "chosen": chosen, "combine": list(combine), "theta_weight": weight,
+        "theta_always": bool(blend is not None and blend.always), "metric": metric,
         "validation": {name: sc[metric] for name, sc in val_scores.items()},
         "test": {name: sc[metric] for name, sc in scored["test"]["scores"].items()},
         "windows": {"validation": scored["validation"]["windows"],
                     "test": scored["test"]["windows"]}}
 
 
-def _pick(val_scores: dict[str, dict[str, float]], metric: str, blends: bool,
+def pick(val_scores: dict[str, dict[str, float]], metric: str, blends: bool,
           either: bool) -> str | None:
     """The candidate to serve: the lowest validation score among the networks alone (no
     ``blends``), the blends (``blends``, not ``either``), or (``either``) the best blend
@@ -123,8 +139,8 @@ def _pick(val_scores: dict[str, dict[str, float]], metric: str, blends: bool,
     def best(names: list[str]) -> str | None:
         return min(names, key=lambda n: (not np.isfinite(val_scores[n][metric]),
                                          val_scores[n][metric]), default=None)
-    alone = best([n for n in val_scores if not n.endswith(WITH_THETA)])
-    blended = best([n for n in val_scores if n.endswith(WITH_THETA)]) if blends else None
+    alone = best([n for n in val_scores if WITH_THETA not in n])
+    blended = best([n for n in val_scores if WITH_THETA in n]) if blends else None
     if alone is None or blended is None or not either:
         return blended or alone
     a, b = val_scores[alone][metric], val_scores[blended][metric]
@@ -134,18 +150,18 @@ def _pick(val_scores: dict[str, dict[str, float]], metric: str, blends: bool,
 def _scores(frame: Frame, p: panel.Panel, s: Settings, feed: fitting.Feed, nets: list[Any],
             spec: model.NetworkSpec, origins: np.ndarray, which: np.ndarray,
             options: dict[str, tuple[int, ...]],
-            blend: ThetaBlend | None) -> dict[str, Any]:
+            blends: Mapping[str, ThetaBlend]) -> dict[str, Any]:
     """Every candidate's scores (MASE, MAE …) on the windows at ``origins`` of ``which``, and
-    with a ``blend`` every candidate's blend with Theta (its name + `` + Theta``)."""
+    every candidate's blend with each of ``blends`` (its name + the blend's suffix)."""
     assert s.season is not None
     if not len(origins):
         return {"windows": 0, "metric": "mase", "scores": {}}
     each = np.stack([feed.forecast(n, origins, which, spec) for n in nets])  # (M, m, H, k)
     forecasts = {name: np.median(each[list(idx)], axis=0) for name, idx in options.items()}
-    if blend is not None:
+    alone = list(forecasts.items())
+    for suffix, blend in blends.items():
         theta = blend.forecasts(origins, which, spec.horizon)  # (m, H, k)
-        forecasts.update({name + WITH_THETA: blend.mix(f, theta)
-                          for name, f in list(forecasts.items())})
+        forecasts.update({name + suffix: blend.mix(f, theta) for name, f in alone})
     k = len(s.target)
     actual = WindowSpec(0, spec.horizon).targets(frame.values[:, :k], origins)
     scales = panel.mase_scales(frame, p, s.season)[:, :k]

@@ -48,7 +48,8 @@ def publish(r: TrainResult, spec: model.NetworkSpec, scalers: SeriesScalers, net
                  else None if r.intervals is None else r.intervals.to_json())
     write_bundle(out / BUNDLE_DIR, spec, schema, scaler,
                  {**r.settings.to_json(), "serving": r.serving,
-                  "theta_weight": (r.ensemble or {}).get("theta_weight", 0.0)},
+                  "theta_weight": (r.ensemble or {}).get("theta_weight", 0.0),
+                  "theta_always": (r.ensemble or {}).get("theta_always", False)},
                  r.frame.fingerprint(), lambda path: _save_weights(net, path),
                  intervals=intervals, write_onnx=lambda path: model.export_onnx(net, spec, path),
                  scores=report)

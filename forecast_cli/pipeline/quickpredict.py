@@ -130,7 +130,8 @@ def quick_predict(bundle_dir: Path, data_path: Path, fmt: str,
     if share:  # blended with Theta on every row, as forecasting.predict blends it
         rows = plain.values[:, list(spec.target_index)]
         theta = np.stack([theta_forecast(rows[:, j][np.isfinite(rows[:, j])], spec.horizon,
-                                         int(parts.data.get("season") or 1))
+                                         int(parts.data.get("season") or 1),
+                                         bool(parts.settings.get("theta_always")))
                           for j in range(rows.shape[1])], axis=1)  # (H, k)
         values = mix(values, theta, share)
     times = following(plain.times[-1], str(data["freq"]), spec.horizon)

@@ -21,6 +21,12 @@ def weight(settings: Mapping[str, Any]) -> float:
     return float(settings.get("theta_weight") or 0.0)
 
 
+def always(settings: Mapping[str, Any]) -> bool:
+    """Whether the served Theta deseasonalises every series of two seasons (``theta_always``)
+    rather than those its seasonality test finds seasonal."""
+    return bool(settings.get("theta_always"))
+
+
 def latest(bundle: Bundle, frame: Frame, kept: list[str]) -> np.ndarray:
     """Theta's forecast of the horizon after the last row of each kept series, fitted on all
     its finite rows of ``frame``, original units. → (S, H, k)."""
@@ -33,5 +39,6 @@ def latest(bundle: Bundle, frame: Frame, kept: list[str]) -> np.ndarray:
         rows = frame.values[int(edges[i]): int(edges[i + 1]), cols]
         for t in range(len(cols)):
             y = rows[:, t][np.isfinite(rows[:, t])]
-            out[j, :, t] = theta_forecast(y, spec.horizon, season) if len(y) else np.nan
+            out[j, :, t] = (theta_forecast(y, spec.horizon, season, always(bundle.settings))
+                            if len(y) else np.nan)
     return out

@@ -168,11 +168,10 @@ def fit_and_write(prep: Prepared, write_to: Path, on_epoch: model.EpochCallback 
                                        scaler=scalers, starts=starts)
     # the median of the members chosen on validation, maybe blended with Theta: (its spec,
     # its network); from here on the feed forecasts what the bundle serves
-    blend = ensemble.theta_blend(frame, p, s)
+    blends = ensemble.theta_blends(frame, p, s)
     spec, net, chosen = ensemble.choose(frame, p, s, feed, net, spec, parts["val"],
-                                        parts["test"], blend)
-    if chosen["theta_weight"]:
-        feed = replace(feed, theta=blend)
+                                        parts["test"], blends)
+    feed = replace(feed, theta=ensemble.served_blend(chosen["chosen"], blends))
     calib = fitting.calibrate(net, feed, parts["val"], frame.values[:, :len(s.target)], spec,
                               s.levels, p.ids)
     verdict = fitting.validation_verdict(frame, p, s, net, feed, parts["val"], spec)

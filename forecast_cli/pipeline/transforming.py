@@ -172,7 +172,8 @@ def bundle_feed(bundle: Bundle, frame: Frame, values: np.ndarray, ids: list[str]
                         for sid in ids], np.int64)
     share = float(bundle.settings.get("theta_weight") or 0.0)  # as theta_serving.weight
     theta = (ThetaBlend(values[:, list(bundle.spec.target_index)], spans[:, 0],
-                        int(bundle.schema.season or 1), share) if share else None)
+                        int(bundle.schema.season or 1), share,
+                        bool(bundle.settings.get("theta_always"))) if share else None)
     if s is None:
         return replace(Feed.of(values, scalers, future, starts), theta=theta)
     bases = np.asarray([a - s.phase_at(i, frame.timestamps[a]) for i, (a, _) in
