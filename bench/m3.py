@@ -165,6 +165,7 @@ def run_cli(a: argparse.Namespace, frame: pd.DataFrame, h: int, m: int, work: Pa
     if a.keep is not None:  # train's own record (ensemble choice, epochs) beside the scores
         a.keep.mkdir(parents=True, exist_ok=True)
         shutil.copy(work / "out" / "metrics.json", a.keep / f"m3_h{h}_m{m}_metrics.json")
+        shutil.copy(out, a.keep / f"m3_h{h}_m{m}_forecast.csv")
     fc = pd.read_csv(out, dtype={"series": str})
     groups = {str(k): g for k, g in fc.groupby("series", sort=False)}
     point = {k: g["value"].to_numpy(float) for k, g in groups.items()}
@@ -237,6 +238,12 @@ def run_group(a: argparse.Namespace, group: Group) -> dict[str, Any]:
     if fc.error:
         print(f"{group.name}: {fc.error}", file=sys.stderr)
     stats, stats_s = run_stats(frame, group, h, a.arima) if not a.no_stats else ({}, {})
+    if a.keep is not None and stats:  # the baselines' forecasts, to study combinations offline
+        a.keep.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame([{"series": sn, "step": i + 1, "method": name, "value": v}
+                      for name, by in stats.items() for sn, f in by.items()
+                      for i, v in enumerate(f)]).to_csv(
+            a.keep / f"m3_{group.name}_baselines.csv", index=False)
     row = {"group": group.name, "period": group.period, "freq_written": group.freq, "h": h,
            "series": len(series), "limit": a.limit, "every": a.every, "label": a.label,
            "train_args": a.train_args, "train_s": round(fc.train_s, 1),
@@ -323,7 +330,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--stats-only", action="store_true", help="skip the CLI")
     p.add_argument("--out", type=Path, default=RESULTS / "m3.md")
     p.add_argument("--keep", type=Path, default=None,
-                   help="copy each group's metrics.json (from train) into this directory")
+                   help="copy each group's metrics.json and forecast.csv (from the CLI), and the "
+                        "baselines' forecasts, into this directory")
     a = p.parse_args(argv)
     a.label = a.label or git_label(Path(a.forecast_pythonpath or REPO))
     return a
