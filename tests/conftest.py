@@ -122,17 +122,16 @@ def _ours(defs: Sequence[Any] | None, scope: str) -> Any:
     return defs[-1] if Path(code.co_filename).resolve().is_relative_to(REPO / "tests") else None
 
 
-def _shared_fixture_group(item: pytest.Item) -> str | None:
-    """The worker group of a test that uses a shared (module or session scope) fixture of ours.
+def _shared_fixture_keys(item: pytest.Item) -> set[str]:
+    """The shared (module or session scope) fixtures of ours that a test uses, as group keys.
 
     Such fixtures train, or write data, once per worker that runs one of their tests; keeping
-    their tests on one worker sets each up once. Module fixtures are grouped by module; session
-    fixtures by the one they are built on (``tiny_model`` reads ``tiny_run``: one group), so one
-    worker runs every test, of any module, that reads the shared tiny run.
+    their tests on one worker sets each up once. Module fixtures are keyed by module; session
+    fixtures by the one they are built on (``tiny_model`` reads ``tiny_run``: one key).
     """
     info = getattr(item, "_fixtureinfo", None)
     if info is None:
-        return None
+        return set()
     names = info.name2fixturedefs
 
     def base(name: str) -> str:
@@ -141,16 +140,39 @@ def _shared_fixture_group(item: pytest.Item) -> str | None:
 
     keys = {item.module.__name__ for n in item.fixturenames  # type: ignore[attr-defined]
             if _ours(names.get(n), "module")}
-    keys |= {base(n) for n in item.fixturenames if _ours(names.get(n), "session")}
-    return "+".join(sorted(keys)) or None
+    return keys | {base(n) for n in item.fixturenames if _ours(names.get(n), "session")}
 
 
-def _group_of(item: pytest.Item) -> str | None:
-    """A test's own ``xdist_group`` mark, else its shared-fixture group."""
+def _keys_of(item: pytest.Item) -> set[str]:
+    """A test's own ``xdist_group`` mark, else its shared-fixture keys."""
     mark = item.get_closest_marker("xdist_group")
     if mark is not None:
-        return str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
-    return _shared_fixture_group(item)
+        return {str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))}
+    return _shared_fixture_keys(item)
+
+
+def worker_groups(items: Sequence[pytest.Item]) -> dict[str, str]:
+    """``{node id: group}`` of every test with a key: keys that one test shares join one group
+    (a module whose module fixture reads the session's ``tiny_run`` is in tiny_run's group), so
+    no shared fixture is set up on two workers."""
+    parent: dict[str, str] = {}
+
+    def root(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            key = parent[key]
+        return key
+
+    keyed = {item.nodeid: sorted(k) for item in items if (k := _keys_of(item))}
+    for keys in keyed.values():
+        root(keys[0])
+        for other in keys[1:]:
+            a, b = sorted((root(keys[0]), root(other)))
+            parent[b] = a
+    members: dict[str, set[str]] = {}
+    for key in list(parent):
+        members.setdefault(root(key), set()).add(key)
+    name = {r: "+".join(sorted(ks)) for r, ks in members.items()}
+    return {nodeid: name[root(keys[0])] for nodeid, keys in keyed.items()}
 
 
 # --- under `pytest -n N --dist loadgroup` (make test) --------------------------------------
@@ -172,7 +194,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Worker: write ``{node id: group}`` for the controller's scheduler."""
     folder = getattr(config, "workerinput", {}).get("forecast_groups")
     if folder:
-        groups = {item.nodeid: g for item in items if (g := _group_of(item))}
+        groups = worker_groups(items)
         worker = config.workerinput["workerid"]  # type: ignore[attr-defined]
         tmp = Path(folder) / f".{worker}.json"
         tmp.write_text(json.dumps(groups), encoding="utf-8")

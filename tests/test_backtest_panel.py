@@ -6,9 +6,9 @@ origins of its own. A fourth series is too short and is left out. Baseline score
 with the numbers computed here from the functions themselves, which only agree when every
 window lies inside its own series.
 
-The panel's JSON report and its text report come from `forecast backtest` subprocesses; the
-refusals and the one-series comparison run the same CLI in this process
-(``cli_helpers.run_cli``).
+Every run is the CLI in this process (``cli_helpers.run_cli``): the JSON and text reports,
+the refusals, the one-series comparison. `forecast backtest` as a subprocess (exit code,
+streams, --quiet) is test_backtest.py's.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from tests.cli_helpers import run_cli
-from tests.conftest import SINGLE, assert_png, run_forecast
+from tests.conftest import SINGLE, assert_png
 
 H, LOOKBACK, FOLDS, SEASON = 4, 8, 3, 7
 FIT = ("--lookback", str(LOOKBACK), "--horizon", str(H), "--folds", str(FOLDS),
@@ -97,7 +97,7 @@ def _close(got: float | None, want: float | None) -> None:
 def panel_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("btpanel")
     data = _write_long(tmp / "long.csv", SERIES, extra={"tiny": 15})
-    res = run_forecast("backtest", data, "--config", _config(tmp / "bt.toml"), *FIT, "--json")
+    res = run_cli("backtest", data, "--config", _config(tmp / "bt.toml"), *FIT, "--json")
     assert res.returncode == 0, res.stderr
     report: dict[str, Any] = json.loads(res.stdout)
     return report
@@ -165,7 +165,7 @@ def test_scores_pool_over_folds_overall_and_per_series(panel_run: dict[str, Any]
 def test_text_report_shows_the_series_and_the_warning(tmp_path: Path) -> None:
     data = _write_long(tmp_path / "long.csv", SERIES, extra={"tiny": 15})
     png = tmp_path / "bt.png"
-    res = run_forecast("backtest", data, "--config", _config(tmp_path / "bt.toml"), *FIT,
+    res = run_cli("backtest", data, "--config", _config(tmp_path / "bt.toml"), *FIT,
                        *ONE_FIT, "--plot", png, env=WIDE)
     assert res.returncode == 0, res.stderr
     assert "3 series" in res.stdout

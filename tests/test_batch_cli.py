@@ -191,7 +191,9 @@ def test_kill_during_forecast_writing_then_realised_accuracy(work: Path) -> None
     assert "Realised accuracy" in table.stdout
 
 
-def test_one_bad_job_does_not_stop_two_good_ones(tmp_path: Path) -> None:
+def test_bad_jobs_fail_alone_and_do_not_stop_two_good_ones(tmp_path: Path) -> None:
+    """Two bad jobs, one refused for its data (a cell that is not a number), one for its
+    output (its own data file: issue 14, see test_regular_files.py), among two good ones."""
     write_series(tmp_path / "a.csv", seasonal_series(120, seed=1))
     write_series(tmp_path / "b.csv", seasonal_series(120, seed=2))
     bad = tmp_path / "bad.csv"
@@ -199,19 +201,25 @@ def test_one_bad_job_does_not_stop_two_good_ones(tmp_path: Path) -> None:
     lines = bad.read_text().splitlines()
     lines[10] = lines[10].split(",")[0] + ",oops"
     bad.write_text("\n".join(lines) + "\n")
+    own = write_series(tmp_path / "own.csv", seasonal_series(120, seed=4))
+    before = own.read_bytes()
     jobs = {name: {"data": f"{name}.csv", "output": "out/{job}.csv"}
             for name in ("a", "bad", "b")}
+    jobs["own"] = {"data": "own.csv", "output": "own.csv"}
     batch = write_batch(tmp_path / "batch.toml", jobs, {**TINY_JOB, "epochs": 2})
     proc = run_forecast("batch", batch)
     assert proc.returncode == 1
     assert proc.stdout == ""
-    assert proc.stderr.splitlines() == [proc.stderr.strip()]  # one line: one failed job
-    assert proc.stderr.startswith("Error: job 'bad' failed: ")
-    assert "line 11" in proc.stderr
-    assert "not numbers" in proc.stderr
+    lines = proc.stderr.splitlines()
+    errors = dict(line.partition(" failed: ")[::2] for line in lines)
+    assert (len(lines), sorted(errors)) == (2, ["Error: job 'bad'", "Error: job 'own'"])
+    assert "line 11" in errors["Error: job 'bad'"]
+    assert "not numbers" in errors["Error: job 'bad'"]
+    assert "is the input file" in errors["Error: job 'own'"]
     for name in ("a", "b"):
         assert len(pd.read_csv(tmp_path / "out" / f"{name}.csv")) == HORIZON
     assert not (tmp_path / "out" / "bad.csv").exists()
+    assert own.read_bytes() == before
 
 
 def _with_busy_job(root: Path, time_limit: float) -> Path:

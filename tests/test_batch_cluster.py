@@ -15,7 +15,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ import pytest
 
 from forecast_cli.errors import ClusterError, ConfigError
 from forecast_cli.ops import cluster as cluster_module
-from forecast_cli.ops.batch import BatchResult, lock_path, run_batch
+from forecast_cli.ops.batch import lock_path, run_batch
 from forecast_cli.ops.cluster_task import KILL_WORKER_ENV
 from tests.batch_helpers import TINY_JOB, lock_is_held, runs, write_batch
 from tests.conftest import REPO, run_forecast, seasonal_series, write_series
@@ -102,16 +101,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         c.close()
 
 
-def _batch(root: Path, first_line: str = "", names: tuple[str, ...] = JOBS,
-           **jobs: dict[str, Any]) -> Path:
+def _batch(root: Path, names: tuple[str, ...] = JOBS, **jobs: dict[str, Any]) -> Path:
     """root/batch.toml: jobs ``names`` of a and b (seeded series), plus ``jobs``."""
     for i, name in enumerate(JOBS):
         write_series(root / f"{name}.csv", seasonal_series(120, seed=i))
     tables = {name: {"data": f"{name}.csv", "output": "out/{job}.csv"} for name in names}
-    path = write_batch(root / "batch.toml", {**tables, **jobs}, SETTINGS)
-    if first_line:
-        path.write_text(first_line + "\n" + path.read_text())
-    return path
+    return write_batch(root / "batch.toml", {**tables, **jobs}, SETTINGS)
 
 
 # Files that name their directory, their time of creation or a duration (model.onnx: the
@@ -160,68 +155,62 @@ def _stored(root: Path) -> list[tuple[Any, ...]]:
         return [*points.fetchall(), *bounds.fetchall()]
 
 
-def test_cluster_run_gives_the_local_bytes_silently_and_an_overlapping_run_exits_75(
+def _wait_for_lock(lock: Path, alive: Any, what: str) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while not lock_is_held(lock):
+        assert alive(), f"the batch ended before {what}"
+        assert time.monotonic() < deadline, f"{what} never happened"
+        time.sleep(0.05)
+
+
+def test_cluster_run_gives_the_local_bytes_silently_despite_a_killed_worker(
         cluster: Cluster, reference: Reference, tmp_path: Path) -> None:
+    """Jobs a and b on the cluster (`--cluster`); the worker running a is killed (kill -9)
+    mid-job, which costs a retry, not an output; an overlapping run exits 75. Then a run on
+    the scheduler the batch file names (its `cluster` key) finds everything up to date."""
     batch = _batch(tmp_path)
     first = subprocess.Popen([sys.executable, "-m", "forecast_cli", "batch", str(batch),
                               "--cluster", cluster.address], env=_env(), text=True,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    lock = lock_path(tmp_path / ".forecast-state", batch.resolve())
-    deadline = time.monotonic() + START_TIMEOUT
-    while not lock_is_held(lock):
-        assert first.poll() is None, first.communicate()
-        assert time.monotonic() < deadline, "the first run never took its lock"
-        time.sleep(0.05)
-    second = run_forecast("batch", batch, env={"FORECAST_CLUSTER": cluster.address})
-    out, err = first.communicate(timeout=600)
+    try:
+        _wait_for_lock(lock_path(tmp_path / ".forecast-state", batch.resolve()),
+                       lambda: first.poll() is None, "the first run took its lock")
+        # job a's process runs, holding its lock: its worker dies as a lost machine does
+        _wait_for_lock(tmp_path / "models" / "a" / ".lock", lambda: first.poll() is None,
+                       "job a took its lock")
+        pid = cluster.worker_running("forecast-a-")
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        second = run_forecast("batch", batch, env={"FORECAST_CLUSTER": cluster.address})
+        out, err = first.communicate(timeout=600)
+    finally:
+        if first.poll() is None:
+            first.kill()
+        cluster.add_workers(1)  # two again, for the tests after this one
     assert second.returncode == 75, second.stderr
     assert "is locked by another run" in second.stderr
     assert (first.returncode, out, err) == (0, "", "")  # cron's contract: silent on success
     assert _published(tmp_path) == reference.files  # the very bytes of the local run
+    assert not list(tmp_path.rglob("*.tmp"))
+    assert not list(tmp_path.rglob(".staging-*"))
     for name in JOBS:  # the client wrote the history: one finished run per job
         (row,) = runs(tmp_path / ".forecast-state", name)
         assert (row["status"], row["retrained"], row["promoted"]) == ("ok", 1, 1)
         assert row["model_version"] == "v0001"
         assert row["finished_at"] is not None
     assert _stored(tmp_path) == _stored(reference.root)  # replayed into the client's history
-    log = (tmp_path / ".forecast-state" / "batch.log").read_text()
-    assert f"cluster: {cluster.address}" in log
+    log = tmp_path / ".forecast-state" / "batch.log"
+    first_log = log.read_text()
+    assert f"cluster: {cluster.address}" in first_log
+    assert first_log.count("a: ran on ") == 1  # the killed attempt sent nothing back
     # the next run finds the same data and models: no training, the forecast is up to date
-    again = run_batch(batch, cluster_address=cluster.address)
+    batch.write_text(f'cluster = "{cluster.address}"\n' + batch.read_text())
+    again = run_batch(batch)
     assert again.exit_code == 0
+    assert f"cluster: {cluster.address}" in log.read_text()[len(first_log):]  # the key's
     assert [o.record["retrained"] for o in again.outcomes] == [0, 0]
     assert [o.record["forecast_changed"] for o in again.outcomes] == [0, 0]
     assert _published(tmp_path) == reference.files
-
-
-def test_kill_9_of_a_worker_mid_job_costs_a_retry_not_an_output(
-        cluster: Cluster, reference: Reference, tmp_path: Path) -> None:
-    # the scheduler named by the batch file's `cluster` key
-    batch = _batch(tmp_path, first_line=f'cluster = "{cluster.address}"', names=("a",))
-    done: list[BatchResult] = []
-    runner = threading.Thread(target=lambda: done.append(run_batch(batch, now=NOW)))
-    runner.start()
-    deadline = time.monotonic() + START_TIMEOUT
-    lock = tmp_path / "models" / "a" / ".lock"
-    while not lock_is_held(lock):  # job a's process runs, holding its lock
-        assert runner.is_alive(), "the batch ended before job a took its lock"
-        assert time.monotonic() < deadline, "job a never took its lock"
-        time.sleep(0.05)
-    pid = cluster.worker_running("forecast-a-")
-    assert pid is not None
-    os.kill(pid, signal.SIGKILL)
-    runner.join(timeout=600)
-    assert not runner.is_alive()
-    try:
-        (result,) = done
-        assert result.exit_code == 0, [o.message for o in result.outcomes]
-        assert _published(tmp_path) == _of(reference.files, "a")  # whole, as the local run
-        assert not list(tmp_path.rglob("*.tmp"))
-        assert not list(tmp_path.rglob(".staging-*"))
-        log = (tmp_path / ".forecast-state" / "batch.log").read_text()
-        assert log.count("a: ran on ") == 1  # the killed attempt sent nothing back
-    finally:
-        cluster.add_workers(1)  # two again, for the tests after this one
 
 
 def test_local_workers_a_bad_job_and_a_worker_killing_job_fail_alone(

@@ -5,9 +5,10 @@ subprocesses.
 
 The four jobs (eu, tz, stores, d) are one batch file, run three times by one module fixture
 (``batches``): its first run trains all four, in one job worker; before the second the actuals
-of tz's and stores' forecasts arrive and d's seed changes (a retraining against its champion);
-before the third stores' seed changes. A copy of the directory after each run is what the tests
-read, so each checks the run it is about.
+of tz's and stores' forecasts arrive (scored and forecast again, nothing trained: no
+TensorFlow); before the third d's and stores' seeds change (each retrained against its
+champion, in one job worker). A copy of the directory after each run is what the tests read,
+so each checks the run it is about.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import pytest
 from forecast_cli.data.frame import load_csv
 from forecast_cli.model.bundle import read_bundle
 from tests.batch_helpers import TINY_JOB, history_json, runs, write_batch, write_config
+from tests.cli_helpers import run_cli
 from tests.conftest import run_forecast
 
 HORIZON = TINY_JOB["horizon"]
@@ -139,7 +141,7 @@ def batches(tmp_path_factory: pytest.TempPathFactory) -> Batches:
     shutil.copytree(root, tmp / "first")
 
     # The actuals of tz's and stores' forecasts arrive (the forecasts plus known errors), in
-    # the files' own formats; d is to be retrained against its champion.
+    # the files' own formats.
     tz_fc = pd.read_csv(root / "out" / "tz.csv", dtype={"timestamp": str})
     pd.DataFrame({"time": _tz_hours().tz_localize(None).strftime("%Y-%m-%d %H:%M"),
                   "load": tz_fc["load"].to_numpy() + TZ_ERRORS}).to_csv(
@@ -148,11 +150,10 @@ def batches(tmp_path_factory: pytest.TempPathFactory) -> Batches:
     pd.DataFrame({"store": fc["store"], "date": fc["timestamp"],
                   "sales": fc["sales"].to_numpy() + STORE_ERRORS}).to_csv(
         root / "stores.csv", mode="a", header=False, index=False, date_format="%Y-%m-%d")
-    write_batch(root / "batch.toml", _jobs(d_seed=8), TINY_JOB)
     second = _run(root, "--json")
     shutil.copytree(root, tmp / "second")
 
-    # A retrained stores model is compared with the current one, per series.
+    # Retrained d and stores models are compared with the current ones (stores': per series).
     write_batch(root / "batch.toml", _jobs(d_seed=8, stores_seed=8), TINY_JOB)
     third = _run(root)
     return Batches(tmp / "first", tmp / "second", root, (first, second, third))
@@ -180,9 +181,11 @@ def test_european_csv_job_forecasts_what_train_and_predict_give(batches: Batches
 
     config = write_config(tmp_path / "same.toml", {**TINY_JOB, **EU_SETTINGS})
     data = root / "eu.csv"
-    trained = run_forecast("train", data, "--config", config, "-o", tmp_path / "cli", "--quiet")
+    # the CLI in this process: the same bytes as the batch's job worker, without a second
+    # TensorFlow start-up (the batch itself is the subprocess here)
+    trained = run_cli("train", data, "--config", config, "-o", tmp_path / "cli", "--quiet")
     assert trained.returncode == 0, trained.stderr
-    predicted = run_forecast("predict", data, "--model", tmp_path / "cli" / "model")
+    predicted = run_cli("predict", data, "--model", tmp_path / "cli" / "model")
     assert predicted.returncode == 0, predicted.stderr
     batch_text = (root / "out" / "eu.csv").read_text()
     assert batch_text == predicted.stdout
@@ -279,9 +282,10 @@ def test_id_col_job_trains_one_model_and_scores_every_series(batches: Batches) -
 
 
 def test_fill_drop_job_retrains_against_its_champion(batches: Batches) -> None:
-    state = batches.second / ".forecast-state"
-    second = runs(state, "d")[0]
-    assert (second["status"], second["retrained"]) == ("ok", 1)
-    assert isinstance(second["champion_mae"], float)  # not None: the champion was scored
-    assert np.isfinite(second["champion_mae"])
-    assert [r["status"] for r in runs(state, "d")] == ["ok", "ok"]
+    state = batches.third / ".forecast-state"
+    third = runs(state, "d")[0]
+    assert (third["status"], third["retrained"]) == ("ok", 1)
+    assert isinstance(third["champion_mae"], float)  # not None: the champion was scored
+    assert np.isfinite(third["champion_mae"])
+    assert [r["status"] for r in runs(state, "d")] == ["ok", "ok", "ok"]
+    assert runs(batches.second / ".forecast-state", "d")[0]["retrained"] == 0  # unchanged

@@ -116,7 +116,8 @@ def test_backtest_with_calendar_scores_the_targets_only(tmp_path: Path) -> None:
     data = write_series(tmp_path / "h.csv", np.arange(80, dtype=float), start="2024-01-01",
                         freq="h", columns=("y",))
     result = backtest(data, Settings(target=("y",), calendar=True, lookback=8, horizon=4,
-                                     lstm_units=4, epochs=1, patience=1, folds=1, seed=7))
+                                     lstm_units=4, epochs=1, patience=1, folds=1, seed=7,
+                                     ensemble_seeds=1, ensemble_lookbacks=(1.0,)))  # 1 net
     (fold,) = result.folds
     assert fold.fold.origin == 76
     np.testing.assert_array_equal(fold.actual, np.arange(76.0, 80.0).reshape(1, 4, 1))

@@ -1,4 +1,8 @@
-"""The real CLI in subprocesses: exit codes, stdout vs stderr, files written."""
+"""The real CLI in subprocesses: exit codes, stdout vs stderr, files written.
+
+`forecast train` as a process is the real defaults run on the sample data (the README's
+claim), which is trained anyway; the tiny model the predict subprocesses read is trained by
+the CLI in this process."""
 
 from __future__ import annotations
 
@@ -28,7 +32,10 @@ CONFIG_HORIZON = int(TINY["--horizon"]) - 1  # in the file too, and overridden b
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
-    """The module's one training: TINY_ARGS, some of them from a --config file."""
+    """The module's tiny training: TINY_ARGS, some of them from a --config file, --json.
+
+    The CLI in this process (``run_cli``): `forecast train` as a process (its streams, its
+    files, no TensorFlow chatter) is the real defaults run below, which trains anyway."""
     tmp = tmp_path_factory.mktemp("cli")
     csv = write_series(tmp / "daily.csv", seasonal_series(200))
     cfg = tmp / "run.toml"
@@ -37,12 +44,25 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
     out = tmp / "run"
     flags = [*(a for flag, value in TINY.items() if flag not in FROM_CONFIG
                for a in (flag, value)), *SINGLE]
-    proc = run_forecast("train", csv, "-o", out, "--config", cfg, *flags)
+    proc = run_cli("train", csv, "-o", out, "--config", cfg, *flags, "--json")
     return csv, out, proc
 
 
-def test_train_writes_every_output_and_keeps_streams_apart(trained: Trained) -> None:
-    _, out, proc = trained
+# The sample data: 452 monthly rows; the defaults for monthly data: a season (and horizon) of
+# 12 steps. Test rows [round(0.7 n) + round(0.15 n), n) = [384, 452).
+SAMPLE_ROWS, SAMPLE_HORIZON = 452, 12
+
+
+@pytest.fixture(scope="module")
+def defaults_run(tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    """`forecast train` on the sample data with every default, as the README runs it: the
+    ensemble and the refit included. A real subprocess."""
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    return SAMPLE, out, run_forecast("train", SAMPLE, "-o", out)
+
+
+def test_train_writes_every_output_and_keeps_streams_apart(defaults_run: Trained) -> None:
+    _, out, proc = defaults_run
     assert proc.returncode == 0, proc.stderr
     # The results table on stdout, with the model beside both baselines.
     for word in ("LSTM", "naive (last value)", "seasonal naive", "MASE"):
@@ -59,12 +79,12 @@ def test_train_writes_every_output_and_keeps_streams_apart(trained: Trained) -> 
         "scaler.json", "scores.json"]
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["test"]) == {"model", "naive", "seasonal_naive"}
-    assert metrics["windows"]["test"] == 200 - 170 - 4 + 1  # test rows [170, 200), horizon 4
+    assert metrics["windows"]["test"] == SAMPLE_ROWS - 384 - SAMPLE_HORIZON + 1
     table = pd.read_csv(out / "test_forecasts.csv")
     assert list(table.columns) == ["origin", "timestamp", "step", "target", "actual", "model",
                                    "naive", "seasonal_naive", "lower_80", "upper_80",
                                    "lower_95", "upper_95"]
-    assert len(table) == metrics["windows"]["test"] * 4
+    assert len(table) == metrics["windows"]["test"] * SAMPLE_HORIZON
     history = pd.read_csv(out / "history.csv")
     assert {"epoch", "loss", "val_loss"} <= set(history.columns)
 
@@ -126,11 +146,17 @@ def test_predict_from_a_truncated_file_matches_the_test_forecast(trained: Traine
 
 def test_quiet_prints_nothing(tiny_run: tuple[Path, Path, subprocess.CompletedProcess[str]]
                               ) -> None:
-    # The shared tiny run is a real `forecast train --quiet` (conftest); `--json` is checked by
-    # the defaults test below, whose training prints metrics.json to stdout.
+    # The shared tiny run is a real `forecast train --quiet` (conftest).
     _, out, proc = tiny_run
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
     assert (out / "metrics.json").is_file()
+
+
+def test_json_prints_metrics_json_and_nothing_else(trained: Trained) -> None:
+    _, out, proc = trained
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)  # --json: metrics.json on stdout, nothing else
+    assert report == json.loads((out / "metrics.json").read_text())
 
 
 def test_config_file_and_command_line(trained: Trained) -> None:
@@ -235,10 +261,12 @@ def test_help_never_imports_tensorflow(args: list[str]) -> None:
     assert proc.stderr.strip().endswith("HEAVY:"), proc.stderr
 
 
-def test_defaults_beat_seasonal_naive_on_the_sample_data(tmp_path: Path) -> None:
+def test_defaults_beat_seasonal_naive_on_the_sample_data(defaults_run: Trained) -> None:
     # The README's promise: with no tuning, the LSTM beats seasonal naive on MASE.
-    proc = run_forecast("train", SAMPLE, "-o", tmp_path / "demo", "--json")
+    _, out, proc = defaults_run
     assert proc.returncode == 0, proc.stderr
-    report = json.loads(proc.stdout)  # --json: metrics.json on stdout, nothing else
-    assert report == json.loads((tmp_path / "demo" / "metrics.json").read_text())
+    report = json.loads((out / "metrics.json").read_text())
+    assert report["settings"]["horizon"] == SAMPLE_HORIZON  # nothing was tuned: the defaults
+    assert len(report["ensemble"]["members"]) == 4  # 2 seeds × lookbacks 1 and 0.5
+    assert report["bundle_fit"]["fit"] == "refit"
     assert report["test"]["model"]["mase"] < report["test"]["seasonal_naive"]["mase"]

@@ -2,7 +2,8 @@
 median; the choice made on validation; the refit on every window.
 
 The network checks build networks with set weights and train nothing; one tiny panel is
-trained twice (refit off in process, refit on through the CLI) and shared by the rest.
+trained twice (refit off through the library, refit on through the CLI, both in this process)
+and shared by the rest.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from forecast_cli.pipeline import ensemble
 from forecast_cli.pipeline.forecasting import predict
 from forecast_cli.pipeline.training import train
 from forecast_cli.settings import Settings, build_settings
-from tests.conftest import run_forecast, seasonal_series
+from tests.cli_helpers import run_cli
+from tests.conftest import seasonal_series
 
 LOOKBACK = 8
 
@@ -130,14 +132,15 @@ def _panel(path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The same tiny panel trained with the refit off (library) and on (the CLI)."""
+    """The same tiny panel trained with the refit off (library) and on (the CLI, in this
+    process: its messages are checked, its process surface is test_cli.py's)."""
     d = tmp_path_factory.mktemp("ensemble")
     data = _panel(d / "panel.csv")
     held = train(data, build_settings({**ARGS, "id_col": "series", "refit": False,
                                        "output_dir": d / "held"}))
     flags = [f"--{k.replace('_', '-')}={v}" for k, v in ARGS.items()
              if k != "ensemble_lookbacks"]
-    proc = run_forecast("train", data, "--id-col", "series", *flags,
+    proc = run_cli("train", data, "--id-col", "series", *flags,
                         "--ensemble-lookbacks", "1,0.5", "-o", d / "refit")
     assert proc.returncode == 0, proc.stderr
     return {"data": data, "held": held, "proc": proc, "refit": d / "refit"}

@@ -264,7 +264,10 @@ def test_panel_train_with_drop_counts_only_complete_windows(tmp_path: Path) -> N
     path.write_text("id,day,v\n" + "\n".join(lines) + "\n")
     settings = build_settings({"id_col": "id", "fill": "drop", "lookback": 4, "horizon": 2,
                                "season": 3, "lstm_units": 4, "epochs": 1, "batch_size": 32,
-                               "seed": 1, "output_dir": tmp_path / "out"})
+                               "seed": 1, "output_dir": tmp_path / "out",
+                               # one network (the ensemble has its own tests); the refit on
+                               # every window stays: it too must leave the holes out
+                               "ensemble_seeds": 1, "ensemble_lookbacks": (1.0,), "refit": True})
     result = train(path, settings)
     frame = load_csv(path, options=LoadOptions(id_col="id", fill="drop"))
     p = panel.layout(frame, 0.7, 0.15, 4, 2, 3, strict=False)

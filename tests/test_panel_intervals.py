@@ -236,7 +236,8 @@ def test_backtest_constant_series_has_zero_errors_width_and_full_coverage(
     rows validate → 31 windows, enough for 95 % (rank ⌈32 · 0.95⌉ = 31)."""
     data = write_series(tmp_path / "flat.csv", np.full(200, 5.0))
     s = Settings(lookback=8, horizon=4, season=1, lstm_units=4, epochs=1, batch_size=16,
-                 folds=2, refit_every=2, seed=3)
+                 folds=2, refit_every=2, seed=3, ensemble_seeds=1,
+                 ensemble_lookbacks=(1.0,))  # one network: the ensemble has its own tests
     r = backtest(data, s)
     for fr in r.folds:
         mae = fr.scores[MODEL]["mae"]

@@ -1,7 +1,9 @@
 """Only regular files are read as data or written as outputs, and no output overwrites its
 input (issue 14's first point). A named pipe as data used to hang forever (holding a batch's
 lock); a device node, a pipe or a symbolic link as ``--out`` was replaced by a regular file.
-Real subprocesses; every special file lives in the test's own directory."""
+Real subprocesses; every special file lives in the test's own directory. A batch job whose
+output is its own data fails alone: test_batch_cli.py's bad-jobs test (its batch trains good
+jobs beside it, so it is one batch for both kinds of bad job)."""
 
 from __future__ import annotations
 
@@ -11,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.batch_helpers import TINY_JOB, write_batch
-from tests.conftest import run_forecast, seasonal_series, write_series
+from tests.conftest import run_forecast
 
 QUICK = 60  # seconds: a refusal is immediate; a hang would run into this
 
@@ -91,19 +92,3 @@ def test_predict_never_writes_inside_a_bundle(tiny_model: tuple[Path, Path],
         assert proc.returncode == 73, proc.stderr
         assert f"{out}: is inside a model bundle" in proc.stderr
     assert {p.name: p.read_bytes() for p in model.iterdir()} == before
-
-
-def test_a_batch_job_whose_output_is_its_data_fails_alone(tmp_path: Path) -> None:
-    write_series(tmp_path / "a.csv", seasonal_series(120))
-    write_series(tmp_path / "b.csv", seasonal_series(120, seed=1))
-    before = (tmp_path / "a.csv").read_bytes()
-    batch = write_batch(tmp_path / "batch.toml",
-                        {"bad": {"data": "a.csv", "output": "a.csv"},
-                         "good": {"data": "b.csv", "output": "out/b.csv"}}, TINY_JOB)
-    proc = run_forecast("batch", batch)
-    assert proc.returncode == 1
-    assert proc.stdout == ""
-    assert "is the input file" in proc.stderr
-    assert "good" not in proc.stderr
-    assert (tmp_path / "a.csv").read_bytes() == before
-    assert (tmp_path / "out" / "b.csv").is_file()

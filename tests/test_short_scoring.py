@@ -8,6 +8,10 @@ horizon 4), season 7. Rows counted by hand:
   short series are (validation: the 4 rows before the origin) with padded windows.
 - evaluate on 7 seen + 4 new rows of it: its one unseen window (origin 7, the 4 new rows, 7
   rows before it: seasonal naive reaches) has fewer than 8 input rows: padded.
+
+The commands run in this process (``cli_helpers.run_cli``): what is checked is what they
+compute; their process surfaces (exit codes, streams) have their subprocess tests in
+test_cli.py, test_backtest.py and test_intervals_cli.py.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import TINY_ARGS, run_forecast, seasonal_series
+from tests.cli_helpers import run_cli
+from tests.conftest import TINY_ARGS, seasonal_series
 
 H, SEASON, END = 4, 7, "2020-06-30"
 
@@ -41,7 +46,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(bundle, data): a tiny panel model with per-series log transforms."""
     work = tmp_path_factory.mktemp("short")
     data = _long_file(work / "panel.csv", {"long": 80, "short": 20})
-    proc = run_forecast("train", data, "--id-col", "series", "-o", work / "run", "--quiet",
+    proc = run_cli("train", data, "--id-col", "series", "-o", work / "run", "--quiet",
                         *TINY_ARGS, "--transform", "log", "--deseasonalize", "auto")
     assert proc.returncode == 0, proc.stderr
     return work / "run" / "model", data
@@ -51,7 +56,7 @@ def test_evaluate_scores_a_short_series_on_a_padded_window(trained: tuple[Path, 
                                                            tmp_path: Path) -> None:
     bundle, _ = trained
     data = _long_file(tmp_path / "new.csv", {"long": 80, "short": 7}, new=H)
-    proc = run_forecast("evaluate", "-m", bundle, data, "--json")
+    proc = run_cli("evaluate", "-m", bundle, data, "--json")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["short_history"] == ["short"]
@@ -62,7 +67,7 @@ def test_evaluate_scores_a_short_series_on_a_padded_window(trained: tuple[Path, 
 
 def test_backtest_keeps_a_short_series_on_padded_windows(trained: tuple[Path, Path]) -> None:
     _, data = trained
-    proc = run_forecast("backtest", data, "--id-col", "series", *TINY_ARGS, "--folds", "2",
+    proc = run_cli("backtest", data, "--id-col", "series", *TINY_ARGS, "--folds", "2",
                         "--refit-every", "2", "--json")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)

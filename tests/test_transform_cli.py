@@ -1,7 +1,7 @@
 """A bundle's target transforms are applied by predict, through the real CLI, without TensorFlow.
 
-One tiny real training on a monthly series that is a constant level times seasonal indices,
-starting in April. With ``--transform log --deseasonalize always`` its transformed rows are
+One tiny real training (the CLI in this process; predict is the subprocess checked here) on
+a monthly series that is a constant level times seasonal indices, starting in April. With ``--transform log --deseasonalize always`` its transformed rows are
 one constant, which scales to 0: the network's input and (untrained or not: every gradient
 is 0) its output are 0, so the forecast is the level times the index of each forecast
 month, exactly (to float rounding), only if the indices are applied at the right phases.
@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import REPO, TINY_ARGS, run_forecast, write_series
+from tests.cli_helpers import run_cli
+from tests.conftest import REPO, TINY_ARGS, write_series
 
 LEVEL, START_PHASE, N = 50.0, 3, 70  # rows from April 2010 (phase 0 = its first row)
 INDICES = np.array([0.8, 0.9, 1.0, 1.2, 1.3, 1.1, 1.0, 0.9, 0.85, 0.95, 1.05, 0.95])
@@ -43,7 +44,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(bundle, its training CSV)."""
     work = tmp_path_factory.mktemp("transform")
     csv = write_series(work / "monthly.csv", monthly(N), start="2010-04-01", freq="MS")
-    proc = run_forecast("train", csv, "-o", work / "run", "--quiet", *TINY_ARGS, "--season",
+    proc = run_cli("train", csv, "-o", work / "run", "--quiet", *TINY_ARGS, "--season",
                         "12", "--transform", "log", "--deseasonalize", "always")
     assert proc.returncode == 0, proc.stderr
     return work / "run" / "model", csv
