@@ -1,8 +1,9 @@
 """A bundle's target transforms are applied by predict, through the real CLI, without TensorFlow.
 
 One tiny real training (the CLI in this process; predict is the subprocess checked here) on
-a monthly series that is a constant level times seasonal indices, starting in April. With ``--transform log --deseasonalize always`` its transformed rows are
-one constant, which scales to 0: the network's input and (untrained or not: every gradient
+a monthly series that is a constant level times seasonal indices, starting in April. With
+``--transform log --deseasonalize always`` its transformed rows are one constant, which
+scales to 0: the network's input and (untrained or not: every gradient
 is 0) its output are 0, so the forecast is the level times the index of each forecast
 month, exactly (to float rounding), only if the indices are applied at the right phases.
 """
