@@ -9,6 +9,7 @@ import pytest
 
 from forecast_cli.core.theta import (
     ALPHAS,
+    MAX_ROWS,
     ThetaBlend,
     mix,
     seasonal_factors,
@@ -117,3 +118,11 @@ def test_always_deseasonalises_wherever_two_seasons_exist() -> None:
     assert factors[0].shape == (12,)
     assert seasonal_factors(y[:23], 12, always=True) is None  # fewer than two seasons
     assert not np.allclose(theta_forecast(y, 12, 12, always=True), theta_forecast(y, 12, 12))
+
+
+def test_a_long_history_is_read_from_its_last_max_rows() -> None:
+    t = np.arange(MAX_ROWS * 3 + 5)
+    y = 50.0 + 0.01 * t + np.sin(2 * np.pi * t / 24) + np.random.default_rng(1).normal(0, .1,
+                                                                                      len(t))
+    np.testing.assert_array_equal(theta_forecast(y, 48, 24),
+                                  theta_forecast(y[-MAX_ROWS:], 48, 24))
