@@ -187,7 +187,8 @@ def test_the_cli_choices_are_the_library_vocabulary() -> None:
                "dst_gap": lo.DST_GAPS, "scaler": st.SCALERS, "optimizer": st.OPTIMIZERS,
                "window_norm": st.WINDOW_NORMS, "train_window": st.TRAIN_WINDOWS,
                "engine": st.ENGINES, "fmt": st.OUTPUT_FORMATS, "fallback": st.FALLBACKS,
-               "transform": st.TRANSFORMS, "deseasonalize": st.DESEASONALIZES}
+               "transform": st.TRANSFORMS, "deseasonalize": st.DESEASONALIZES,
+               "combine": st.COMBINES}
     assert st.ENGINES == ENGINES  # the pipeline's own copy (until it imports settings')
     seen = set()
     for info in app.registered_commands:
