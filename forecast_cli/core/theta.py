@@ -18,7 +18,9 @@ Pure numpy: predict serves it without TensorFlow.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -99,6 +101,12 @@ def theta_forecast(y: np.ndarray, horizon: int, m: int, always: bool = False) ->
         return np.asarray(f)
     idx, mult = factors
     return np.asarray(f * idx[ahead] if mult else f + idx[ahead])
+
+
+def served_share(settings: Mapping[str, Any]) -> tuple[float, bool]:
+    """A bundle's settings → Theta's weight in the served forecast (0: the network alone,
+    also for a bundle older than the blend) and whether it deseasonalises always."""
+    return float(settings.get("theta_weight") or 0.0), bool(settings.get("theta_always"))
 
 
 def window_forecasts(values: np.ndarray, origins: np.ndarray, firsts: np.ndarray,

@@ -32,7 +32,6 @@ import numpy as np
 from forecast_cli.core.evaluation import MODEL, NAIVE, SEASONAL, baseline_forecasts
 from forecast_cli.core.metrics import mase_scale
 from forecast_cli.core.panel_intervals import SeriesIntervals, window_coverage
-from forecast_cli.core.theta import ThetaBlend
 from forecast_cli.core.windowing import WindowSpec
 from forecast_cli.data import calendar_features
 from forecast_cli.errors import DataError
@@ -100,9 +99,7 @@ def _with_theta(lay: FoldLayout, j: int, values: np.ndarray, spec: Any, s: Setti
     targets = values[:, list(spec.target_index)]  # (n, k)
     folds = lay.fold(j)
     firsts = np.asarray([int(a) + f.train_start for a, f in zip(lay.starts, folds, strict=True)])
-    blends = {ensemble.WITH_THETA: ThetaBlend(targets, firsts, s.season)}
-    if s.season >= 2:
-        blends[ensemble.ALWAYS_SEASONAL] = ThetaBlend(targets, firsts, s.season, always=True)
+    blends = ensemble.blends_over(targets, firsts, s)
     origins, which = val
     if not len(origins):  # nothing to choose on: as train serves it then
         return replace(feed, theta=blends[ensemble.WITH_THETA]) if s.combine == "theta" else feed

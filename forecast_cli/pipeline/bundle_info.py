@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from forecast_cli.core.theta import served_share
 from forecast_cli.core.transform import record_counts
 from forecast_cli.errors import InputMissingError
 from forecast_cli.io.forecast_output import SCHEMA_VERSION
@@ -89,8 +90,8 @@ def _serves(spec: Any, settings: dict[str, Any], scores: Any) -> dict[str, Any]:
     ensemble, fit = part("ensemble"), part("bundle_fit")
     members = [list(m) for m in spec.members] or [[spec.lookback, spec.seed]]
     return {"serving": settings.get("serving", "model"), "chosen": ensemble.get("chosen"),
-            "members": members, "theta_weight": float(settings.get("theta_weight") or 0.0),
-            "theta_always": bool(settings.get("theta_always")), "fit": fit.get("fit")}
+            "members": members, "theta_weight": served_share(settings)[0],
+            "theta_always": served_share(settings)[1], "fit": fit.get("fit")}
 
 
 def _scores(raw: dict[str, Any]) -> dict[str, Any]:

@@ -73,12 +73,17 @@ def theta_blends(frame: Frame, p: panel.Panel, s: Settings) -> dict[str, ThetaBl
     names: Theta with its seasonality test, and (a season of 2 steps or more) deseasonalising
     every series of two seasons; none with ``combine none``."""
     assert s.season is not None
+    return blends_over(frame.values[:, :len(s.target)], np.asarray(p.starts, np.int64), s)
+
+
+def blends_over(values: np.ndarray, firsts: np.ndarray, s: Settings) -> dict[str, ThetaBlend]:
+    """``theta_blends`` of targets ``values`` (n, k), each series read from ``firsts`` (S,)."""
+    assert s.season is not None
     if s.combine == "none":
         return {}
-    values, starts = frame.values[:, :len(s.target)], np.asarray(p.starts, np.int64)
-    out = {WITH_THETA: ThetaBlend(values, starts, s.season)}
+    out = {WITH_THETA: ThetaBlend(values, firsts, s.season)}
     if s.season >= 2:
-        out[ALWAYS_SEASONAL] = ThetaBlend(values, starts, s.season, always=True)
+        out[ALWAYS_SEASONAL] = ThetaBlend(values, firsts, s.season, always=True)
     return out
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from forecast_cli.core import precision as digits
 from forecast_cli.core.intervals import level_label
-from forecast_cli.core.theta import mix, theta_forecast
+from forecast_cli.core.theta import mix, served_share, theta_forecast
 from forecast_cli.core.transform import Transforms, forward_rows, from_json, inverse_steps
 from forecast_cli.io.forecast_output import (
     columns_csv,
@@ -126,12 +126,11 @@ def quick_predict(bundle_dir: Path, data_path: Path, fmt: str,
     values = parts.scaler.select(list(spec.target_index)).inverse(scaled)
     if t is not None:
         values = inverse_steps(t[0], values, 0, last_phase + 1)
-    share = float(parts.settings.get("theta_weight") or 0.0)  # as theta_serving.weight
+    share, always = served_share(parts.settings)
     if share:  # blended with Theta on every row, as forecasting.predict blends it
         rows = plain.values[:, list(spec.target_index)]
         theta = np.stack([theta_forecast(rows[:, j][np.isfinite(rows[:, j])], spec.horizon,
-                                         int(parts.data.get("season") or 1),
-                                         bool(parts.settings.get("theta_always")))
+                                         int(parts.data.get("season") or 1), always)
                           for j in range(rows.shape[1])], axis=1)  # (H, k)
         values = mix(values, theta, share)
     times = following(plain.times[-1], str(data["freq"]), spec.horizon)

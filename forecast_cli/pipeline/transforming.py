@@ -20,7 +20,7 @@ import pandas as pd
 from forecast_cli.core import seasonality
 from forecast_cli.core import transform as tf
 from forecast_cli.core.scaling import SeriesScalers, fit_scaler
-from forecast_cli.core.theta import ThetaBlend
+from forecast_cli.core.theta import ThetaBlend, served_share
 from forecast_cli.data.frame import Frame
 from forecast_cli.data.frequency import steps_between
 from forecast_cli.errors import BundleError
@@ -170,10 +170,9 @@ def bundle_feed(bundle: Bundle, frame: Frame, values: np.ndarray, ids: list[str]
     edges = frame.bounds()
     spans = np.asarray([(edges[all_ids.index(sid)], edges[all_ids.index(sid) + 1])
                         for sid in ids], np.int64)
-    share = float(bundle.settings.get("theta_weight") or 0.0)  # as theta_serving.weight
+    share, always = served_share(bundle.settings)
     theta = (ThetaBlend(values[:, list(bundle.spec.target_index)], spans[:, 0],
-                        int(bundle.schema.season or 1), share,
-                        bool(bundle.settings.get("theta_always"))) if share else None)
+                        int(bundle.schema.season or 1), share, always) if share else None)
     if s is None:
         return replace(Feed.of(values, scalers, future, starts), theta=theta)
     bases = np.asarray([a - s.phase_at(i, frame.timestamps[a]) for i, (a, _) in
